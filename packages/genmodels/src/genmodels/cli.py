@@ -1,0 +1,22 @@
+"""``genmodels`` command line. No sub-commands yet: the package is planned, not implemented."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from core.cli import dispatch, package_cli
+
+DESCRIPTION = (
+    "Generative models: World Models, GECO VAEs, repulsive MMD-GAN, neural ODEs, flows and likelihood-based out-of-distribution detection (WAIC). "
+    "Status: planned; no experiment is implemented yet (see the package README)."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, _commands = package_cli("genmodels", DESCRIPTION)
+    return dispatch(parser, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
