@@ -1,0 +1,184 @@
+"""Individual survival curves on a time grid: interpolation, median and mean survival time.
+
+Every model of the package returns its predictions as a `SurvivalCurves`, so every metric applies
+to every model. Following Haider et al. (JMLR 2020, Section 3), a curve is the piecewise-linear
+interpolation of its grid points and, past the last grid point, continues along the straight line
+from ``(0, 1)`` through ``(t_last, S(t_last))`` until it reaches zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import InputError
+
+__all__ = ["SurvivalCurves"]
+
+# Smallest drop ``1 - S(t_last)`` used when extrapolating: a curve that never leaves 1 has an
+# infinite extrapolated median/mean; this floor keeps them finite (and very large).
+_MIN_DROP = 1e-6
+
+
+@dataclass(frozen=True)
+class SurvivalCurves:
+    """Survival probabilities of ``n`` patients on a shared grid of ``m`` time points.
+
+    Attributes:
+        times: (m,) float, strictly increasing, ``times[0] == 0`` (added on construction when absent).
+        probs: (n, m) float in [0, 1], non-increasing along each row, ``probs[:, 0] == 1``.
+
+    Construct with `SurvivalCurves.from_arrays`, which validates, prepends ``(0, 1)`` and
+    enforces monotonicity (a running minimum) so that every curve is a proper survival function.
+    """
+
+    times: np.ndarray
+    probs: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, times: np.ndarray, probs: np.ndarray) -> SurvivalCurves:
+        """Validate and normalise a grid and its probabilities.
+
+        Args:
+            times: (m,) non-negative, strictly increasing time points (units of the data).
+            probs: (n, m) survival probabilities at `times` (a 1-d array is one patient).
+
+        Raises:
+            InputError: on shape mismatch, unsorted or negative times, NaN probabilities.
+        """
+        grid = np.asarray(times, dtype=float).reshape(-1)
+        values = np.atleast_2d(np.asarray(probs, dtype=float))
+        if values.shape[1] != grid.size:
+            raise InputError(
+                "survival probabilities do not match the time grid",
+                item=f"probs shape {values.shape}, {grid.size} times",
+                expected="probs of shape (n_patients, n_times)",
+            )
+        if grid.size == 0:
+            raise InputError("empty time grid", item="times", expected="at least one time point")
+        if not np.all(np.isfinite(grid)) or grid[0] < 0 or np.any(np.diff(grid) <= 0):
+            raise InputError("time grid must be finite, non-negative and strictly increasing", item="times")
+        if np.isnan(values).any():
+            row = int(np.argwhere(np.isnan(values))[0, 0])
+            raise InputError("survival probabilities contain NaN", item=f"patient row {row}")
+        values = np.clip(values, 0.0, 1.0)
+        if grid[0] > 0:
+            grid = np.concatenate([[0.0], grid])
+            values = np.concatenate([np.ones((values.shape[0], 1)), values], axis=1)
+        else:
+            values = values.copy()
+            values[:, 0] = 1.0
+        values = np.minimum.accumulate(values, axis=1)
+        return cls(times=grid, probs=values)
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.probs.shape[0])
+
+    def __len__(self) -> int:
+        return self.n_patients
+
+    def __getitem__(self, index: int | slice | np.ndarray) -> SurvivalCurves:
+        """The curves of a subset of patients (same grid)."""
+        return SurvivalCurves(times=self.times, probs=np.atleast_2d(self.probs[index]))
+
+    def _tail_slope(self) -> np.ndarray:
+        """(n,) slope of the extrapolation line through (0, 1) and (t_last, S_last), positive."""
+        drop = np.maximum(1.0 - self.probs[:, -1], _MIN_DROP)
+        return drop / max(self.times[-1], np.finfo(float).tiny)
+
+    def survival_at(self, t: np.ndarray | float) -> np.ndarray:
+        """Survival probability of every patient at the common times `t`.
+
+        Args:
+            t: (k,) or scalar, times >= 0.
+
+        Returns:
+            (n, k) probabilities (linear interpolation, linear extrapolation past the grid).
+        """
+        query = np.atleast_1d(np.asarray(t, dtype=float))
+        if np.any(query < 0) or np.isnan(query).any():
+            raise InputError(
+                "query times must be non-negative numbers", item=query[(query < 0) | np.isnan(query)][:3]
+            )
+        last = self.times[-1]
+        inside = np.minimum(query, last)
+        idx = np.clip(np.searchsorted(self.times, inside, side="right") - 1, 0, self.times.size - 2)
+        if self.times.size == 1:
+            values = np.repeat(self.probs[:, :1], query.size, axis=1)
+        else:
+            left_t, right_t = self.times[idx], self.times[idx + 1]
+            frac = (inside - left_t) / (right_t - left_t)
+            values = self.probs[:, idx] + (self.probs[:, idx + 1] - self.probs[:, idx]) * frac
+        beyond = query > last
+        if beyond.any():
+            tail = 1.0 - self._tail_slope()[:, None] * query[beyond][None, :]
+            values[:, beyond] = np.clip(tail, 0.0, None)
+        return values
+
+    def survival_at_own_times(self, t: np.ndarray) -> np.ndarray:
+        """Each patient's survival probability at their own time: ``S_i(t_i)``.
+
+        Args:
+            t: (n,) times >= 0, one per patient (e.g. event or censoring times).
+
+        Returns:
+            (n,) probabilities.
+        """
+        query = np.asarray(t, dtype=float).reshape(-1)
+        if query.size != self.n_patients:
+            raise InputError(
+                "one time per patient expected", item=f"{query.size} times for {self.n_patients} curves"
+            )
+        rows = np.arange(self.n_patients)
+        last = self.times[-1]
+        inside = np.minimum(query, last)
+        if self.times.size == 1:
+            values = self.probs[:, 0].copy()
+        else:
+            idx = np.clip(np.searchsorted(self.times, inside, side="right") - 1, 0, self.times.size - 2)
+            left_t, right_t = self.times[idx], self.times[idx + 1]
+            frac = (inside - left_t) / (right_t - left_t)
+            values = self.probs[rows, idx] + (self.probs[rows, idx + 1] - self.probs[rows, idx]) * frac
+        beyond = query > last
+        values[beyond] = np.clip(1.0 - self._tail_slope()[beyond] * query[beyond], 0.0, None)
+        return values
+
+    def quantile_time(self, level: float = 0.5) -> np.ndarray:
+        """(n,) time at which each curve reaches survival probability `level` (0 < level < 1).
+
+        Within the grid the crossing is found on the piecewise-linear curve; a curve that stays
+        above `level` is extended along its extrapolation line (Haider et al. 2020, Section 3.1).
+        """
+        if not 0.0 < level < 1.0:
+            raise InputError("quantile level must lie strictly between 0 and 1", item=level)
+        below = self.probs <= level
+        crosses = below.any(axis=1)
+        first = np.argmax(below, axis=1)
+        result = np.empty(self.n_patients)
+        rows = np.flatnonzero(crosses)
+        j = first[rows]
+        # probs[:, 0] == 1 > level, so a crossing index is always >= 1
+        s0, s1 = self.probs[rows, j - 1], self.probs[rows, j]
+        t0, t1 = self.times[j - 1], self.times[j]
+        result[rows] = t0 + (s0 - level) * (t1 - t0) / np.maximum(s0 - s1, np.finfo(float).tiny)
+        rest = np.flatnonzero(~crosses)
+        result[rest] = (1.0 - level) / self._tail_slope()[rest]
+        return result
+
+    def median_survival_time(self) -> np.ndarray:
+        """(n,) median survival time, the time where each curve crosses 0.5."""
+        return self.quantile_time(0.5)
+
+    def mean_survival_time(self) -> np.ndarray:
+        """(n,) mean survival time: the area under each curve, extrapolation tail included.
+
+        The area is exact for the piecewise-linear curve: trapezoids over the grid plus the
+        triangle under the extrapolation line from ``t_last`` to where it reaches zero.
+        """
+        widths = np.diff(self.times)
+        area = ((self.probs[:, 1:] + self.probs[:, :-1]) * 0.5 * widths).sum(axis=1)
+        s_last = self.probs[:, -1]
+        zero_at = 1.0 / self._tail_slope()
+        return area + 0.5 * s_last * np.maximum(zero_at - self.times[-1], 0.0)
