@@ -1,0 +1,375 @@
+"""Assembly: the valid ways of attaching a cluster's neighbours, and building a molecule from a tree.
+
+Jin et al. 2018, Sec. 2.4: clusters attach to each other by sharing an atom (bond, singleton and
+ring neighbours) or a bond (two fused rings). For a node and its ordered neighbours we enumerate
+every atom/bond matching (equal element and formal charge, carbon valence respected, atoms already
+used by a singleton neighbour excluded), build each local molecule and keep those RDKit can
+kekulise and sanitise, de-duplicated by canonical SMILES. Atom-map numbers (the node ids of non-leaf
+clusters) are part of the SMILES so that two attachments that give the same local molecule but a
+different global one stay distinct. The whole molecule is then built depth first from the root,
+choosing one candidate per node (the ground truth, or the decoder's best scoring), with backtracking
+when a choice cannot be continued.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdkit import Chem
+
+from molgraph.chem import copy_atom, editable_copy, kekule_mol, kekule_smiles, sanitized, set_atom_map
+from molgraph.tree import JunctionTree, TreeNode
+
+__all__ = [
+    "Candidate",
+    "assemble_tree",
+    "attachment_feasible",
+    "enumerate_assemblies",
+    "order_neighbors",
+    "slots_compatible",
+]
+
+MAX_CANDIDATES = 2000
+AtomMap = list[tuple[int, int, int]]  # (neighbour nid, atom index in centre, atom index in neighbour)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One local attachment: its canonical SMILES (with map numbers), the atom map, an aromaticity score."""
+
+    smiles: str
+    amap: tuple[tuple[int, int, int], ...]
+    aroma: float
+
+
+def order_neighbors(neighbors: Sequence[TreeNode]) -> list[TreeNode]:
+    """Singletons first, then larger clusters first (rings before bonds): fewer dead ends."""
+    singles = [n for n in neighbors if n.n_atoms == 1]
+    others = sorted((n for n in neighbors if n.n_atoms > 1), key=lambda n: n.n_atoms, reverse=True)
+    return singles + others
+
+
+def _atom_equal(a: Chem.Atom, b: Chem.Atom) -> bool:
+    return a.GetSymbol() == b.GetSymbol() and a.GetFormalCharge() == b.GetFormalCharge()
+
+
+def _bond_equal(b1: Chem.Bond, b2: Chem.Bond, reverse: bool) -> bool:
+    x1, y1 = b1.GetBeginAtom(), b1.GetEndAtom()
+    x2, y2 = (b2.GetEndAtom(), b2.GetBeginAtom()) if reverse else (b2.GetBeginAtom(), b2.GetEndAtom())
+    return _atom_equal(x1, x2) and _atom_equal(y1, y2)
+
+
+def _attach(
+    ctr: Chem.RWMol, neighbors: Sequence[TreeNode], prev: Sequence[TreeNode], amaps: dict[int, dict[int, int]]
+) -> Chem.RWMol:
+    """Add the atoms and bonds of `prev` + `neighbors` to `ctr` following `amaps[nid][nei_atom] = ctr_atom`."""
+    prev_ids = {n.nid for n in prev}
+    for nei in list(prev) + list(neighbors):
+        amap = amaps[nei.nid]
+        for atom in nei.mol.GetAtoms():
+            if atom.GetIdx() not in amap:
+                amap[atom.GetIdx()] = ctr.AddAtom(copy_atom(atom))
+        if nei.mol.GetNumBonds() == 0:
+            ctr.GetAtomWithIdx(amap[0]).SetAtomMapNum(nei.mol.GetAtomWithIdx(0).GetAtomMapNum())
+            continue
+        for bond in nei.mol.GetBonds():
+            a1, a2 = amap[bond.GetBeginAtomIdx()], amap[bond.GetEndAtomIdx()]
+            if ctr.GetBondBetweenAtoms(a1, a2) is None:
+                ctr.AddBond(a1, a2, bond.GetBondType())
+            elif nei.nid in prev_ids:  # the parent's bond order wins on a shared ring bond
+                ctr.RemoveBond(a1, a2)
+                ctr.AddBond(a1, a2, bond.GetBondType())
+    return ctr
+
+
+def _local_attach(
+    ctr_mol: Chem.Mol, neighbors: Sequence[TreeNode], prev: Sequence[TreeNode], amap: Sequence[tuple]
+) -> Chem.Mol:
+    ctr = editable_copy(ctr_mol)
+    amaps: dict[int, dict[int, int]] = {n.nid: {} for n in list(prev) + list(neighbors)}
+    for nid, ctr_atom, nei_atom in amap:
+        amaps[nid][nei_atom] = ctr_atom
+    return _attach(ctr, neighbors, prev, amaps).GetMol()
+
+
+def _enum_attach(ctr_mol: Chem.Mol, nei: TreeNode, amap: AtomMap, singletons: set[int]) -> list[AtomMap]:
+    """Every way to attach `nei` to `ctr_mol` given the attachments `amap` made so far."""
+    nei_mol, nid = nei.mol, nei.nid
+    blocked = {ctr_atom for n, ctr_atom, _ in amap if n in singletons}
+    ctr_atoms = [a for a in ctr_mol.GetAtoms() if a.GetIdx() not in blocked]
+    out: list[AtomMap] = []
+    if nei_mol.GetNumBonds() == 0:  # singleton neighbour: share one atom not used yet
+        nei_atom = nei_mol.GetAtomWithIdx(0)
+        used = {ctr_atom for _, ctr_atom, _ in amap}
+        for atom in ctr_atoms:
+            if _atom_equal(atom, nei_atom) and atom.GetIdx() not in used:
+                out.append([*amap, (nid, atom.GetIdx(), 0)])
+    elif nei_mol.GetNumBonds() == 1:  # a bond neighbour: share one of its two atoms
+        bond = nei_mol.GetBondWithIdx(0)
+        order = int(bond.GetBondTypeAsDouble())
+        b1, b2 = bond.GetBeginAtom(), bond.GetEndAtom()
+        for atom in ctr_atoms:
+            if atom.GetAtomicNum() == 6 and atom.GetTotalNumHs() < order:
+                continue
+            if _atom_equal(atom, b1):
+                out.append([*amap, (nid, atom.GetIdx(), b1.GetIdx())])
+            elif _atom_equal(atom, b2):
+                out.append([*amap, (nid, atom.GetIdx(), b2.GetIdx())])
+    else:  # a ring neighbour: share an atom (spiro) or a bond (fused)
+        for a1 in ctr_atoms:
+            for a2 in nei_mol.GetAtoms():
+                if _atom_equal(a1, a2):
+                    if a1.GetAtomicNum() == 6 and a1.GetTotalNumHs() + a2.GetTotalNumHs() < 4:
+                        continue
+                    out.append([*amap, (nid, a1.GetIdx(), a2.GetIdx())])
+        if ctr_mol.GetNumBonds() > 1:
+            for b1 in ctr_mol.GetBonds():
+                for b2 in nei_mol.GetBonds():
+                    x1, y1 = b1.GetBeginAtomIdx(), b1.GetEndAtomIdx()
+                    if _bond_equal(b1, b2, reverse=False):
+                        out.append([*amap, (nid, x1, b2.GetBeginAtomIdx()), (nid, y1, b2.GetEndAtomIdx())])
+                    if _bond_equal(b1, b2, reverse=True):
+                        out.append([*amap, (nid, x1, b2.GetEndAtomIdx()), (nid, y1, b2.GetBeginAtomIdx())])
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _aromatic_ring_size(smiles: str) -> int:
+    """Ring size (5 or 6) when the cluster is a single ring that RDKit perceives aromatic, else 0."""
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None or mol.GetNumAtoms() not in (5, 6):
+        return 0
+    ring_info = mol.GetRingInfo()
+    if ring_info.NumRings() != 1 or not all(a.GetIsAromatic() for a in mol.GetAtoms()):
+        return 0
+    return mol.GetNumAtoms()
+
+
+def _singleton_ok(cand: Chem.Mol, ctr: TreeNode, neighbors: Sequence[TreeNode]) -> bool:
+    """With rings and no singleton in the neighbourhood, no atom may carry two acyclic neighbours."""
+    group = [*neighbors, ctr]
+    if any(n.n_atoms == 1 for n in group) or not any(n.n_atoms > 2 for n in group):
+        return True
+    for atom in cand.GetAtoms():
+        if sum(1 for a in atom.GetNeighbors() if not a.IsInRing()) > 1:
+            return False
+    return True
+
+
+def _aroma_score(cand: Chem.Mol, ctr: TreeNode, neighbors: Sequence[TreeNode]) -> float:
+    """Prefer attachments that keep aromatic ring clusters aromatic in a multi-ring neighbourhood.
+
+    Returns 0 (nothing to check), a large bonus when every aromatic ring cluster stays aromatic,
+    a small negative value otherwise (such candidates are dropped when a better one exists).
+    """
+    group = [*neighbors, ctr]
+    if sum(1 for n in group if n.n_atoms >= 3) < 2:
+        return 0.0
+    rings = [(0 if n.is_leaf else n.nid, _aromatic_ring_size(n.smiles)) for n in group]
+    rings = [(nid, size) for nid, size in rings if size]
+    if not rings:
+        return 0.0
+    ids = {nid for nid, _ in rings}
+    needed = sum(4 if size == 6 else 3 for _, size in rings)
+    found = sum(1 for a in cand.GetAtoms() if a.GetAtomMapNum() in ids and a.GetIsAromatic())
+    return 1000.0 if found >= needed else -0.001
+
+
+def enumerate_assemblies(
+    node: TreeNode,
+    neighbors: Sequence[TreeNode],
+    prev: Sequence[TreeNode] = (),
+    prev_amap: Sequence[tuple[int, int, int]] = (),
+) -> list[Candidate]:
+    """All valid local attachments of `neighbors` (and already placed `prev` nodes) to `node`.
+
+    Args:
+        node: the centre cluster (its ``mol`` atoms carry its map number unless it is a leaf).
+        neighbors: nodes to attach, ordered by `order_neighbors`.
+        prev: nodes already attached (the parent during decoding).
+        prev_amap: how `prev` is attached, as (nid, centre atom, neighbour atom) triples.
+
+    Returns:
+        Candidates de-duplicated by canonical SMILES; empty when no attachment is chemically valid.
+    """
+    confs: list[AtomMap] = []
+    singletons = {n.nid for n in [*neighbors, *prev] if n.n_atoms == 1}
+
+    def search(amap: AtomMap, depth: int) -> None:
+        if len(confs) > MAX_CANDIDATES:
+            return
+        if depth == len(neighbors):
+            confs.append(amap)
+            return
+        seen: set[str] = set()
+        for option in _enum_attach(node.mol, neighbors[depth], amap, singletons):
+            local = sanitized(_local_attach(node.mol, neighbors[: depth + 1], prev, option))
+            if local is None:
+                continue
+            key = kekule_smiles(local)
+            if key in seen:
+                continue
+            seen.add(key)
+            search(option, depth + 1)
+
+    search(list(prev_amap), 0)
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for amap in confs:
+        local = _local_attach(node.mol, neighbors, prev, amap)
+        mol = Chem.MolFromSmiles(Chem.MolToSmiles(local))
+        if mol is None:
+            continue
+        smiles = Chem.MolToSmiles(mol)
+        if smiles in seen or not _singleton_ok(mol, node, neighbors):
+            continue
+        seen.add(smiles)
+        out.append(Candidate(smiles, tuple(amap), _aroma_score(mol, node, neighbors)))
+    return out
+
+
+Ranker = Callable[[TreeNode, list[Candidate]], Sequence[int]]
+
+
+def assemble_tree(nodes: Sequence[TreeNode], rank: Ranker, *, max_steps: int = 500) -> Chem.Mol | None:
+    """Build the molecule of a junction tree depth first from ``nodes[0]``.
+
+    Args:
+        nodes: tree nodes with ``nid`` 1..n, ``neighbors`` and ``is_leaf`` set (root first); the
+            ``mol`` of each non-leaf node carries its nid as atom-map number.
+        rank: given a node and its candidates, the candidate indices to try, best first; an empty
+            sequence means "none acceptable" (triggers backtracking).
+        max_steps: bound on candidate trials over the whole search.
+
+    Returns:
+        The sanitised molecule (atom maps cleared), or None when no choice assembles.
+    """
+    root = nodes[0]
+    cur = editable_copy(root.mol)
+    amaps: list[dict[int, int]] = [{} for _ in range(len(nodes) + 1)]
+    amaps[root.nid] = {a.GetIdx(): a.GetIdx() for a in cur.GetAtoms()}
+    budget = [max_steps]
+    result = _dfs(cur, amaps, (), root, None, rank, budget)
+    if result is None:
+        return None
+    mol = result[0].GetMol()
+    set_atom_map(mol, 0)
+    final = Chem.MolFromSmiles(Chem.MolToSmiles(mol))
+    return final
+
+
+def _dfs(
+    cur: Chem.RWMol,
+    amaps: list[dict[int, int]],
+    fa_amap: Sequence[tuple[int, int, int]],
+    node: TreeNode,
+    father: TreeNode | None,
+    rank: Ranker,
+    budget: list[int],
+) -> tuple[Chem.RWMol, list[dict[int, int]]] | None:
+    fa_nid = father.nid if father is not None else -1
+    prev = [father] if father is not None else []
+    children = [n for n in node.neighbors if n.nid != fa_nid]
+    neighbors = order_neighbors(children)
+    cur_amap = [(fa_nid, a2, a1) for nid, a1, a2 in fa_amap if nid == node.nid]
+    candidates = enumerate_assemblies(node, neighbors, prev, cur_amap)
+    if not candidates:
+        return None
+    for index in rank(node, candidates):
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        cand = candidates[index]
+        trial_maps = copy.deepcopy(amaps)
+        for nid, ctr_atom, nei_atom in cand.amap:
+            if nid != fa_nid:
+                trial_maps[nid][nei_atom] = trial_maps[node.nid][ctr_atom]
+        trial = _attach(Chem.RWMol(cur), children, [], trial_maps)
+        if sanitized(trial.GetMol()) is None:
+            continue
+        ok = True
+        for child in children:
+            if child.is_leaf:
+                continue
+            result = _dfs(trial, trial_maps, cand.amap, child, node, rank, budget)
+            if result is None:
+                ok = False
+                break
+            trial, trial_maps = result
+        if ok:
+            return trial, trial_maps
+    return None
+
+
+def ground_truth_rank(node: TreeNode, candidates: list[Candidate]) -> list[int]:
+    """The ranker that picks the candidate equal to the node's recorded label (or nothing)."""
+    return [i for i, c in enumerate(candidates) if c.smiles == node.label][:1]
+
+
+def reassemble(tree: JunctionTree) -> str | None:
+    """Canonical SMILES (no stereo) of the molecule assembled from `tree`'s ground-truth labels."""
+    if tree.nodes[0].label is None:
+        tree.set_labels()
+    if len(tree) == 1:
+        return Chem.MolToSmiles(Chem.MolFromSmiles(tree.nodes[0].smiles))
+    mol = assemble_tree(tree.nodes, ground_truth_rank)
+    return None if mol is None else Chem.MolToSmiles(mol)
+
+
+def slots_compatible(parent: list[tuple[str, int, int]], child: list[tuple[str, int, int]]) -> bool:
+    """Cheap valence test before attaching `child` to `parent` (each a list of (element, charge, H count)).
+
+    Two atoms can be shared when element and charge agree and, for carbon, the two hydrogen counts
+    leave room for the new bonds (sum >= 4). Two-atom clusters whose only match is one atom lose
+    that slot (they cannot be shared twice). Mutates the lists like a reservation.
+    """
+    if len(parent) > 2 and len(child) > 2:
+        return True
+    matches = [
+        (i, j)
+        for i, (e1, c1, h1) in enumerate(parent)
+        for j, (e2, c2, h2) in enumerate(child)
+        if e1 == e2 and c1 == c2 and (e1 != "C" or h1 + h2 >= 4)
+    ]
+    if not matches:
+        return False
+    parent_hits = {i for i, _ in matches}
+    child_hits = {j for _, j in matches}
+    if len(parent_hits) == 1 and 1 < len(parent) <= 2:
+        parent.pop(next(iter(parent_hits)))
+    if len(child_hits) == 1 and 1 < len(child) <= 2:
+        child.pop(next(iter(child_hits)))
+    return True
+
+
+def atom_slots(mol: Chem.Mol) -> list[tuple[str, int, int]]:
+    """(element, formal charge, total H count) of each atom of a kekulé cluster."""
+    return [(a.GetSymbol(), a.GetFormalCharge(), a.GetTotalNumHs()) for a in mol.GetAtoms()]
+
+
+def attachment_feasible(parent: TreeNode, child_smiles: str) -> bool:
+    """Whether a new child with cluster `child_smiles` can be attached to `parent` and its current neighbours.
+
+    Works on fresh copies, so the nodes of the tree being decoded are untouched.
+    """
+    centre = TreeNode(smiles=parent.smiles, mol=_fresh(parent.smiles), nid=1)
+    set_atom_map(centre.mol, 1)
+    others = [n.smiles for n in parent.neighbors] + [child_smiles]
+    degree = [len(n.neighbors) for n in parent.neighbors] + [1]
+    neighbors = []
+    for index, (smiles, deg) in enumerate(zip(others, degree)):
+        nei = TreeNode(smiles=smiles, mol=_fresh(smiles), nid=index + 2)
+        nei.is_leaf = deg <= 1
+        set_atom_map(nei.mol, 0 if nei.is_leaf else nei.nid)
+        neighbors.append(nei)
+    return bool(enumerate_assemblies(centre, order_neighbors(neighbors)))
+
+
+def _fresh(smiles: str) -> Chem.Mol:
+    mol = kekule_mol(smiles)
+    if mol is None:
+        raise ValueError(f"cluster SMILES does not kekulise: {smiles}")
+    return mol

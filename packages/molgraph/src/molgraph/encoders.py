@@ -1,0 +1,148 @@
+"""Encoders of JT-VAE (Jin et al. 2018, Sec. 2.2-2.3), batched over one disjoint graph.
+
+* `GraphEncoder`: loopy belief-propagation style messages on directed bonds (Eq. 1-2),
+  ``nu_uv = relu(W1 x_u + W2 x_uv + W3 sum_{w in N(u)\\v} nu_wu)``, atom vectors
+  ``h_u = relu(U1 x_u + sum_v U2 nu_vu)``, molecule vector = mean of atom vectors.
+* `TreeGRU`: the gated recurrent message of Eq. 4-7 on junction-tree edges,
+  ``m_ij = GRU(x_i, {m_ki}_{k in N(i)\\j})``; used by the tree encoder (all edges at once, iterated)
+  and by the tree decoder (one edge per tree per step).
+* `TreeEncoder`: root vector ``h_root = relu(W_o [x_root, sum_k m_k,root])`` (Eq. 8).
+* `CandidateEncoder`: the graph-decoder scorer's network: the `GraphEncoder` recipe on a candidate
+  attachment, each atom's input extended with the tree-encoder vector of the cluster it belongs to
+  (recovered from the atom-map numbers), a simplification of the paper's tree-message injection.
+
+Sums over neighbours minus the reverse edge use ``scatter`` from PyTorch Geometric.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.utils import scatter
+
+from molgraph.features import ATOM_DIM, BOND_DIM, GraphBatch, TreeBatch
+
+__all__ = ["CandidateEncoder", "GraphEncoder", "TreeEncoder", "TreeGRU"]
+
+
+class GraphEncoder(nn.Module):
+    """Molecular-graph encoder: `GraphBatch` -> ``(num_graphs, hidden)``.
+
+    Args:
+        hidden: message and output width (450 in the paper).
+        depth: message-passing iterations (3 in the paper).
+        extra: width of extra per-atom inputs appended to the atom features (0 for molecules).
+    """
+
+    def __init__(self, hidden: int, depth: int, extra: int = 0) -> None:
+        super().__init__()
+        self.depth = depth
+        self.w_in = nn.Linear(ATOM_DIM + extra + BOND_DIM, hidden, bias=False)
+        self.w_msg = nn.Linear(hidden, hidden, bias=False)
+        self.w_out = nn.Linear(ATOM_DIM + extra + hidden, hidden)
+
+    def forward(self, g: GraphBatch, atom_extra: torch.Tensor | None = None) -> torch.Tensor:
+        x = g.x if atom_extra is None else torch.cat([g.x, atom_extra], dim=1)
+        n = x.shape[0]
+        base = self.w_in(torch.cat([x[g.src], g.bond], dim=1))
+        msg = torch.relu(base)
+        rev = g.rev
+        for _ in range(self.depth - 1):
+            into = scatter(msg, g.dst, dim=0, dim_size=n, reduce="sum")
+            msg = torch.relu(base + self.w_msg(into[g.src] - msg[rev]))
+        into = scatter(msg, g.dst, dim=0, dim_size=n, reduce="sum")
+        atoms = torch.relu(self.w_out(torch.cat([x, into], dim=1)))
+        return scatter(atoms, g.graph, dim=0, dim_size=g.num_graphs, reduce="mean")
+
+
+class TreeGRU(nn.Module):
+    """Tree message GRU (Eq. 4-7). Two entry points with the same parameters."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.w_z = nn.Linear(2 * hidden, hidden)
+        self.w_r = nn.Linear(hidden, hidden, bias=False)
+        self.u_r = nn.Linear(hidden, hidden)
+        self.w_h = nn.Linear(2 * hidden, hidden)
+
+    def padded(self, x: torch.Tensor, h_nei: torch.Tensor) -> torch.Tensor:
+        """``x (B, H)`` source-node vectors, ``h_nei (B, K, H)`` incoming messages (zero-padded) -> ``(B, H)``."""
+        s = h_nei.sum(dim=1)
+        z = torch.sigmoid(self.w_z(torch.cat([x, s], dim=1)))
+        r = torch.sigmoid(self.w_r(x).unsqueeze(1) + self.u_r(h_nei))
+        gated = (r * h_nei).sum(dim=1)
+        candidate = torch.tanh(self.w_h(torch.cat([x, gated], dim=1)))
+        return (1.0 - z) * s + z * candidate
+
+    def edges(self, x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor, msg: torch.Tensor) -> torch.Tensor:
+        """One synchronous update of every directed edge's message.
+
+        Args:
+            x: ``(n_nodes, H)`` node vectors; src, dst: ``(E,)`` directed edges in reverse pairs.
+            msg: ``(E, H)`` current messages.
+        """
+        n = x.shape[0]
+        rev = torch.arange(src.numel(), device=src.device) ^ 1
+        s = scatter(msg, dst, dim=0, dim_size=n, reduce="sum")[src] - msg[rev]
+        x_src = x[src]
+        z = torch.sigmoid(self.w_z(torch.cat([x_src, s], dim=1)))
+        # gate of message k->i depends on the receiving node i (= src of the outgoing edge)
+        gate = torch.sigmoid(self.w_r(x[dst]) + self.u_r(msg)) * msg
+        gated = scatter(gate, dst, dim=0, dim_size=n, reduce="sum")[src] - gate[rev]
+        candidate = torch.tanh(self.w_h(torch.cat([x_src, gated], dim=1)))
+        return (1.0 - z) * s + z * candidate
+
+
+class TreeEncoder(nn.Module):
+    """Junction-tree encoder: `TreeBatch` -> root vectors ``(n_trees, H)`` and node vectors ``(n_nodes, H)``.
+
+    Args:
+        embedding: the cluster embedding shared with the tree decoder.
+        hidden: width H; depth: message iterations (20 in the authors' release; must reach the tree diameter).
+    """
+
+    def __init__(self, embedding: nn.Embedding, hidden: int, depth: int) -> None:
+        super().__init__()
+        self.embedding = embedding
+        self.depth = depth
+        self.gru = TreeGRU(hidden)
+        self.w_out = nn.Linear(2 * hidden, hidden)
+
+    def forward(self, t: TreeBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.embedding(t.wid)
+        msg = x.new_zeros(t.src.numel(), x.shape[1])
+        if t.src.numel():
+            for _ in range(self.depth):
+                msg = self.gru.edges(x, t.src, t.dst, msg)
+        into = scatter(msg, t.dst, dim=0, dim_size=x.shape[0], reduce="sum")
+        nodes = torch.relu(self.w_out(torch.cat([x, into], dim=1)))
+        return nodes[t.root], nodes
+
+
+class CandidateEncoder(nn.Module):
+    """Scores candidate attachments (Eq. 12): ``f(G_i) . z_G`` with ``f`` a graph encoder whose atom
+    inputs carry the tree vector of their cluster.
+
+    Args:
+        hidden: width H; depth: message iterations; latent: width of ``z_G``.
+    """
+
+    def __init__(self, hidden: int, depth: int, latent: int) -> None:
+        super().__init__()
+        self.encoder = GraphEncoder(hidden, depth, extra=hidden)
+        self.project = nn.Linear(latent, hidden, bias=False)
+
+    def forward(self, g: GraphBatch, node_vectors: torch.Tensor, atom_node: torch.Tensor) -> torch.Tensor:
+        """Candidate vectors ``(n_candidates, H)``.
+
+        Args:
+            g: the candidates as one batch.
+            node_vectors: ``(n_nodes, H)`` tree-encoder vectors.
+            atom_node: ``(n_atoms,)`` row of `node_vectors` for each atom, -1 for none.
+        """
+        padded = torch.cat([node_vectors.new_zeros(1, node_vectors.shape[1]), node_vectors])
+        return self.encoder(g, padded[atom_node + 1])
+
+    def score(self, cand_vectors: torch.Tensor, z_graph: torch.Tensor) -> torch.Tensor:
+        """``(n_candidates,)`` scores; `z_graph` ``(n_candidates, L_G)`` is each candidate's molecule latent."""
+        return (cand_vectors * self.project(z_graph)).sum(dim=1)

@@ -1,0 +1,196 @@
+"""The Junction Tree VAE (Jin et al. 2018): encoders, latent heads, tree decoder, graph decoder.
+
+Loss (Eq. 3, 11, 13): ``label CE + topology BCE + assembly CE + beta * KL(q(z|G,T) || N(0, I))``
+with ``z = [z_T, z_G]``, each half ``latent / 2`` wide.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from rdkit import Chem
+from torch import nn
+
+from core.checkpoint import load_checkpoint, save_checkpoint
+from core.errors import InputError
+from molgraph.assembly import Candidate, assemble_tree
+from molgraph.dataset import MoleculeSample
+from molgraph.decoder import TreeDecoder
+from molgraph.encoders import CandidateEncoder, GraphEncoder, TreeEncoder
+from molgraph.features import batch_graphs, batch_trees, mol_graph
+from molgraph.tree import TreeNode
+from molgraph.vocab import Vocab
+
+__all__ = ["JTVAE", "JTVAEConfig"]
+
+
+@dataclass(frozen=True)
+class JTVAEConfig:
+    """Model sizes; defaults are the paper's (hidden 450, latent 56 split 28 + 28, graph depth 3)
+    and the authors' release (tree depth 20)."""
+
+    hidden: int = 450
+    latent: int = 56
+    depth_tree: int = 20
+    depth_graph: int = 3
+    max_tree_nodes: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "latent", "depth_tree", "depth_graph", "max_tree_nodes"):
+            if getattr(self, name) < 1:
+                raise InputError(f"config field {name} must be >= 1", item=getattr(self, name))
+        if self.latent % 2:
+            raise InputError("latent must be even (tree and graph halves)", item=self.latent)
+
+
+class JTVAE(nn.Module):
+    """Junction Tree VAE over a fixed cluster vocabulary.
+
+    Args:
+        vocab: the cluster vocabulary (saved with the model).
+        config: sizes (`JTVAEConfig`).
+    """
+
+    def __init__(self, vocab: Vocab, config: JTVAEConfig = JTVAEConfig()) -> None:
+        super().__init__()
+        self.vocab = vocab
+        self.config = config
+        h, half = config.hidden, config.latent // 2
+        self.embedding = nn.Embedding(len(vocab), h)
+        self.tree_encoder = TreeEncoder(self.embedding, h, config.depth_tree)
+        self.graph_encoder = GraphEncoder(h, config.depth_graph)
+        self.tree_decoder = TreeDecoder(self.embedding, h, half)
+        self.candidate_encoder = CandidateEncoder(h, config.depth_graph, half)
+        self.tree_mean = nn.Linear(h, half)
+        self.tree_logvar = nn.Linear(h, half)
+        self.graph_mean = nn.Linear(h, half)
+        self.graph_logvar = nn.Linear(h, half)
+
+    @property
+    def device(self) -> torch.device:
+        return self.embedding.weight.device
+
+    # ----- encoding -------------------------------------------------------------------------
+    def encode_samples(
+        self, samples: Sequence[MoleculeSample]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Posterior mean and log-variance ``(B, latent)`` each, and tree node vectors ``(n_nodes, H)``."""
+        trees = batch_trees([s.wids for s in samples], [s.edges for s in samples]).to(self.device)
+        graphs = batch_graphs([s.graph for s in samples]).to(self.device)
+        tree_vec, node_vec = self.tree_encoder(trees)
+        mol_vec = self.graph_encoder(graphs)
+        mean = torch.cat([self.tree_mean(tree_vec), self.graph_mean(mol_vec)], dim=1)
+        logvar = torch.cat(
+            [-torch.abs(self.tree_logvar(tree_vec)), -torch.abs(self.graph_logvar(mol_vec))], dim=1
+        )
+        return mean, logvar, node_vec
+
+    # ----- training loss --------------------------------------------------------------------
+    def forward(self, samples: Sequence[MoleculeSample], beta: float) -> dict[str, torch.Tensor]:
+        """Loss terms for a batch; ``loss`` is what to minimise."""
+        mean, logvar, node_vec = self.encode_samples(samples)
+        z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+        kl = -0.5 * torch.sum(1.0 + logvar - mean.pow(2) - logvar.exp()) / len(samples)
+        half = self.config.latent // 2
+        z_tree, z_graph = z[:, :half], z[:, half:]
+        out = self.tree_decoder.loss([s.wids for s in samples], [s.trace for s in samples], z_tree)
+        assm_loss, assm_acc = self._assembly_loss(samples, node_vec, z_graph)
+        out["assm_loss"] = assm_loss
+        out["assm_acc"] = assm_acc
+        out["kl"] = kl
+        out["loss"] = out["label_loss"] + out["topo_loss"] + assm_loss + beta * kl
+        return out
+
+    def _assembly_loss(
+        self, samples: Sequence[MoleculeSample], node_vec: torch.Tensor, z_graph: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        graphs, atom_node, group, cand_mol, labels, sizes = [], [], [], [], [], []
+        offset = 0
+        for b, sample in enumerate(samples):
+            for _position, cands, label in sample.assembly:
+                for g in cands:
+                    graphs.append(g)
+                    atom_node.append(torch.where(g.atom_map > 0, g.atom_map - 1 + offset, -1))
+                    cand_mol.append(b)
+                labels.append(label)
+                sizes.append(len(cands))
+                group.append(len(sizes) - 1)
+            offset += len(sample.wids)
+        if not graphs:
+            zero = z_graph.sum() * 0.0
+            return zero, torch.tensor(1.0)
+        batch = batch_graphs(graphs).to(self.device)
+        vectors = self.candidate_encoder(batch, node_vec, torch.cat(atom_node).to(self.device))
+        scores = self.candidate_encoder.score(vectors, z_graph[torch.tensor(cand_mol, device=self.device)])
+        width = max(sizes)
+        padded = scores.new_full((len(sizes), width), float("-inf"))
+        row = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+        col = torch.cat([torch.arange(n) for n in sizes])
+        padded = padded.index_put((row.to(self.device), col.to(self.device)), scores)
+        target = torch.tensor(labels, device=self.device)
+        loss = F.cross_entropy(padded, target, reduction="sum") / len(samples)
+        acc = (padded.argmax(1) == target).float().mean().detach()
+        return loss, acc
+
+    # ----- decoding -------------------------------------------------------------------------
+    @torch.no_grad()
+    def decode_latent(
+        self, z: torch.Tensor, *, greedy: bool = True, generator: torch.Generator | None = None
+    ) -> str | None:
+        """SMILES decoded from one latent ``z (latent,)``; None when no tree assembles.
+
+        The returned SMILES always sanitises in RDKit (assembly keeps only sanitisable molecules).
+        """
+        half = self.config.latent // 2
+        z = z.to(self.device).reshape(1, -1)
+        nodes = self.tree_decoder.decode(
+            z[:, :half], self.vocab, greedy=greedy, generator=generator, max_nodes=self.config.max_tree_nodes
+        )
+        if len(nodes) == 1:
+            return Chem.MolToSmiles(Chem.MolFromSmiles(nodes[0].smiles))
+        trees = batch_trees([[n.wid for n in nodes]], [_edges(nodes)]).to(self.device)
+        _, node_vec = self.tree_encoder(trees)
+        z_graph = z[:, half:]
+
+        def rank(node: TreeNode, candidates: list[Candidate]) -> list[int]:
+            graphs = [mol_graph(Chem.MolFromSmiles(c.smiles)) for c in candidates]
+            batch = batch_graphs(graphs).to(self.device)
+            atom_node = (batch.atom_map - 1).clamp(min=-1)
+            vectors = self.candidate_encoder(batch, node_vec, atom_node)
+            scores = self.candidate_encoder.score(vectors, z_graph.expand(len(candidates), -1))
+            scores = scores + torch.tensor([c.aroma for c in candidates], device=self.device)
+            return torch.argsort(scores, descending=True).tolist()
+
+        mol = assemble_tree(nodes, rank)
+        return None if mol is None else Chem.MolToSmiles(mol)
+
+    # ----- persistence ----------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str], *, extra: dict | None = None) -> Path:
+        """Weights, config and vocabulary in one safetensors checkpoint (atomic)."""
+        info = {"vocab": self.vocab.clusters, **(extra or {})}
+        return save_checkpoint(path, {"model": self.state_dict()}, self.config, extra=info)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | torch.device = "cpu") -> JTVAE:
+        """A model saved by `save` (raises `InputError` when the file is missing or not a checkpoint)."""
+        ckpt = load_checkpoint(path, JTVAEConfig, map_location=device)
+        if "vocab" not in ckpt.extra:
+            raise InputError("checkpoint holds no vocabulary", item=str(path))
+        model = cls(Vocab(ckpt.extra["vocab"]), ckpt.config)
+        model.load_state_dict(ckpt.state["model"])
+        return model.to(device)
+
+
+def _edges(nodes: Sequence[TreeNode]) -> list[tuple[int, int]]:
+    position = {id(n): i for i, n in enumerate(nodes)}
+    return [
+        (position[id(a)], position[id(b)])
+        for a in nodes
+        for b in a.neighbors
+        if position[id(a)] < position[id(b)]
+    ]

@@ -1,0 +1,235 @@
+"""Tree decomposition of a molecule into a junction tree of clusters (Jin et al. 2018, Sec. 2.1).
+
+Clusters are (i) bonds outside rings, (ii) rings of RDKit's SSSR, rings sharing more than two
+atoms (bridged systems) merged into one cluster. An atom shared by three or more clusters gets a
+singleton cluster of its own when it joins three or more bonds, two bonds and something else,
+or three or more rings (the refinement of the authors' release); the junction tree is the maximum
+spanning tree of the cluster graph, edges weighted by the number of shared atoms (singleton
+links to ring systems weighted so high that the tree always passes through the singleton).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdkit import Chem
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import minimum_spanning_tree
+
+from molgraph.chem import fragment_mol, kekule_mol, kekule_smiles, parse_smiles, set_atom_map
+
+__all__ = ["JunctionTree", "TreeNode", "tree_decompose"]
+
+_HEAVY = 100  # weight of a singleton-to-ring link; plain shared-atom weights are at most 2
+
+
+def tree_decompose(mol: Chem.Mol) -> tuple[list[list[int]], list[tuple[int, int]]]:
+    """Clusters (lists of atom indices) and junction-tree edges (pairs of cluster indices).
+
+    Args:
+        mol: an RDKit molecule with ``n`` atoms.
+
+    Returns:
+        ``(clusters, edges)`` with ``len(edges) == len(clusters) - 1`` for a connected molecule.
+    """
+    n_atoms = mol.GetNumAtoms()
+    if n_atoms == 1:
+        return [[0]], []
+    clusters: list[list[int]] = []
+    for bond in mol.GetBonds():
+        if not bond.IsInRing():
+            clusters.append([bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()])
+    rings = [list(ring) for ring in Chem.GetSymmSSSR(mol)]
+    clusters.extend(_merge_bridged(rings))
+    clusters = [c for c in clusters if c]
+
+    atom_clusters: list[list[int]] = [[] for _ in range(n_atoms)]
+    for index, cluster in enumerate(clusters):
+        for atom in cluster:
+            atom_clusters[atom].append(index)
+
+    weights: dict[tuple[int, int], float] = {}
+    for atom in range(n_atoms):
+        owners = atom_clusters[atom]
+        if len(owners) <= 1:
+            continue
+        bonds = [c for c in owners if len(clusters[c]) == 2]
+        ring_owners = [c for c in owners if len(clusters[c]) > 4]
+        if len(bonds) > 2 or (len(bonds) == 2 and len(owners) > 2):
+            clusters.append([atom])
+            single = len(clusters) - 1
+            for c in owners:
+                weights[(c, single)] = 1.0
+        elif len(ring_owners) > 2:
+            clusters.append([atom])
+            single = len(clusters) - 1
+            for c in owners:
+                weights[(c, single)] = _HEAVY - 1.0
+        else:
+            for i, c1 in enumerate(owners):
+                for c2 in owners[i + 1 :]:
+                    shared = len(set(clusters[c1]) & set(clusters[c2]))
+                    key = (min(c1, c2), max(c1, c2))
+                    weights[key] = max(weights.get(key, 0.0), float(shared))
+    if not weights:
+        return clusters, []
+    size = len(clusters)
+    rows, cols = zip(*weights.keys())
+    # maximum spanning tree == minimum spanning tree of (HEAVY - weight), weights all positive
+    costs = [_HEAVY - w for w in weights.values()]
+    graph = csr_matrix((costs, (rows, cols)), shape=(size, size))
+    tree = minimum_spanning_tree(graph).tocoo()
+    edges = sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
+    return clusters, edges
+
+
+def _merge_bridged(rings: list[list[int]]) -> list[list[int]]:
+    """Merge rings sharing more than two atoms until no two do."""
+    merged = [list(r) for r in rings]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            if not merged[i]:
+                continue
+            for j in range(i + 1, len(merged)):
+                if merged[j] and len(set(merged[i]) & set(merged[j])) > 2:
+                    merged[i] = sorted(set(merged[i]) | set(merged[j]))
+                    merged[j] = []
+                    changed = True
+    return [r for r in merged if r]
+
+
+@dataclass(eq=False)
+class TreeNode:
+    """One cluster of a junction tree.
+
+    Attributes:
+        smiles: kekulé SMILES of the cluster (its vocabulary label).
+        mol: the cluster as a kekulé RDKit molecule (atom-map numbers mark the node id).
+        atoms: indices of the cluster's atoms in the parent molecule (empty when decoded).
+        nid: 1-based node id, also used as the atom-map number of its atoms.
+        neighbors: adjacent nodes.
+        wid: vocabulary index (set by `Vocab`), -1 when unknown.
+        is_leaf: exactly one neighbour.
+        label: canonical SMILES of the node with its neighbours as attached in the molecule.
+        candidates: canonical SMILES of every valid attachment of the neighbours (ground truth among them).
+    """
+
+    smiles: str
+    mol: Chem.Mol
+    atoms: list[int] = field(default_factory=list)
+    nid: int = 0
+    neighbors: list[TreeNode] = field(default_factory=list)
+    wid: int = -1
+    is_leaf: bool = False
+    label: str | None = None
+    candidates: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_smiles(cls, smiles: str) -> TreeNode:
+        mol = kekule_mol(smiles)
+        if mol is None:
+            raise ValueError(f"cluster SMILES does not kekulise: {smiles}")
+        return cls(smiles=smiles, mol=mol)
+
+    @property
+    def n_atoms(self) -> int:
+        return self.mol.GetNumAtoms()
+
+
+class JunctionTree:
+    """The junction tree of one molecule; node 0 is the root (the cluster holding atom 0).
+
+    Args:
+        smiles: a SMILES string (invalid ones raise `core.errors.InputError` naming it).
+
+    Attributes:
+        smiles: canonical SMILES (no stereo) of the molecule.
+        mol: the molecule in kekulé form.
+        nodes: the clusters, root first.
+    """
+
+    def __init__(self, smiles: str) -> None:
+        parsed = parse_smiles(smiles)
+        self.smiles = Chem.MolToSmiles(parsed, isomericSmiles=False)
+        mol = kekule_mol(self.smiles)
+        if mol is None:
+            from core.errors import InputError
+
+            raise InputError("molecule cannot be kekulised by RDKit", item=smiles)
+        self.mol = mol
+        clusters, edges = tree_decompose(mol)
+        root = next(i for i, c in enumerate(clusters) if 0 in c)
+        self.nodes: list[TreeNode] = []
+        for atoms in clusters:
+            frag = fragment_mol(mol, atoms)
+            if frag is None:
+                from core.errors import InputError
+
+                raise InputError("a cluster of this molecule cannot be sanitised by RDKit", item=smiles)
+            self.nodes.append(TreeNode(smiles=kekule_smiles(frag), mol=frag, atoms=list(atoms)))
+        for a, b in edges:
+            self.nodes[a].neighbors.append(self.nodes[b])
+            self.nodes[b].neighbors.append(self.nodes[a])
+        if root > 0:
+            self.nodes[0], self.nodes[root] = self.nodes[root], self.nodes[0]
+        for index, node in enumerate(self.nodes):
+            node.nid = index + 1
+            node.is_leaf = len(node.neighbors) == 1
+            if len(node.neighbors) > 1:
+                set_atom_map(node.mol, node.nid)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def edges(self) -> list[tuple[int, int]]:
+        """Tree edges as pairs of 0-based node positions."""
+        position = {id(node): i for i, node in enumerate(self.nodes)}
+        return [
+            (position[id(a)], position[id(b)])
+            for a in self.nodes
+            for b in a.neighbors
+            if position[id(a)] < position[id(b)]
+        ]
+
+    def set_labels(self) -> None:
+        """Record, for every node, the ground-truth local attachment (`label`) and all `candidates`.
+
+        The label is the sub-molecule made of the node's atoms and its neighbours' atoms, with the
+        atom-map numbers of non-leaf clusters marking which atom belongs to which node, exactly the
+        form in which `molgraph.assembly.enumerate_assemblies` writes its candidates.
+        """
+        from molgraph.assembly import enumerate_assemblies, order_neighbors
+
+        for node in self.nodes:
+            node.label = self._local_label(node)
+        for node in self.nodes:
+            if node.is_leaf:
+                continue  # leaves are attached by their parent; they have no choice of their own
+            neighbors = order_neighbors(node.neighbors)
+            found = enumerate_assemblies(node, neighbors)
+            usable = [c for c in found if c.aroma >= 0] or found
+            node.candidates = [c.smiles for c in usable]
+
+    def _local_label(self, node: TreeNode) -> str:
+        mol = self.mol
+        atoms = set(node.atoms)
+        if not node.is_leaf:
+            for a in node.atoms:
+                mol.GetAtomWithIdx(a).SetAtomMapNum(node.nid)
+        for nei in node.neighbors:
+            atoms.update(nei.atoms)
+            if nei.is_leaf:
+                continue
+            for a in nei.atoms:
+                # a singleton neighbour takes over the map number of its shared atom
+                if a not in node.atoms or len(nei.atoms) == 1:
+                    mol.GetAtomWithIdx(a).SetAtomMapNum(nei.nid)
+        frag = fragment_mol(mol, sorted(atoms))
+        for a in atoms:
+            mol.GetAtomWithIdx(a).SetAtomMapNum(0)
+        if frag is None:
+            return ""
+        return Chem.MolToSmiles(Chem.MolFromSmiles(kekule_smiles(frag)))
