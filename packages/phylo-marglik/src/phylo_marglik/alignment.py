@@ -188,7 +188,7 @@ def read_alignment(path: str | os.PathLike[str], schema: str | None = None) -> A
     if file.stat().st_size == 0:
         raise InputError("the alignment file is empty", item=str(file))
     try:
-        kwargs = {} if schema == "fasta" else {"preserve_underscores": True}
+        kwargs = {"preserve_underscores": True} if schema == "nexus" else {}
         matrix = dendropy.DnaCharacterMatrix.get(path=str(file), schema=schema, **kwargs)
     except Exception as exc:
         line = getattr(exc, "line_num", None)

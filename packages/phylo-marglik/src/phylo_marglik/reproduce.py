@@ -1,0 +1,214 @@
+"""Headline experiment: the study's evaluation of the 19 estimators (Fourment et al. 2020).
+
+For each data set: every estimator on every listed topology, replicated; log marginal
+likelihoods renormalised over the list and compared with the reference (SRF) posterior by
+KL(SRF || estimate) and split-probability RMSD; seconds and likelihood evaluations per estimate;
+a figure of accuracy against time per estimator.
+
+- ``--scale smoke``: DS2 (29 taxa, 5 topologies), 2 replicates, reduced budgets (minutes).
+- ``--scale full``: DS1-DS5 and DS3s at the study's budgets, 10 replicates (days of CPU at
+  1,000,000 iterations per chain; meant for a cluster or a long GPU run).
+Without the study's data folder, the simulated default case runs instead (no reference, so only
+the estimates table is produced).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.cli import RunOptions
+from core.errors import InputError
+from core.results import ResultTable, mean_sd
+from phylo_marglik.data import TopologySet, load_study_dataset, simulated_case
+from phylo_marglik.estimators import EstimatorConfig, estimator_names
+from phylo_marglik.mcmc import MCMCConfig
+from phylo_marglik.metrics import normalize_log
+from phylo_marglik.study import StudyConfig, run_study, score_study
+
+__all__ = ["reproduce", "smoke_config", "study_cases", "tables_for"]
+
+FULL_DATASETS = ("DS1", "DS2", "DS3", "DS3s", "DS4", "DS5")
+
+
+def smoke_config() -> StudyConfig:
+    """Reduced budgets: 10 power posteriors, 600-iteration chains, 500 importance draws, ..."""
+    estimator = EstimatorConfig(
+        mcmc=MCMCConfig(iterations=600, thin=3, burnin=20),
+        n_steps=10,
+        importance_samples=500,
+        live_points=10,
+        ns_replace=3,
+        ns_steps=5,
+        ns_tolerance=1e-2,
+        ns_max_iterations=400,
+        vi_iterations=150,
+        vi_samples=4,
+        vi_learning_rate=0.02,
+        optimizer_iterations=150,
+    )
+    return StudyConfig(replicates=2, estimator=estimator)
+
+
+def study_cases(scale: str) -> list[TopologySet]:
+    """The data sets of a scale: the study's when its folder exists, else the simulated case."""
+    names = ("DS2",) if scale == "smoke" else FULL_DATASETS
+    try:
+        return [load_study_dataset(name) for name in names]
+    except InputError:
+        return [simulated_case()]
+
+
+def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyConfig) -> list[ResultTable]:
+    """The accuracy table (when the case has a reference) and the per-topology estimates table."""
+    tables = []
+    methods = [m for m in estimator_names() if m in config.estimators]
+    if case.reference is not None:
+        scores = score_study(case, records)
+        accuracy = ResultTable(
+            f"accuracy_{case.name}",
+            title=f"{case.name}: accuracy of the renormalised marginal likelihoods vs the SRF posterior",
+        )
+        order = sorted(
+            methods, key=lambda m: np.mean([s["kl"] for s in scores if s["method"] == m] or [np.inf])
+        )
+        for method in order:
+            rows = [s for s in scores if s["method"] == method]
+            if not rows:
+                continue
+            top = sorted({s["top_tree"] for s in rows})
+            accuracy.add(
+                estimator=method,
+                kl=mean_sd([s["kl"] for s in rows]),
+                split_rmsd=mean_sd([s["split_rmsd"] for s in rows]),
+                top_tree=", ".join(str(t) for t in top),
+                seconds_per_estimate=float(np.mean([s["seconds"] for s in rows])),
+                evaluations_per_estimate=float(np.mean([s["evaluations"] for s in rows])),
+            )
+        accuracy.notes = _accuracy_notes(case, records, scores, config)
+        tables.append(accuracy)
+    estimates = ResultTable(
+        f"estimates_{case.name}",
+        title=f"{case.name}: log marginal likelihood per topology (mean ± sd over replicates)",
+    )
+    reference = case.reference / case.reference.sum() if case.reference is not None else None
+    for method in methods:
+        row: dict[str, Any] = {"estimator": method}
+        means = []
+        for tree in range(len(case.topologies)):
+            values = [r["log_ml"] for r in records if r["method"] == method and r["tree"] == tree]
+            means.append(float(np.mean(values)))
+            row[f"tree {tree}"] = mean_sd(values, digits=2)
+        if np.all(np.isfinite(means)):
+            row["renormalised probabilities"] = ", ".join(f"{p:.3f}" for p in np.exp(normalize_log(means)))
+        estimates.add(**row)
+    if reference is not None:
+        estimates.add(
+            estimator="SRF (reference)",
+            **{f"tree {t}": "" for t in range(len(case.topologies))},
+            **{"renormalised probabilities": ", ".join(f"{p:.3f}" for p in reference)},
+        )
+    tables.append(estimates)
+    return tables
+
+
+def _accuracy_notes(
+    case: TopologySet, records: list[dict[str, Any]], scores: list[dict[str, Any]], config: StudyConfig
+) -> str:
+    kl = {m: np.mean([s["kl"] for s in scores if s["method"] == m]) for m in {s["method"] for s in scores}}
+    ranking = sorted(kl, key=kl.get)
+    lines = [
+        f"{config.replicates} replicates per estimator and topology; KL in nats over the {len(case.topologies)} "
+        "listed topologies (renormalised); split RMSD over their non-trivial splits. Seconds and likelihood "
+        "evaluations per estimate include shared MCMC runs and modes.",
+        f"Budgets: {config.estimator}.",
+    ]
+    if "gss" in kl:
+        lines.append(
+            f"GSS ranks {ranking.index('gss') + 1} of {len(ranking)} by mean KL (the study: GSS most accurate)."
+        )
+    if "hm" in kl and "gss" in kl:
+        diff = [
+            r_hm["log_ml"] - r_gss["log_ml"]
+            for r_hm in records
+            if r_hm["method"] == "hm"
+            for r_gss in records
+            if r_gss["method"] == "gss"
+            and (r_gss["tree"], r_gss["replicate"]) == (r_hm["tree"], r_hm["replicate"])
+        ]
+        lines.append(
+            f"Harmonic mean minus GSS log marginal likelihood: {mean_sd(diff, digits=2)} nats "
+            "(the study: HM biased upward)."
+        )
+    return " ".join(lines)
+
+
+def _plot(scores_by_case: dict[str, list[dict[str, Any]]], out: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = [c for c, s in scores_by_case.items() if s]
+    if not cases:
+        return None
+    fig, axes = plt.subplots(1, len(cases), figsize=(6.5 * len(cases), 5), squeeze=False)
+    for ax, case in zip(axes[0], cases):
+        scores = scores_by_case[case]
+        for method in sorted({s["method"] for s in scores}):
+            rows = [s for s in scores if s["method"] == method]
+            secs = np.mean([s["seconds"] for s in rows])
+            kls = np.array([s["kl"] for s in rows])
+            ax.errorbar(secs, max(kls.mean(), 1e-6), yerr=kls.std() if len(kls) > 1 else None, fmt="o")
+            ax.annotate(
+                method.upper(), (secs, max(kls.mean(), 1e-6)), textcoords="offset points", xytext=(4, 3)
+            )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("seconds per estimate (shared runs included)")
+        ax.set_ylabel("KL(SRF || estimate), nats")
+        ax.set_title(f"{case}: accuracy vs time")
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path = out / "accuracy_vs_time.png"
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def reproduce(options: RunOptions) -> list[ResultTable]:
+    """Run the study's evaluation at `options.scale`; tables returned, figure written to `options.out`."""
+    import torch
+
+    config = smoke_config() if options.scale == "smoke" else StudyConfig()
+    # Pruning runs many small tensor ops: on CPU, intra-op threads only add synchronisation
+    # (and oversubscribe shared machines), so the run uses one; restored afterwards.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run(options, config)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(options: RunOptions, config: StudyConfig) -> list[ResultTable]:
+    tables: list[ResultTable] = []
+    scores_by_case: dict[str, list[dict[str, Any]]] = {}
+    for case in study_cases(options.scale):
+        records = run_study(case, config, seed=options.seed)
+        tables += tables_for(case, records, config)
+        raw = ResultTable(f"records_{case.name}", rows=records, title=f"{case.name}: every estimate")
+        raw.save(options.out)
+        if case.reference is not None:
+            scores_by_case[case.name] = score_study(case, records)
+    _plot(scores_by_case, options.out)
+    return tables
+
+
+def with_budget(config: StudyConfig, **changes: Any) -> StudyConfig:
+    """`config` with estimator budget fields replaced (``with_budget(cfg, n_steps=20)``)."""
+    return replace(config, estimator=replace(config.estimator, **changes))
