@@ -195,31 +195,33 @@ def enumerate_assemblies(
     Returns:
         Candidates de-duplicated by canonical SMILES; empty when no attachment is chemically valid.
     """
-    confs: list[AtomMap] = []
+    confs: list[tuple[AtomMap, Chem.Mol]] = []
     singletons = {n.nid for n in [*neighbors, *prev] if n.n_atoms == 1}
 
-    def search(amap: AtomMap, depth: int) -> None:
+    def search(amap: AtomMap, local: Chem.Mol | None, depth: int) -> None:
         if len(confs) > MAX_CANDIDATES:
             return
         if depth == len(neighbors):
-            confs.append(amap)
+            confs.append(
+                (amap, local if local is not None else _local_attach(node.mol, neighbors, prev, amap))
+            )
             return
         seen: set[str] = set()
         for option in _enum_attach(node.mol, neighbors[depth], amap, singletons):
-            local = sanitized(_local_attach(node.mol, neighbors[: depth + 1], prev, option))
-            if local is None:
+            attached = _local_attach(node.mol, neighbors[: depth + 1], prev, option)
+            checked = sanitized(attached)
+            if checked is None:
                 continue
-            key = kekule_smiles(local)
+            key = kekule_smiles(checked)
             if key in seen:
                 continue
             seen.add(key)
-            search(option, depth + 1)
+            search(option, attached, depth + 1)
 
-    search(list(prev_amap), 0)
+    search(list(prev_amap), None, 0)
     out: list[Candidate] = []
     seen: set[str] = set()
-    for amap in confs:
-        local = _local_attach(node.mol, neighbors, prev, amap)
+    for amap, local in confs:
         mol = Chem.MolFromSmiles(Chem.MolToSmiles(local))
         if mol is None:
             continue
@@ -312,7 +314,7 @@ def ground_truth_rank(node: TreeNode, candidates: list[Candidate]) -> list[int]:
 def reassemble(tree: JunctionTree) -> str | None:
     """Canonical SMILES (no stereo) of the molecule assembled from `tree`'s ground-truth labels."""
     if tree.nodes[0].label is None:
-        tree.set_labels()
+        tree.set_labels(candidates=False)
     if len(tree) == 1:
         return Chem.MolToSmiles(Chem.MolFromSmiles(tree.nodes[0].smiles))
     mol = assemble_tree(tree.nodes, ground_truth_rank)

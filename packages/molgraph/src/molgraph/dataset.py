@@ -60,15 +60,21 @@ class PreparedSet:
         return f"kept {kept} of {total} molecules; dropped: {reasons}"
 
 
-def prepare_one(smiles: str, vocab: Vocab, tree: JunctionTree | None = None) -> MoleculeSample:
+def prepare_one(
+    smiles: str, vocab: Vocab, tree: JunctionTree | None = None, *, candidates: bool = True
+) -> MoleculeSample:
     """Prepare one molecule; raises `InputError` naming the SMILES for invalid input, an unknown
-    cluster, or a molecule whose ground-truth attachment is not among the enumerated candidates."""
+    cluster, or a molecule whose ground-truth attachment is not among the enumerated candidates.
+
+    With ``candidates=False`` the attachment enumeration is skipped (enough for encoding).
+    """
     tree = tree or JunctionTree(smiles)
     vocab.assign(tree)
-    tree.set_labels()
+    if candidates:
+        tree.set_labels()
     assembly = []
     for position, node in enumerate(tree.nodes):
-        if node.is_leaf:
+        if node.is_leaf or not candidates:
             continue
         if node.label not in node.candidates:
             raise InputError("ground-truth attachment not among enumerated candidates", item=tree.smiles)

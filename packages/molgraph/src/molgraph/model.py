@@ -19,7 +19,7 @@ from torch import nn
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import InputError
 from molgraph.assembly import Candidate, assemble_tree
-from molgraph.dataset import MoleculeSample
+from molgraph.dataset import MoleculeSample, prepare_one
 from molgraph.decoder import TreeDecoder
 from molgraph.encoders import CandidateEncoder, GraphEncoder, TreeEncoder
 from molgraph.features import batch_graphs, batch_trees, mol_graph
@@ -168,6 +168,80 @@ class JTVAE(nn.Module):
 
         mol = assemble_tree(nodes, rank)
         return None if mol is None else Chem.MolToSmiles(mol)
+
+    # ----- user API ----------------------------------------------------------------------------
+    def encode(
+        self, smiles: Sequence[str] | str, *, sample: bool = False, seed: int | None = None
+    ) -> torch.Tensor:
+        """Latent codes ``(n, latent)`` of SMILES (posterior means, or draws when `sample`).
+
+        Raises:
+            InputError: naming the SMILES when it is invalid or has a cluster outside the vocabulary.
+        """
+        items = [smiles] if isinstance(smiles, str) else list(smiles)
+        if not items:
+            raise InputError("no SMILES to encode")
+        samples = [prepare_one(s, self.vocab, candidates=False) for s in items]
+        self.eval()
+        with torch.no_grad():
+            mean, logvar, _ = self.encode_samples(samples)
+        if not sample:
+            return mean
+        generator = torch.Generator(device="cpu")
+        if seed is not None:
+            generator.manual_seed(seed)
+        noise = torch.randn(mean.shape, generator=generator).to(mean.device)
+        return mean + noise * torch.exp(0.5 * logvar)
+
+    def decode(
+        self, z: torch.Tensor, *, greedy: bool = True, seed: int | None = None, retries: int = 0
+    ) -> list[str | None]:
+        """SMILES for each row of ``z (n, latent)`` (or one ``(latent,)`` vector).
+
+        Every returned SMILES sanitises in RDKit; None marks a latent whose tree could not be
+        assembled after `retries` further stochastic decodings.
+        """
+        if z.dim() == 1:
+            z = z[None]
+        if z.shape[1] != self.config.latent:
+            raise InputError(
+                "latent width does not match the model",
+                item=tuple(z.shape),
+                expected=f"(n, {self.config.latent})",
+            )
+        self.eval()
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(0 if seed is None else seed)
+        out: list[str | None] = []
+        for row in z:
+            smiles = self.decode_latent(row, greedy=greedy, generator=generator)
+            tries = retries
+            while smiles is None and tries > 0:
+                smiles = self.decode_latent(row, greedy=False, generator=generator)
+                tries -= 1
+            out.append(smiles)
+        return out
+
+    def reconstruct(self, smiles: Sequence[str] | str, *, seed: int | None = None) -> list[str | None]:
+        """Encode (posterior mean) then decode greedily."""
+        return self.decode(self.encode(smiles), seed=seed)
+
+    def sample(self, n: int, *, seed: int = 0, greedy: bool = True) -> list[str | None]:
+        """Decode `n` latents drawn from the prior ``N(0, I)``."""
+        if n < 1:
+            raise InputError("number of samples must be >= 1", item=n)
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(seed)
+        z = torch.randn(n, self.config.latent, generator=generator)
+        return self.decode(z, seed=seed, greedy=greedy)
+
+    def interpolate(self, start: str, end: str, steps: int = 5) -> list[str | None]:
+        """Decode `steps` evenly spaced points on the line between the two molecules' latent means."""
+        if steps < 2:
+            raise InputError("interpolation needs at least 2 steps", item=steps)
+        z = self.encode([start, end])
+        weights = torch.linspace(0.0, 1.0, steps, device=z.device)[:, None]
+        return self.decode((1.0 - weights) * z[0] + weights * z[1])
 
     # ----- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], *, extra: dict | None = None) -> Path:

@@ -32,7 +32,6 @@ class TrainConfig:
         beta_start, beta_max: KL weight at the start and its ceiling.
         beta_warmup: steps at `beta_start` before annealing; beta_step: increase per `beta_every` steps.
         clip_norm: gradient-norm clip; seed: shuffling and reparameterisation noise.
-        checkpoint_every: steps between checkpoints (0: only at the end).
     """
 
     epochs: int = 20
@@ -46,7 +45,6 @@ class TrainConfig:
     beta_every: int = 1000
     clip_norm: float = 50.0
     seed: int = 0
-    checkpoint_every: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -75,6 +73,7 @@ def train(
     config: TrainConfig = TrainConfig(),
     *,
     checkpoint: str | os.PathLike[str] | None = None,
+    stop_after: int | None = None,
 ) -> TrainHistory:
     """Fit `model` on prepared `samples`; resumes from `checkpoint` when it exists.
 
@@ -82,8 +81,10 @@ def train(
         model: a `JTVAE` (its device is used).
         samples: prepared molecules (`molgraph.dataset.prepare`).
         config: `TrainConfig`.
-        checkpoint: optional ``.safetensors`` path, written at the end of every epoch (and every
-            ``checkpoint_every`` steps); an existing one with the same config resumes the run.
+        checkpoint: optional ``.safetensors`` path, written at the end of every epoch; an existing
+            one with the same config resumes the run.
+        stop_after: return after this many epochs in this call (a time-limited job); call again
+            with the same `checkpoint` to continue.
 
     Raises:
         InputError: with no samples, or when the checkpoint belongs to another configuration.
@@ -99,14 +100,14 @@ def train(
         optimizer.load_state_dict(ckpt.state["optimizer"])
         scheduler.load_state_dict(ckpt.state["scheduler"])
         start_epoch, step, rows = ckpt.extra["epoch"], ckpt.extra["step"], ckpt.extra["history"]
-    rng = random.Random(config.seed)
-    for _ in range(start_epoch):  # replay the shuffles of completed epochs
-        rng.shuffle(order := list(range(len(samples))))
-    torch.manual_seed(config.seed + start_epoch)
     model.train()
     for epoch in range(start_epoch, config.epochs):
+        if stop_after is not None and epoch >= start_epoch + stop_after:
+            break
+        # per-epoch seeds make a resumed run repeat the uninterrupted one exactly
+        torch.manual_seed(config.seed * 100_003 + epoch)
         order = list(range(len(samples)))
-        rng.shuffle(order)
+        random.Random(config.seed * 100_003 + epoch).shuffle(order)
         sums: dict[str, float] = {}
         batches = chunks([samples[i] for i in order], config.batch_size)
         for batch in progress(batches, desc=f"epoch {epoch + 1}/{config.epochs}"):
@@ -118,8 +119,6 @@ def train(
             step += 1
             for key, value in out.items():
                 sums[key] = sums.get(key, 0.0) + float(value.detach())
-            if checkpoint is not None and config.checkpoint_every and step % config.checkpoint_every == 0:
-                _save(checkpoint, model, optimizer, scheduler, config, epoch, step, rows)
         scheduler.step()
         rows.append(
             {"epoch": epoch + 1, "beta": config.beta(step), **{k: v / len(batches) for k, v in sums.items()}}

@@ -194,8 +194,9 @@ class JunctionTree:
             if position[id(a)] < position[id(b)]
         ]
 
-    def set_labels(self) -> None:
-        """Record, for every node, the ground-truth local attachment (`label`) and all `candidates`.
+    def set_labels(self, *, candidates: bool = True) -> None:
+        """Record, for every node, the ground-truth local attachment (`label`) and all `candidates`
+        (the enumeration is skipped with ``candidates=False``).
 
         The label is the sub-molecule made of the node's atoms and its neighbours' atoms, with the
         atom-map numbers of non-leaf clusters marking which atom belongs to which node, exactly the
@@ -205,7 +206,7 @@ class JunctionTree:
 
         for node in self.nodes:
             node.label = self._local_label(node)
-        for node in self.nodes:
+        for node in self.nodes if candidates else ():
             if node.is_leaf:
                 continue  # leaves are attached by their parent; they have no choice of their own
             neighbors = order_neighbors(node.neighbors)

@@ -1,0 +1,137 @@
+"""SMILES data: user files, the bundled MOSES subset, and the full MOSES splits from the `molsets` wheel.
+
+MOSES (Polykovskiy et al. 2020, MIT licence) ships its splits as ``moses/dataset/data/*.csv.gz``
+inside the ``molsets`` wheel on PyPI; `fetch_moses` downloads that wheel with
+``pip download --no-deps`` and extracts the splits into the cache. The package bundles a random
+3000 + 500 subset (train, test) for tests and smoke runs (licence in ``bundled/LICENSE_MOSES.txt``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from core.checkpoint import atomic_write
+from core.data import bundled_path, cache_dir
+from core.errors import InputError
+
+__all__ = ["MOSES_SPLITS", "bundled_smiles", "fetch_moses", "moses_smiles", "read_smiles"]
+
+MOSES_SPLITS = ("train", "test", "test_scaffolds")
+MOSES_WHEEL = "molsets==0.3.1"
+_BUNDLED = {"train": "moses_train_3000.smi", "test": "moses_test_500.smi"}
+
+
+def read_smiles(path: str | os.PathLike[str], *, limit: int | None = None) -> list[str]:
+    """SMILES from a text file: one per line, first whitespace- or comma-separated field.
+
+    A header line (``SMILES``/``smiles``) and blank lines are skipped; ``.gz`` files are read
+    transparently. Validity is checked later (`molgraph.dataset.prepare` counts invalid ones).
+
+    Raises:
+        InputError: when the file is missing or holds no SMILES.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise InputError("SMILES file not found", item=str(source))
+    opener = gzip.open if source.suffix == ".gz" else open
+    out: list[str] = []
+    with opener(source, "rt") as handle:
+        for line in handle:
+            field = line.strip().replace(",", " ").split(" ")[0] if line.strip() else ""
+            if not field or field.lower() == "smiles":
+                continue
+            out.append(field)
+            if limit is not None and len(out) >= limit:
+                break
+    if not out:
+        raise InputError("no SMILES in file", item=str(source), expected="one SMILES per line")
+    return out
+
+
+def bundled_smiles(split: str = "train") -> list[str]:
+    """The bundled MOSES subset: ``"train"`` (3000 molecules) or ``"test"`` (500)."""
+    if split not in _BUNDLED:
+        raise InputError("unknown bundled split", item=split, expected=f"one of {sorted(_BUNDLED)}")
+    return read_smiles(bundled_path("molgraph", "bundled", _BUNDLED[split]))
+
+
+def moses_smiles(split: str = "train", *, limit: int | None = None) -> list[str]:
+    """A full MOSES split from the cache (run ``molgraph data moses`` first).
+
+    Raises:
+        InputError: for an unknown split, or when the split has not been fetched.
+    """
+    if split not in MOSES_SPLITS:
+        raise InputError("unknown MOSES split", item=split, expected=f"one of {MOSES_SPLITS}")
+    path = cache_dir("molgraph") / "moses" / f"{split}.csv.gz"
+    if not path.is_file():
+        raise InputError("MOSES split not fetched yet", item=str(path), expected="run `molgraph data moses`")
+    return read_smiles(path, limit=limit)
+
+
+def fetch_moses(dest: str | os.PathLike[str] | None = None, *, wheel: str | None = None) -> dict[str, Path]:
+    """Download the ``molsets`` wheel (or use a local `wheel` file) and extract the MOSES splits.
+
+    Args:
+        dest: target folder (default ``cache_dir("molgraph") / "moses"``).
+        wheel: path of an already downloaded ``molsets-*.whl``; skips the download.
+
+    Returns:
+        ``{split: path of <split>.csv.gz}``.
+
+    Raises:
+        InputError: when pip is unavailable, the download fails, or the wheel lacks a split.
+    """
+    target = Path(dest) if dest is not None else cache_dir("molgraph") / "moses"
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel_path = Path(wheel) if wheel is not None else _download_wheel(Path(tmp))
+        if not wheel_path.is_file():
+            raise InputError("wheel file not found", item=str(wheel_path))
+        try:
+            archive = zipfile.ZipFile(wheel_path)
+        except zipfile.BadZipFile as exc:
+            raise InputError("not a wheel (zip) file", item=str(wheel_path)) from exc
+        out: dict[str, Path] = {}
+        with archive:
+            names = set(archive.namelist())
+            for split in MOSES_SPLITS:
+                member = f"moses/dataset/data/{split}.csv.gz"
+                if member not in names:
+                    raise InputError("wheel has no MOSES split", item=f"{wheel_path}: {member}")
+                data = archive.read(member)
+                out[split] = atomic_write(target / f"{split}.csv.gz", lambda p, d=data: p.write_bytes(d))
+            licence = next((n for n in names if n.endswith("LICENSE")), None)
+            if licence:
+                text = archive.read(licence)
+                atomic_write(target / "LICENSE", lambda p: p.write_bytes(text))
+    return out
+
+
+def _download_wheel(folder: Path) -> Path:
+    commands = [[sys.executable, "-m", "pip"], [p] if (p := shutil.which("pip")) else None]
+    for base in (c for c in commands if c):
+        try:
+            subprocess.run(
+                [*base, "download", "--no-deps", MOSES_WHEEL, "-d", str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        except (subprocess.CalledProcessError, OSError):
+            continue
+        wheels = sorted(folder.glob("molsets-*.whl"))
+        if wheels:
+            return wheels[0]
+    raise InputError(
+        "could not download the molsets wheel with pip",
+        item=MOSES_WHEEL,
+        expected="network access and pip, or --wheel PATH to a downloaded molsets wheel",
+    )

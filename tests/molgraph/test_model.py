@@ -1,0 +1,127 @@
+"""JT-VAE learning, decoding validity, persistence and resumable training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from rdkit import Chem
+
+from core.errors import CheckpointMismatchError, InputError
+from molgraph import JTVAE, JTVAEConfig, TrainConfig, Vocab, train
+from molgraph.decoder import dfs_trace
+
+
+def test_dfs_trace_visits_every_edge_twice():
+    edges = [(0, 1), (1, 2), (1, 3), (0, 4)]
+    trace = dfs_trace(5, edges)
+    assert len(trace) == 2 * len(edges)
+    assert [t for t in trace if t[2] == 1] == [(0, 1, 1), (1, 2, 1), (1, 3, 1), (0, 4, 1)]
+    assert sorted((a, b) for a, b, d in trace if d == 0) == [(1, 0), (2, 1), (3, 1), (4, 0)]
+
+
+def test_tiny_model_overfits_to_exact_reconstruction(tiny_set, tiny_model):
+    model, history = tiny_model
+    first, last = history.rows[0], history.rows[-1]
+    assert last["loss"] < 0.1 * first["loss"]
+    reconstructed = model.reconstruct([s.smiles for s in tiny_set.samples])
+    exact = sum(r == s.smiles for r, s in zip(reconstructed, tiny_set.samples))
+    # trivial baseline: the same architecture untrained reconstructs none of them
+    torch.manual_seed(1)
+    untrained = JTVAE(tiny_set.vocab, model.config)
+    baseline = sum(
+        r == s.smiles
+        for r, s in zip(untrained.reconstruct([s.smiles for s in tiny_set.samples]), tiny_set.samples)
+    )
+    assert exact >= len(tiny_set.samples) - 1
+    assert exact >= baseline + 4
+
+
+def test_every_sampled_molecule_sanitises(tiny_model):
+    model, _ = tiny_model
+    samples = model.sample(12, seed=3) + model.sample(4, seed=4, greedy=False)
+    decoded = [s for s in samples if s is not None]
+    assert len(decoded) >= 12
+    for smiles in decoded:
+        mol = Chem.MolFromSmiles(smiles)
+        assert mol is not None
+        Chem.SanitizeMol(mol)
+
+
+def test_interpolation_endpoints_decode_to_the_inputs(tiny_set, tiny_model):
+    model, _ = tiny_model
+    a, b = tiny_set.samples[0].smiles, tiny_set.samples[1].smiles
+    path = model.interpolate(a, b, steps=4)
+    assert len(path) == 4
+    assert path[0] == model.reconstruct(a)[0] and path[-1] == model.reconstruct(b)[0]
+
+
+def test_save_and_load_give_the_same_encodings(tiny_set, tiny_model, tmp_path):
+    model, _ = tiny_model
+    path = model.save(tmp_path / "model.safetensors")
+    loaded = JTVAE.load(path)
+    smiles = [s.smiles for s in tiny_set.samples[:3]]
+    assert torch.allclose(model.encode(smiles), loaded.encode(smiles))
+    assert loaded.vocab.clusters == model.vocab.clusters
+
+
+def test_resumed_training_matches_uninterrupted_training(tiny_set, tmp_path):
+    config = JTVAEConfig(hidden=16, latent=4, depth_tree=3, depth_graph=2)
+    samples = tiny_set.samples[:3]
+
+    def fresh() -> JTVAE:
+        torch.manual_seed(0)
+        return JTVAE(tiny_set.vocab, config)
+
+    schedule = TrainConfig(epochs=3, batch_size=2, beta_warmup=1, beta_every=1)
+    straight = fresh()
+    train(straight, samples, schedule)
+    ckpt = tmp_path / "run.safetensors"
+    resumed = fresh()
+    history = train(resumed, samples, schedule, checkpoint=ckpt, stop_after=1)
+    assert len(history.rows) == 1
+    history = train(fresh(), samples, schedule, checkpoint=ckpt)  # a new process picks the run up
+    assert [row["epoch"] for row in history.rows] == [1, 2, 3]
+    restored = JTVAE(tiny_set.vocab, config)
+    from core.checkpoint import load_checkpoint
+
+    restored.load_state_dict(load_checkpoint(ckpt, TrainConfig).state["model"])
+    for (name, a), b in zip(straight.state_dict().items(), restored.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    # a checkpoint of another schedule is refused, naming the field
+    with pytest.raises(CheckpointMismatchError, match="epochs"):
+        train(
+            fresh(),
+            samples,
+            TrainConfig(epochs=4, batch_size=2, beta_warmup=1, beta_every=1),
+            checkpoint=ckpt,
+        )
+
+
+def test_kl_annealing_schedule():
+    config = TrainConfig(beta_start=0.0, beta_max=0.01, beta_warmup=10, beta_step=0.002, beta_every=5)
+    assert config.beta(0) == 0.0 and config.beta(9) == 0.0
+    assert config.beta(10) == pytest.approx(0.002)
+    assert config.beta(15) == pytest.approx(0.004)
+    assert config.beta(10_000) == pytest.approx(0.01)
+
+
+def test_unknown_cluster_and_bad_smiles_are_named(tiny_model):
+    model, _ = tiny_model
+    with pytest.raises(InputError, match="not in the model's vocabulary") as info:
+        model.encode("C1CCCCCCCCCCC1")  # a 12-ring is not among the tiny vocabulary's clusters
+    assert "C1CCCCCCCCCCC1" in str(info.value)
+    with pytest.raises(InputError, match="C1CC"):
+        model.encode("C1CC")
+    with pytest.raises(InputError, match="latent width"):
+        model.decode(torch.zeros(2, 3))
+
+
+def test_bad_configs_are_rejected():
+    with pytest.raises(InputError, match="latent"):
+        JTVAEConfig(latent=7)
+    with pytest.raises(InputError, match="hidden"):
+        JTVAEConfig(hidden=0)
+    with pytest.raises(InputError, match="lr"):
+        TrainConfig(lr=-1.0)
+    with pytest.raises(InputError, match="no training molecules"):
+        train(JTVAE(Vocab(["CC"]), JTVAEConfig(hidden=8, latent=4)), [])
