@@ -10,7 +10,14 @@ from core.errors import CheckpointMismatchError, InputError
 from survival.baselines import KaplanMeier
 from survival.data import simulate_exponential
 from survival.metrics import concordance_harrell
-from survival.mtlr import MTLR, NeuralMTLR, _target_mask, mtlr_log_likelihood, mtlr_time_grid
+from survival.mtlr import (
+    MTLR,
+    NeuralMTLR,
+    _target_mask,
+    interval_index,
+    mtlr_log_likelihood,
+    mtlr_time_grid,
+)
 from survival.train import batched_lbfgs
 
 
@@ -137,3 +144,24 @@ def test_mtlr_rejects_bad_input():
         MTLR(c1=1.0).fit(X, y).predict(X[:, :2])
     with pytest.raises(InputError, match="structured array"):
         MTLR(c1=1.0).fit(X, y["time"])
+
+
+def test_censoring_at_a_grid_time_rules_out_the_interval_it_closes():
+    grid = np.array([1.0, 2.0, 3.0])
+    time = np.array([2.0, 2.0, 2.5, 3.0])
+    event = np.array([True, False, False, False])
+    # event at 2 lies in (1, 2]; censored at 2 means T > 2: first possible interval is (2, 3]
+    np.testing.assert_array_equal(interval_index(time, grid, event), [1, 2, 2, 3])
+
+
+def test_mtlr_is_d_calibrated_on_rossi_where_everyone_is_censored_at_the_last_grid_time():
+    """Every censored rossi patient is censored at week 52, the last event time (a regression
+    test: counting them as possibly dying before week 52 made the curves collapse there)."""
+    from survival.data import Preprocessor, load_dataset
+    from survival.metrics import d_calibration
+
+    data = load_dataset("rossi")
+    features = Preprocessor().fit_transform(data.X)
+    model = MTLR(c1=10.0).fit(features, data.y)
+    assert model.time_grid_[-1] == data.y["time"][~data.y["event"]].min() == 52.0
+    assert d_calibration(model.predict_curves(features), data.y["event"], data.y["time"]).p_value > 0.05

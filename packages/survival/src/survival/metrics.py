@@ -148,6 +148,16 @@ def concordance_uno(
     return _pairwise_concordance(ev, tm, score, weight, tied_tol)
 
 
+def _probabilities(values: np.ndarray, n: int) -> np.ndarray:
+    prob = np.asarray(values, dtype=float).reshape(-1)
+    if prob.size != n:
+        raise InputError("one probability per patient expected", item=f"{prob.size} values for {n} patients")
+    bad = np.flatnonzero(~((prob >= 0) & (prob <= 1)))
+    if bad.size:
+        raise InputError("survival probabilities must lie in [0, 1]", item=f"row {bad[0]}: {prob[bad[0]]}")
+    return prob
+
+
 def _risk(risk: np.ndarray, n: int) -> np.ndarray:
     score = np.asarray(risk, dtype=float).reshape(-1)
     if score.size != n:
@@ -314,17 +324,29 @@ class OneCalibration:
 
 
 def one_calibration(
-    curves: SurvivalCurves, event: np.ndarray, time: np.ndarray, t_star: float, *, n_bins: int = 10
+    predicted: SurvivalCurves | np.ndarray,
+    event: np.ndarray,
+    time: np.ndarray,
+    t_star: float,
+    *,
+    n_bins: int = 10,
 ) -> OneCalibration:
     """1-calibration at `t_star`: patients sorted by predicted event probability ``1 - S_i(t*)``
     into `n_bins` groups of (nearly) equal size; in each group the observed probability is
     ``1 - KM(t*)`` of that group, the expected one the mean prediction; the statistic is
     ``sum_g n_g (O_g - E_g)^2 / (E_g (1 - E_g))``.
+
+    Args:
+        predicted: `SurvivalCurves`, or (n,) survival probabilities ``S_i(t*)`` already evaluated
+            (e.g. out-of-fold predictions pooled over cross-validation folds).
     """
     ev, tm = _arrays(event, time)
     if n_bins < 2 or n_bins > ev.size:
         raise InputError("number of bins must be between 2 and the number of patients", item=n_bins)
-    p_event = 1.0 - curves.survival_at(np.array([t_star]))[:, 0]
+    if isinstance(predicted, SurvivalCurves):
+        p_event = 1.0 - predicted.survival_at(np.array([t_star]))[:, 0]
+    else:
+        p_event = 1.0 - _probabilities(predicted, ev.size)
     groups = np.array_split(np.argsort(-p_event, kind="stable"), n_bins)
     observed = np.empty(n_bins)
     expected = np.empty(n_bins)
@@ -365,7 +387,7 @@ class DCalibration:
 
 
 def d_calibration(
-    curves: SurvivalCurves, event: np.ndarray, time: np.ndarray, *, n_bins: int = 10
+    predicted: SurvivalCurves | np.ndarray, event: np.ndarray, time: np.ndarray, *, n_bins: int = 10
 ) -> DCalibration:
     """Test whether ``S_i(t_i)`` is uniform over patients (distributional calibration).
 
@@ -373,11 +395,18 @@ def d_calibration(
     with ``p = S_i(c)`` has an event time after c, so its survival probability at its event time
     lies uniformly below p: the bin holding p receives ``(p - lower edge) / p`` and every bin below
     it ``(1/B) / p`` (a censored patient with p = 0 adds 1 to the lowest bin).
+
+    Args:
+        predicted: `SurvivalCurves`, or (n,) probabilities ``S_i(t_i)`` already evaluated at each
+            patient's own time (e.g. out-of-fold predictions pooled over folds).
     """
     ev, tm = _arrays(event, time)
     if n_bins < 2:
         raise InputError("D-calibration needs at least two bins", item=n_bins)
-    p = curves.survival_at_own_times(tm)
+    if isinstance(predicted, SurvivalCurves):
+        p = predicted.survival_at_own_times(tm)
+    else:
+        p = _probabilities(predicted, ev.size)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     bins = np.searchsorted(edges[1:-1], p, side="right")  # p in [edges[b], edges[b+1]), p = 1 -> last
     hist = np.bincount(bins[ev], minlength=n_bins).astype(float)

@@ -91,9 +91,17 @@ def mtlr_time_grid(time: np.ndarray, event: np.ndarray, n_bins: int | None = Non
     return grid[grid > 0] if (grid > 0).any() else np.array([event_times.max() or 1.0])
 
 
-def interval_index(time: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """(n,) interval of each time: 0 for t <= tau_1, j for tau_j < t <= tau_{j+1}, K past tau_K."""
-    return np.searchsorted(grid, np.asarray(time, dtype=float), side="left")
+def interval_index(time: np.ndarray, grid: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """(n,) first interval each patient's event can lie in.
+
+    An event at t lies in interval j with ``tau_j < t <= tau_{j+1}`` (0 for t <= tau_1, K past
+    tau_K). A patient censored at c has ``T > c``: its first possible interval is the first whose
+    upper end exceeds c, so censoring exactly at tau_j already rules out interval j-1.
+    """
+    t = np.asarray(time, dtype=float)
+    left = np.searchsorted(grid, t, side="left")
+    right = np.searchsorted(grid, t, side="right")
+    return np.where(np.asarray(event, dtype=bool), left, right)
 
 
 def _target_mask(bins: torch.Tensor, event: torch.Tensor, n_intervals: int) -> torch.Tensor:

@@ -213,7 +213,7 @@ def fit_mtlr(
     optimisation; the Adam path (neural or ``optimizer="adam"``) runs them one after another.
     """
     device = pick_device(config.device)
-    bins = interval_index(time, grid)
+    bins = interval_index(time, grid, event)
     if config.c1 is not None and config.c1 < 0:
         raise InputError("C1 must be non-negative", item=config.c1)
     linear_lbfgs = config.optimizer == "lbfgs" and not config.hidden
