@@ -83,14 +83,12 @@ def conditional_gumbel(
     """
     shape = (*categories.shape, log_probs.shape[-1])
     v = torch.rand(shape, generator=generator, dtype=log_probs.dtype, device=log_probs.device)
-    v = v.clamp(_TINY, 1.0 - 1e-7)
-    log_v = torch.log(v)
-    top = torch.gather(log_v, -1, categories.unsqueeze(-1))  # log v_b, (S, B, 1)
-    probs = log_probs.exp().expand(shape)
-    others = -torch.log(-log_v / probs.clamp_min(_TINY) - top)
-    top_value = -torch.log(-top)
+    log_exponential = torch.log(-torch.log(v.clamp(_TINY, 1.0 - 1e-7)))  # log(-log v), finite
+    top = torch.gather(log_exponential, -1, categories.unsqueeze(-1))  # log(-log v_b), (S, B, 1)
+    # -log(-log v_i / q_i - log v_b), in log space so that tiny q_i neither underflow nor divide by 0
+    others = -torch.logaddexp(log_exponential - log_probs.expand(shape), top.expand(shape))
     mask = torch.nn.functional.one_hot(categories, shape[-1]).bool()
-    return torch.where(mask, top_value.expand(shape), others)
+    return torch.where(mask, -top.expand(shape), others)
 
 
 def top_k_split(probs: Tensor, k: int) -> tuple[Tensor, Tensor]:

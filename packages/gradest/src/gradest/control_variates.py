@@ -25,6 +25,8 @@ from gradest.estimators import SampleEstimator, SampleTerms, _one_hot, evaluate_
 
 __all__ = ["ControlVariateConfig", "Rebar", "Relax"]
 
+_LOG_MIN_TEMPERATURE, _LOG_MAX_TEMPERATURE = math.log(0.01), math.log(10.0)
+
 
 @dataclass(frozen=True)
 class ControlVariateConfig:
@@ -67,13 +69,36 @@ class _ControlVariateEstimator(SampleEstimator):
             params += list(self.network.parameters())
         return params
 
+    def state_dict(self) -> dict:
+        return {
+            "eta": self.eta.detach().clone(),
+            "log_temperature": self.log_temperature.detach().clone(),
+            "network": None if self.network is None else self.network.state_dict(),
+            "num_categories": None if self.network is None else self.network[0].in_features,
+            "optimizer": None if self._optimizer is None else self._optimizer.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.eta = state["eta"].detach().clone().requires_grad_(True)
+        self.log_temperature = state["log_temperature"].detach().clone().requires_grad_(True)
+        if state["network"] is not None:
+            self._build_network(int(state["num_categories"]))
+            self.network.load_state_dict(state["network"])
+        self._optimizer = torch.optim.Adam(self.parameters(), lr=self.config.learning_rate)
+        if state["optimizer"] is not None:
+            self._optimizer.load_state_dict(state["optimizer"])
+
+    def _build_network(self, num_categories: int) -> None:
+        hidden = self.config.hidden
+        self.network = nn.Sequential(nn.Linear(num_categories, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        nn.init.zeros_(self.network[2].weight)
+        nn.init.zeros_(self.network[2].bias)
+
     def _prepare(self, logits: Tensor) -> None:
         num_categories = logits.shape[-1]
         if self.use_network and self.network is None:
-            hidden = self.config.hidden
-            self.network = nn.Sequential(nn.Linear(num_categories, hidden), nn.Tanh(), nn.Linear(hidden, 1))
-            nn.init.zeros_(self.network[2].weight)
-            nn.init.zeros_(self.network[2].bias)
+            self._build_network(num_categories)
+            self._optimizer = None
         device, dtype = logits.device, logits.dtype
         if self.eta.device != device or self.eta.dtype != dtype:
             self.eta = self.eta.detach().to(device, dtype).requires_grad_()
@@ -85,7 +110,8 @@ class _ControlVariateEstimator(SampleEstimator):
             self._optimizer = torch.optim.Adam(self.parameters(), lr=self.config.learning_rate)
 
     def _control(self, objective, perturbed: Tensor) -> Tensor:
-        relaxed = torch.softmax(perturbed / self.log_temperature.exp(), -1)
+        temperature = self.log_temperature.clamp(_LOG_MIN_TEMPERATURE, _LOG_MAX_TEMPERATURE).exp()
+        relaxed = torch.softmax(perturbed / temperature, -1)
         value = self.eta * evaluate_objective(objective, relaxed)
         if self.network is not None:
             value = value + self.network(relaxed).squeeze(-1)
@@ -116,6 +142,8 @@ class _ControlVariateEstimator(SampleEstimator):
         variance = (logit_grad**2).sum()
         params = self.parameters()
         grads = torch.autograd.grad(variance, params, allow_unused=True)
+        if not all(grad is None or bool(torch.isfinite(grad).all()) for grad in grads):
+            return  # a numerically failed variance gradient: skip this tuning step, keep the parameters
         for param, grad in zip(params, grads):
             param.grad = None if grad is None else grad.detach()
         self._optimizer.step()

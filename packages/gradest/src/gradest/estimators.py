@@ -129,6 +129,13 @@ class Estimator:
     ) -> Estimate:
         raise TypeError(f"{type(self).__name__} does not define __call__")
 
+    def state_dict(self) -> dict:
+        """Learned or running state (baselines, control variates) for checkpoints; empty when stateless."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what `state_dict` returned."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
 
@@ -233,6 +240,12 @@ class Reinforce(SampleEstimator):
         centred = (values - self.baseline_value).detach()
         surrogate = values + centred * _log_prob_at(logits, categories)
         return SampleTerms(surrogate=surrogate, value=values.detach())
+
+    def state_dict(self) -> dict:
+        return {"baseline_value": float(self.baseline_value), "seen": self._seen}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.baseline_value, self._seen = float(state["baseline_value"]), bool(state["seen"])
 
     def observe(self, values: Tensor) -> None:
         if self.baseline != "moving-average":

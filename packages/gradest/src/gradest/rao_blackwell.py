@@ -54,6 +54,12 @@ class RaoBlackwellized(Estimator):
         self.unbiased = base.unbiased
         self.name = f"rb-{base.name}"
 
+    def state_dict(self) -> dict:
+        return {"base": self.base.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.base.load_state_dict(state["base"])
+
     def resolve_k(self, probs: Tensor, num_samples: int) -> int:
         """The k used for a budget of `num_samples` (checks k <= K and k < num_samples unless k == K)."""
         num_categories = probs.shape[-1]

@@ -1,0 +1,52 @@
+"""Figures of the headline experiment (matplotlib, Agg backend): loss curves and gradient variances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+__all__ = ["plot_curves", "plot_variances"]
+
+
+def _style(name: str) -> dict:
+    return {"linestyle": "-" if name.startswith("rb-") or name == "exact" else "--", "linewidth": 1.4}
+
+
+def plot_curves(
+    curves: dict[str, tuple[list[float], list[float]]], xlabel: str, ylabel: str, title: str, path: Path
+) -> Path:
+    """One line per estimator: ``curves[name] = (x values, y values)``. RB variants solid, others dashed."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, (xs, ys) in curves.items():
+        ax.plot(xs, ys, label=name, **_style(name))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_variances(variances: dict[str, float], title: str, path: Path) -> Path:
+    """Horizontal bars of gradient variance per estimator, log scale."""
+    names = list(variances)
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
+    colours = ["tab:green" if name.startswith("rb-") else "tab:grey" for name in names]
+    ax.barh(names, [max(variances[name], 1e-12) for name in names], color=colours)
+    ax.set_xscale("log")
+    ax.set_xlabel("gradient variance (trace of covariance)")
+    ax.set_title(title)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
