@@ -10,8 +10,9 @@ power posterior of path sampling and stepping stone (Lartillot & Philippe 2006; 
 
 Each iteration applies, to every chain at once, either a *scaler* move (one random branch
 multiplied by ``exp(lambda (u - 1/2))``, as in MrBayes) or a block random walk
-``x' = x + s L z`` whose covariance ``L L^T`` is learned from the chain's own burn-in
-(adaptive Metropolis, Haario et al. 2001). Both are symmetric in ``x``; step sizes adapt to the
+``x' = x + s L z`` whose covariance ``L L^T`` starts from the supplied (Laplace) covariance and
+is learned from the chain's own burn-in (adaptive Metropolis, Haario et al. 2001). Both are
+symmetric in ``x``; step sizes adapt to the
 acceptance targets during burn-in only, then stay fixed, so the kept samples come from a valid
 Markov chain. One likelihood evaluation per chain per iteration.
 """

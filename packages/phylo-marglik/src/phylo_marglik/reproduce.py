@@ -5,7 +5,7 @@ likelihoods renormalised over the list and compared with the reference (SRF) pos
 KL(SRF || estimate) and split-probability RMSD; seconds and likelihood evaluations per estimate;
 a figure of accuracy against time per estimator.
 
-- ``--scale smoke``: DS2 (29 taxa, 5 topologies), 2 replicates, reduced budgets (minutes).
+- ``--scale smoke``: DS2 (29 taxa, 5 topologies), 2 replicates, much reduced budgets (minutes).
 - ``--scale full``: DS1-DS5 and DS3s at the study's budgets, 10 replicates (days of CPU at
   1,000,000 iterations per chain; meant for a cluster or a long GPU run).
 Without the study's data folder, the simulated default case runs instead (no reference, so only
@@ -35,20 +35,22 @@ FULL_DATASETS = ("DS1", "DS2", "DS3", "DS3s", "DS4", "DS5")
 
 
 def smoke_config() -> StudyConfig:
-    """Reduced budgets: 10 power posteriors, 600-iteration chains, 500 importance draws, ..."""
+    """Reduced budgets: 6 power posteriors of 220 iterations, a 1040-iteration posterior chain,
+    200 importance draws, 8 live points, 60 variational steps (minutes on 2 cores)."""
     estimator = EstimatorConfig(
-        mcmc=MCMCConfig(iterations=600, thin=3, burnin=20),
-        n_steps=10,
-        importance_samples=500,
-        live_points=10,
-        ns_replace=3,
-        ns_steps=5,
+        mcmc=MCMCConfig(iterations=200, thin=2, burnin=10),
+        posterior_mcmc=MCMCConfig(iterations=1000, thin=2, burnin=20),
+        n_steps=5,
+        importance_samples=200,
+        live_points=8,
+        ns_replace=4,
+        ns_steps=3,
         ns_tolerance=1e-2,
-        ns_max_iterations=400,
-        vi_iterations=150,
+        ns_max_iterations=200,
+        vi_iterations=60,
         vi_samples=4,
-        vi_learning_rate=0.02,
-        optimizer_iterations=150,
+        vi_learning_rate=0.03,
+        optimizer_iterations=100,
     )
     return StudyConfig(replicates=2, estimator=estimator)
 

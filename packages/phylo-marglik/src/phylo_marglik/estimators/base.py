@@ -36,8 +36,10 @@ class EstimatorConfig:
     """Budgets and settings of all estimators; defaults are the study's (Fourment et al. 2020).
 
     Attributes:
-        mcmc: chain budget of the posterior run (HM, SHM, BS, CPO, PPD, GSS reference) and of each
-            power posterior (1,000,000 iterations, every 1000th kept, 100 kept samples burn-in).
+        mcmc: chain budget of each power posterior and, unless `posterior_mcmc` is given, of the
+            posterior run (1,000,000 iterations, every 1000th kept, 100 kept samples burn-in).
+        posterior_mcmc: budget of the posterior run behind HM, SHM, BS, CPO, PPD and the GSS
+            reference (None: the same as `mcmc`, the study's choice).
         n_steps: number of power posteriors / stepping stones (50).
         alpha: temperatures are quantiles of Beta(alpha, 1): ``beta_k = (k / K)^(1 / alpha)`` (0.3).
         importance_samples: draws for NMC, GLIS and VBIS, and for the final ELBO estimate (10,000).
@@ -56,6 +58,7 @@ class EstimatorConfig:
     """
 
     mcmc: MCMCConfig = field(default_factory=MCMCConfig)
+    posterior_mcmc: MCMCConfig | None = None
     n_steps: int = 50
     alpha: float = 0.3
     importance_samples: int = 10_000

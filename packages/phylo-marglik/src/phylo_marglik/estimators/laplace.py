@@ -85,12 +85,17 @@ class LaplusApproximation:
 def laplus(ctx: EstimatorContext, family: str) -> LaplusApproximation:
     """Fit the Laplus approximation of `family` at the MAP (cached per family)."""
 
+    found = mode(ctx, "map")
+
+    def derivatives() -> tuple[torch.Tensor, torch.Tensor]:
+        grad_x = gradient_log_space(ctx.posterior, found.x[None], "map")[0]
+        return grad_x, torch.diagonal(hessian_log_space(ctx.posterior, found.x, "map"))
+
+    grad_x, hess_x = ctx.shared("laplus:derivatives", derivatives)
+
     def fit() -> LaplusApproximation:
-        found = mode(ctx, "map")
         x = found.x
         theta = torch.exp(x)
-        grad_x = gradient_log_space(ctx.posterior, x[None], "map")[0]
-        hess_x = torch.diagonal(hessian_log_space(ctx.posterior, x, "map"))
         # chain rule: f'(t) = g'(x) / t, f''(t) = (g''(x) - g'(x)) / t^2
         grad = grad_x / theta
         curv = ((hess_x - grad_x) / theta**2).clamp(max=-1e-8)

@@ -75,24 +75,25 @@ def _inverse_psd(precision: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
 
 
 def _tempered_laplace(
-    ctx: EstimatorContext, betas: torch.Tensor, reference_rate: torch.Tensor | None
+    ctx: EstimatorContext, betas: torch.Tensor, reference: GammaReference | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Start points (B, E) and proposal covariances (B, E, E) for tempered targets."""
+    """Laplace approximations of the tempered targets in log space: means (B, E), covariances
+    (B, E, E). The mean is one Newton step from the posterior mode, where the tempered target's
+    gradient is ``(1 - beta)`` times the gradient of the log reference density (+ Jacobian)."""
     found, curvature = log_space_mode(ctx)
     x = found.x
     theta = torch.exp(x)
     prior_curv = torch.diag(ctx.posterior.prior.rate * theta)
     b = betas[:, None, None]
-    if reference_rate is None:
+    if reference is None:
         precision = b * curvature + prior_curv
-        cov = _inverse_psd(precision)
-        gradient = (1 - betas)[:, None] * (1 - ctx.posterior.prior.rate * theta)[None]
-        start = (x[None] + (cov @ gradient[..., None])[..., 0]).clamp(-12.0, 1.0)
+        ref_gradient = 1 - ctx.posterior.prior.rate * theta
     else:
-        ref_curv = torch.diag(reference_rate * theta)
-        precision = b * (curvature + prior_curv) + (1 - b) * ref_curv
-        cov = _inverse_psd(precision)
-        start = x[None].expand(len(betas), -1).clone()
+        precision = b * (curvature + prior_curv) + (1 - b) * torch.diag(reference.rate * theta)
+        ref_gradient = reference.shape - reference.rate * theta
+    cov = _inverse_psd(precision)
+    gradient = (1 - betas)[:, None] * ref_gradient[None]
+    start = (x[None] + (cov @ gradient[..., None])[..., 0]).clamp(-12.0, 1.0)
     return start, cov
 
 
@@ -105,7 +106,7 @@ def posterior_samples(ctx: EstimatorContext) -> ChainSamples:
         return power_posterior_mcmc(
             ctx.posterior,
             betas,
-            ctx.config.mcmc,
+            ctx.config.posterior_mcmc or ctx.config.mcmc,
             ctx.generator,
             start=start,
             proposal_covariance=cov,
@@ -146,7 +147,7 @@ def gss_samples(ctx: EstimatorContext) -> tuple[ChainSamples, GammaReference]:
 
     def run() -> ChainSamples:
         betas = ctx.config.temperatures()
-        start, cov = _tempered_laplace(ctx, betas, reference.rate)
+        start, cov = _tempered_laplace(ctx, betas, reference)
         return power_posterior_mcmc(
             ctx.posterior,
             betas,
