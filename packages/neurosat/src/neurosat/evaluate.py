@@ -12,11 +12,11 @@ from pysat.formula import CNF
 from core.errors import InputError
 from core.progress import progress
 from neurosat.cnf import Problem, evaluate, problem_from_cnf
-from neurosat.decode import decode
+from neurosat.decode import decode, satisfied
 from neurosat.graph import batch_problems, batches_by_nodes
 from neurosat.model import NeuroSAT
 
-__all__ = ["RoundCurves", "accuracy", "predict_proba", "round_curves", "solve"]
+__all__ = ["RoundCurves", "accuracy", "predict_proba", "random_assignment_baseline", "round_curves", "solve"]
 
 
 def accuracy(probabilities: np.ndarray, labels: Sequence[bool]) -> float:
@@ -139,3 +139,25 @@ def solve(
         if assignment is not None and evaluate(problem, assignment):
             return assignment
     return None
+
+
+def random_assignment_baseline(
+    problems: Sequence[Problem], tries: int, *, seed: int = 0, max_nodes: int = 12_000
+) -> float:
+    """Share of the SAT formulas among `problems` that one of `tries` uniform random assignments satisfies.
+
+    The chance level for decoding: NeuroSAT's decoders check ``4 T`` candidate assignments per
+    formula over ``T`` rounds (2 decoders x 2 maps), so compare with ``tries = 4 T``.
+    """
+    sat = [p for p in problems if p.is_sat]
+    if not sat:
+        raise InputError("no SAT problem to solve", item="problems")
+    generator = torch.Generator().manual_seed(seed)
+    solved = 0
+    for group in batches_by_nodes(sat, max_nodes):
+        batch = batch_problems([sat[i] for i in group])
+        hit = torch.zeros(batch.n_problems, dtype=torch.bool)
+        for _ in range(tries):
+            hit |= satisfied(batch, torch.rand(batch.n_literals // 2, generator=generator) < 0.5)
+        solved += int(hit.sum())
+    return solved / len(sat)

@@ -99,6 +99,11 @@ class NeuroSAT(nn.Module):
         self.clause_update = LayerNormLSTMCell(d, d, config.layer_norm)
         self.literal_update = LayerNormLSTMCell(2 * d, d, config.layer_norm)
         self.literal_vote = _mlp(d, d, 1, config.mlp_layers)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):  # Glorot-uniform weights, zero biases (TensorFlow's defaults)
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     def states(self, batch: ProblemBatch, rounds: int | None = None) -> Iterator[NeuroSATState]:
         """Run `rounds` rounds (default ``config.rounds``), yielding the embeddings after each."""
