@@ -173,7 +173,7 @@ def main() -> int:
 
     # 2. stepping stone, matched likelihood evaluations
     steps, alpha = 50, 0.3
-    per_step = 200 if args.quick else 1000
+    per_step = 100 if args.quick else 400
     ngen = (steps + 1) * per_step  # MrBayes: burn-in step + 50 steps of per_step generations, per run
     runs, mb_seconds = (
         mrbayes_stepping_stone(mb, alignment, newick, folder, ngen, steps, alpha)
