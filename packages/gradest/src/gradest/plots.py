@@ -21,8 +21,9 @@ def plot_curves(
 ) -> Path:
     """One line per estimator: ``curves[name] = (x values, y values)``. RB variants solid, others dashed."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, (xs, ys) in curves.items():
-        ax.plot(xs, ys, label=name, **_style(name))
+    palette = plt.get_cmap("tab20")
+    for index, (name, (xs, ys)) in enumerate(curves.items()):
+        ax.plot(xs, ys, label=name, color=palette(index % 20), **_style(name))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
