@@ -33,7 +33,7 @@ from survival import MTLR, Preprocessor, SurvivalCurves, load_dataset  # noqa: E
 from survival.metrics import concordance_harrell, d_calibration, integrated_brier_score  # noqa: E402
 from survival.mtlr import mtlr_time_grid  # noqa: E402
 
-DATASETS = ("whas500", "gbsg2", "rossi", "flchain")
+DATASETS = ("whas500", "gbsg2", "rossi", "lung", "aids")
 
 
 def fit_pycox(X: np.ndarray, time_: np.ndarray, event: np.ndarray, n_bins: int, args: argparse.Namespace):

@@ -215,24 +215,45 @@ class WeibullAFT(SurvivalModel):
         self.n_times = n_times
 
     def fit(self, X: object, y: np.ndarray) -> WeibullAFT:
+        """Fit on times divided by their median (AFT models are scale-equivariant, and unit-scale
+        durations help lifelines' optimiser); if the fit does not converge (many features, few
+        rows) the penalty is multiplied by 10, up to three times. ``penalizer_`` is the one used.
+
+        Raises:
+            InputError: when even the strongest penalty does not converge.
+        """
         from lifelines import WeibullAFTFitter
+        from lifelines.exceptions import ConvergenceError
 
         features, event, time = _fit_inputs(X, y)
+        self.time_scale_ = float(np.median(time[time > 0])) if (time > 0).any() else 1.0
         frame = pd.DataFrame(features, columns=[f"x{i}" for i in range(features.shape[1])])
-        frame["T"] = np.maximum(time, 1e-3 * max(time.max(), 1e-12))  # lifelines needs positive times
+        frame["T"] = (
+            np.maximum(time, 1e-3 * max(time.max(), 1e-12)) / self.time_scale_
+        )  # lifelines needs T > 0
         frame["E"] = event.astype(int)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self.fitter_ = WeibullAFTFitter(penalizer=self.penalizer).fit(
-                frame, duration_col="T", event_col="E"
-            )
+        penalizer = self.penalizer
+        for attempt in range(4):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.fitter_ = WeibullAFTFitter(penalizer=penalizer).fit(
+                        frame, duration_col="T", event_col="E"
+                    )
+                break
+            except ConvergenceError as exc:
+                if attempt == 3:
+                    raise InputError("Weibull AFT did not converge", item=f"penalizer {penalizer}") from exc
+                penalizer = max(penalizer, 1e-3) * 10.0
+        self.penalizer_ = penalizer
         self.times_ = np.linspace(0.0, float(time.max()), self.n_times + 1)[1:]
         self.n_features_in_ = features.shape[1]
         return self
 
     def _predict_curves(self, X: np.ndarray) -> SurvivalCurves:
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-        surv = self.fitter_.predict_survival_function(frame, times=self.times_).to_numpy().T
+        scaled = self.times_ / self.time_scale_
+        surv = self.fitter_.predict_survival_function(frame, times=scaled).to_numpy().T
         return SurvivalCurves.from_arrays(self.times_, surv)
 
 

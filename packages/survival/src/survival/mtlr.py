@@ -14,6 +14,7 @@ internal cross-validation when not given, as in Haider et al. (JMLR 2020, Sectio
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -111,23 +112,37 @@ def _target_mask(bins: torch.Tensor, event: torch.Tensor, n_intervals: int) -> t
 
 
 def _interval_scores(logits: torch.Tensor) -> torch.Tensor:
-    """(..., K) per-time-point scores f_k -> (..., K+1) interval scores sum_{k >= j} f_k (last = 0)."""
-    reverse_cumsum = torch.flip(torch.cumsum(torch.flip(logits, [-1]), -1), [-1])
-    return torch.cat([reverse_cumsum, torch.zeros_like(logits[..., :1])], dim=-1)
+    """(..., K) per-time-point scores f_k -> (..., K+1) interval scores sum_{k >= j} f_k (last = 0).
+
+    One product with the (K, K+1) lower-triangular ones matrix ``U[k, j] = 1{j <= k}``.
+    """
+    k = logits.shape[-1]
+    return logits @ _triangle(k, logits.dtype, logits.device)
+
+
+@functools.lru_cache(maxsize=32)
+def _triangle(k: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.tril(torch.ones(k, k + 1, dtype=dtype, device=device))
 
 
 def mtlr_log_likelihood(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Per-patient MTLR log-likelihood (Yu et al. 2011, Eq. 3; censored rows sum over later intervals).
 
     Args:
-        logits: (..., n, K) scores f_k(x_i); mask: (n, K+1) from the patient's interval and event.
+        logits: (..., n, K) scores f_k(x_i); mask: (n, K+1) from the patient's interval and event
+            (bool, or its log: 0 where allowed and -inf elsewhere, which saves a step per call).
 
     Returns:
         (..., n) log-likelihoods.
     """
     scores = _interval_scores(logits)
-    masked = scores.masked_fill(~mask, float("-inf"))
-    return torch.logsumexp(masked, dim=-1) - torch.logsumexp(scores, dim=-1)
+    log_mask = mask if mask.dtype != torch.bool else _log_mask(mask, scores.dtype)
+    return torch.logsumexp(scores + log_mask, dim=-1) - torch.logsumexp(scores, dim=-1)
+
+
+def _log_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """0 where `mask` is True, -inf elsewhere."""
+    return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, float("-inf"))
 
 
 def _survival_from_logits(logits: torch.Tensor) -> torch.Tensor:

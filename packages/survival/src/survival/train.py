@@ -15,8 +15,14 @@ from sklearn.model_selection import StratifiedKFold
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.device import pick_device
 from core.errors import CheckpointMismatchError, InputError
-from core.progress import progress
-from survival.mtlr import MTLRConfig, MTLRNet, _target_mask, interval_index, mtlr_log_likelihood
+from survival.mtlr import (
+    MTLRConfig,
+    MTLRNet,
+    _log_mask,
+    _target_mask,
+    interval_index,
+    mtlr_log_likelihood,
+)
 
 __all__ = ["FitResult", "batched_lbfgs", "fit_linear_lbfgs", "fit_mtlr", "train_adam"]
 
@@ -176,7 +182,8 @@ def _marginal_bias(mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     Censored rows are spread evenly over their possible intervals; ``b_k = log P(k) - log P(k+1)``
     reproduces those frequencies, a good starting point for L-BFGS.
     """
-    spread = mask.to(weights.dtype) / mask.sum(dim=1, keepdim=True).to(weights.dtype)
+    allowed = (mask if mask.dtype == torch.bool else torch.isfinite(mask)).to(weights.dtype)
+    spread = allowed / allowed.sum(dim=1, keepdim=True)
     freq = (weights @ spread) + 0.5  # (M, K+1), smoothed
     log_p = torch.log(freq / freq.sum(dim=1, keepdim=True))
     return log_p[:, :-1] - log_p[:, 1:]
@@ -219,8 +226,11 @@ def fit_mtlr(
     linear_lbfgs = config.optimizer == "lbfgs" and not config.hidden
     if linear_lbfgs:
         x = torch.as_tensor(features, dtype=torch.float64, device=device)
-        mask = _target_mask(
-            torch.as_tensor(bins, device=device), torch.as_tensor(event, device=device), grid.size + 1
+        mask = _log_mask(
+            _target_mask(
+                torch.as_tensor(bins, device=device), torch.as_tensor(event, device=device), grid.size + 1
+            ),
+            torch.float64,
         )
         grid_c1 = [config.c1] if config.c1 is not None else list(config.c1_grid)
         folds = _folds(event, config.cv_folds, config.seed) if config.c1 is None else []
@@ -336,13 +346,16 @@ def train_adam(
             val_rows[rng.permutation(group)[:take]] = True
     train_idx = np.flatnonzero(~val_rows)
     x = torch.as_tensor(features, dtype=torch.float32, device=device)
-    mask = _target_mask(
-        torch.as_tensor(bins, device=device), torch.as_tensor(event, device=device), n_times + 1
+    mask = _log_mask(
+        _target_mask(
+            torch.as_tensor(bins, device=device), torch.as_tensor(event, device=device), n_times + 1
+        ),
+        torch.float32,
     )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         net = MTLRNet(features.shape[1], n_times, config.hidden, config.dropout).to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, fused=device.type in ("cpu", "cuda"))
     start_epoch, best_val, bad_epochs = 0, -float("inf"), 0
     best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     if checkpoint is not None and Path(checkpoint).is_file():
@@ -358,22 +371,27 @@ def train_adam(
     train_t = torch.as_tensor(train_idx, device=device)
     val_t = torch.as_tensor(np.flatnonzero(val_rows), device=device)
     epochs_run = 0
-    for epoch in progress(range(start_epoch, config.max_iter), desc="MTLR (adam)", disable=True):
+    for epoch in range(start_epoch, config.max_iter):
         epochs_run += 1
         net.train()
         order = train_t[torch.randperm(train_t.numel(), generator=generator).to(device)]
+        train_loglik = torch.zeros((), device=device)
         for start in range(0, order.numel(), batch):
             rows = order[start : start + batch]
             optimizer.zero_grad()
             loglik = mtlr_log_likelihood(net(x[rows]), mask[rows])
-            penalty = 0.5 * c1 * net.mtlr.weight.square().sum() / train_idx.size
-            loss = -loglik.mean() + penalty
+            loss = -loglik.mean()
+            if c1 > 0:
+                loss = loss + 0.5 * c1 * net.mtlr.weight.square().sum() / train_idx.size
             loss.backward()
             optimizer.step()
-        net.eval()
-        with torch.no_grad():
-            rows = val_t if val_t.numel() else train_t
-            val = float(mtlr_log_likelihood(net(x[rows]), mask[rows]).mean())
+            train_loglik += loglik.detach().sum()
+        if val_t.numel():
+            net.eval()
+            with torch.no_grad():
+                val = float(mtlr_log_likelihood(net(x[val_t]), mask[val_t]).mean())
+        else:  # no validation rows: monitor the epoch's training log-likelihood
+            val = float(train_loglik) / train_idx.size
         if val > best_val + 1e-6:
             best_val, bad_epochs = val, 0
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
