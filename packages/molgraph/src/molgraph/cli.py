@@ -1,18 +1,172 @@
-"""``molgraph`` command line."""
+"""``molgraph`` command line: data, decompose, vocab, fit, encode, reconstruct, sample, reproduce."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from core.cli import dispatch, package_cli
+from core.device import pick_device
+from core.errors import InputError
+from core.reproduce import add_reproduce_command
+from core.seeding import seed_everything
 
-DESCRIPTION = "Junction Tree VAE for molecular graphs: tree decomposition, encoders, a decoder that only emits valid molecules, latent optimisation."
+DESCRIPTION = (
+    "Junction Tree VAE for molecular graphs: tree decomposition, encoders, a decoder that only "
+    "emits valid molecules, latent optimisation."
+)
+
+
+def _data(args: argparse.Namespace) -> int:
+    from molgraph.data import fetch_moses
+
+    paths = fetch_moses(args.dest, wheel=args.wheel)
+    for split, path in paths.items():
+        print(f"{split}: {path}")
+    return 0
+
+
+def _decompose(args: argparse.Namespace) -> int:
+    from molgraph.tree import JunctionTree
+
+    for smiles in args.smiles:
+        tree = JunctionTree(smiles)
+        print(
+            json.dumps(
+                {"smiles": tree.smiles, "clusters": [n.smiles for n in tree.nodes], "edges": tree.edges}
+            )
+        )
+    return 0
+
+
+def _vocab(args: argparse.Namespace) -> int:
+    from molgraph.data import read_smiles
+    from molgraph.dataset import prepare
+
+    prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), desc="vocab")
+    prepared.vocab.save(args.output)
+    print(f"{len(prepared.vocab)} clusters written to {args.output}; {prepared.report()}")
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from molgraph.data import read_smiles
+    from molgraph.dataset import prepare
+    from molgraph.model import JTVAE, JTVAEConfig
+    from molgraph.train import TrainConfig, train
+    from molgraph.vocab import Vocab
+
+    seed_everything(args.seed)
+    vocab = Vocab.load(args.vocab) if args.vocab else None
+    prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit")
+    print(prepared.report())
+    config = JTVAEConfig(
+        hidden=args.hidden, latent=args.latent, depth_tree=args.depth_tree, depth_graph=args.depth_graph
+    )
+    model = JTVAE(prepared.vocab, config).to(pick_device(args.device))
+    schedule = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    out = Path(args.out)
+    history = train(model, prepared.samples, schedule, checkpoint=out / "training.safetensors")
+    model.save(out / "model.safetensors", extra={"history": history.rows})
+    print(f"model written to {out / 'model.safetensors'}; last epoch: {history.rows[-1]}")
+    return 0
+
+
+def _load(path: str, device: str):  # type: ignore[no-untyped-def]
+    from molgraph.model import JTVAE
+
+    return JTVAE.load(path, device=pick_device(device))
+
+
+def _encode(args: argparse.Namespace) -> int:
+    model = _load(args.model, args.device)
+    for smiles, z in zip(args.smiles, model.encode(args.smiles)):
+        print(json.dumps({"smiles": smiles, "z": [round(float(v), 6) for v in z]}))
+    return 0
+
+
+def _reconstruct(args: argparse.Namespace) -> int:
+    model = _load(args.model, args.device)
+    for smiles, out in zip(args.smiles, model.reconstruct(args.smiles)):
+        print(f"{smiles}\t{out}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        raise InputError("-n must be >= 1", item=args.n)
+    model = _load(args.model, args.device)
+    for smiles in model.sample(args.n, seed=args.seed, greedy=not args.stochastic):
+        print(smiles if smiles is not None else "(no molecule assembled)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser, commands = package_cli("molgraph", DESCRIPTION)
+
+    data = commands.add_parser("data", help="fetch datasets into the cache")
+    data.add_argument("dataset", choices=["moses"], help="moses: the MOSES splits from the molsets wheel")
+    data.add_argument("--dest", default=None, help="target folder (default: the molgraph cache)")
+    data.add_argument(
+        "--wheel", default=None, help="use this downloaded molsets wheel instead of pip download"
+    )
+    data.set_defaults(handler=_data)
+
+    decompose = commands.add_parser("decompose", help="print clusters and junction-tree edges of SMILES")
+    decompose.add_argument("smiles", nargs="+")
+    decompose.set_defaults(handler=_decompose)
+
+    vocab = commands.add_parser("vocab", help="build a cluster vocabulary from a SMILES file")
+    vocab.add_argument("smiles_file")
+    vocab.add_argument("-o", "--output", default="vocab.json")
+    vocab.add_argument("--limit", type=int, default=None, help="read at most this many SMILES")
+    vocab.set_defaults(handler=_vocab)
+
+    fit = commands.add_parser("fit", help="train a JT-VAE on a SMILES file (resumes from --out)")
+    fit.add_argument("smiles_file")
+    fit.add_argument(
+        "--out", default="runs/molgraph-fit", help="folder for the model and training checkpoint"
+    )
+    fit.add_argument("--vocab", default=None, help="vocabulary JSON (default: built from the file)")
+    fit.add_argument("--limit", type=int, default=None)
+    fit.add_argument("--hidden", type=int, default=450)
+    fit.add_argument("--latent", type=int, default=56)
+    fit.add_argument("--depth-tree", type=int, default=20)
+    fit.add_argument("--depth-graph", type=int, default=3)
+    fit.add_argument("--epochs", type=int, default=20)
+    fit.add_argument("--batch-size", type=int, default=32)
+    fit.add_argument("--lr", type=float, default=1e-3)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--device", default="auto")
+    fit.set_defaults(handler=_fit)
+
+    for name, handler, text in (
+        ("encode", _encode, "print latent means of SMILES as JSON lines"),
+        ("reconstruct", _reconstruct, "encode then decode SMILES"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("model", help="model.safetensors written by `molgraph fit`")
+        sub.add_argument("smiles", nargs="+")
+        sub.add_argument("--device", default="auto")
+        sub.set_defaults(handler=handler)
+
+    sample = commands.add_parser("sample", help="decode molecules from the prior")
+    sample.add_argument("model")
+    sample.add_argument("-n", type=int, default=10)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--stochastic", action="store_true", help="sample tree decisions instead of greedy")
+    sample.add_argument("--device", default="auto")
+    sample.set_defaults(handler=_sample)
+
+    add_reproduce_command(commands, "molgraph")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, _commands = package_cli("molgraph", DESCRIPTION)
-    return dispatch(parser, argv)
+    return dispatch(build_parser(), argv)
 
 
 if __name__ == "__main__":

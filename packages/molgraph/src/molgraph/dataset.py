@@ -93,8 +93,13 @@ def prepare_one(
     )
 
 
-def prepare(smiles: Iterable[str], vocab: Vocab | None = None, *, desc: str = "prepare") -> PreparedSet:
+def prepare(
+    smiles: Iterable[str], vocab: Vocab | None = None, *, desc: str = "prepare", candidates: bool = True
+) -> PreparedSet:
     """Decompose and tensorise `smiles`; build the vocabulary from them when `vocab` is None.
+
+    With ``candidates=False`` the attachment enumeration is skipped (for molecules only encoded or
+    used as references, not trained on).
 
     Invalid SMILES, molecules with a cluster outside `vocab` and molecules whose ground truth cannot
     be enumerated are skipped and counted in ``PreparedSet.dropped``.
@@ -112,7 +117,7 @@ def prepare(smiles: Iterable[str], vocab: Vocab | None = None, *, desc: str = "p
     samples = []
     for tree in progress(trees, desc=f"{desc}: candidates"):
         try:
-            samples.append(prepare_one(tree.smiles, vocab, tree))
+            samples.append(prepare_one(tree.smiles, vocab, tree, candidates=candidates))
         except InputError as exc:
             reason = "cluster not in vocabulary" if "vocabulary" in str(exc) else "no ground-truth attachment"
             dropped[reason] += 1

@@ -148,6 +148,7 @@ def bayesian_optimisation(
     iterations: int = 10,
     batch: int = 50,
     pool: int = 2000,
+    max_points: int = 1000,
     seed: int = 0,
     score: Callable[[str], float] = penalized_logp,
 ) -> BOResult:
@@ -158,6 +159,8 @@ def bayesian_optimisation(
         z_train, y_train: ``(n, latent)`` latents and ``(n,)`` scores the GP starts from.
         iterations, batch: rounds and proposals per round (the paper: 10 x 50).
         pool: candidate latents scored by EI each round.
+        max_points: the GP is fitted on at most this many points (the best half plus a random half;
+            exact GPs are cubic in the number of points).
     """
     rng = np.random.default_rng(seed)
     x = z_train.detach().cpu().numpy().astype(np.float64)
@@ -166,19 +169,19 @@ def bayesian_optimisation(
     found_scores: list[float] = []
     best_curve = []
     for _ in progress(range(iterations), desc="bayesian optimisation"):
-        kernel = ConstantKernel(1.0) * RBF(length_scale=np.ones(x.shape[1])) + WhiteKernel(0.1)
-        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, random_state=seed).fit(x, y)
+        # latents are ~N(0, I): one length scale between 0.1 and 10 (ARD is too slow to fit on CPU)
+        kernel = ConstantKernel(1.0, (1e-2, 1e2)) * RBF(1.0, (0.1, 10.0)) + WhiteKernel(0.1, (1e-4, 1.0))
+        keep = _subset(y, max_points, rng)
+        gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, random_state=seed).fit(
+            x[keep], y[keep]
+        )
         top = x[np.argsort(y)[-10:]]
         prior = rng.standard_normal((pool // 2, x.shape[1]))
         local = top[rng.integers(0, len(top), pool - pool // 2)] + 0.5 * rng.standard_normal(
             (pool - pool // 2, x.shape[1])
         )
         cand = np.vstack([prior, local])
-        mu, sd = gp.predict(cand, return_std=True)
-        sd = np.maximum(sd, 1e-9)
-        gain = mu - y.max()
-        ei = gain * norm.cdf(gain / sd) + sd * norm.pdf(gain / sd)
-        chosen = cand[np.argsort(ei)[::-1][:batch]]
+        chosen = _kriging_believer_batch(gp, x[keep], y[keep], cand, batch)
         decoded = decode(torch.tensor(chosen, dtype=torch.float32))
         new_x, new_y = [], []
         for z_row, smiles in zip(chosen, decoded):
@@ -194,3 +197,38 @@ def bayesian_optimisation(
             y = np.concatenate([y, np.array(new_y)])
         best_curve.append(max(found_scores) if found_scores else float("nan"))
     return BOResult(found_smiles, found_scores, best_curve)
+
+
+def _expected_improvement(gp: GaussianProcessRegressor, cand: np.ndarray, best: float) -> np.ndarray:
+    mu, sd = gp.predict(cand, return_std=True)
+    sd = np.maximum(sd, 1e-9)
+    gain = mu - best
+    return gain * norm.cdf(gain / sd) + sd * norm.pdf(gain / sd)
+
+
+def _kriging_believer_batch(
+    gp: GaussianProcessRegressor, x: np.ndarray, y: np.ndarray, cand: np.ndarray, batch: int
+) -> np.ndarray:
+    """Pick `batch` points one at a time by EI, each time pretending the GP mean was observed there
+    (the "kriging believer" heuristic), so a batch spreads out instead of piling on one optimum."""
+    picks = []
+    xs, ys, model = x, y, gp
+    available = np.ones(len(cand), dtype=bool)
+    for _ in range(min(batch, len(cand))):
+        ei = np.where(available, _expected_improvement(model, cand, float(y.max())), -np.inf)
+        best = int(np.argmax(ei))
+        available[best] = False
+        picks.append(cand[best])
+        believed = model.predict(cand[best : best + 1])
+        xs, ys = np.vstack([xs, cand[best : best + 1]]), np.concatenate([ys, believed])
+        model = GaussianProcessRegressor(kernel=gp.kernel_, optimizer=None, normalize_y=True).fit(xs, ys)
+    return np.array(picks)
+
+
+def _subset(y: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most `limit` points: the best half, and a random draw from the rest."""
+    if len(y) <= limit:
+        return np.arange(len(y))
+    order = np.argsort(y)[::-1]
+    best, rest = order[: limit // 2], order[limit // 2 :]
+    return np.concatenate([best, rng.choice(rest, limit - len(best), replace=False)])

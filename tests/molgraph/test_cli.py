@@ -1,0 +1,35 @@
+"""The ``molgraph`` command line: happy paths and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+from molgraph.cli import main
+
+
+def test_decompose_prints_clusters(capsys):
+    assert main(["decompose", "CC(=O)Nc1ccccc1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "C1=CC=CC=C1" in out["clusters"] and len(out["edges"]) == len(out["clusters"]) - 1
+
+
+def test_bad_smiles_is_a_one_line_error(capsys):
+    assert main(["decompose", "C1CC"]) == 2
+    err = capsys.readouterr().err
+    assert "C1CC" in err and "Traceback" not in err
+
+
+def test_vocab_and_model_commands(tmp_path, capsys, tiny_model):
+    source = tmp_path / "mols.smi"
+    source.write_text("CCO\nnot_a_smiles\nc1ccccc1CC\n")
+    assert main(["vocab", str(source), "-o", str(tmp_path / "vocab.json")]) == 0
+    assert "dropped: 1 invalid SMILES" in capsys.readouterr().out
+    model, _ = tiny_model
+    path = model.save(tmp_path / "model.safetensors")
+    smiles = "OCc1cc(-c2ccc(N3CCCC3)nn2)ccc1F"
+    assert main(["reconstruct", str(path), smiles, "--device", "cpu"]) == 0
+    assert capsys.readouterr().out.startswith(smiles)
+    assert main(["sample", str(path), "-n", "2", "--device", "cpu"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    assert main(["sample", str(tmp_path / "none.safetensors"), "--device", "cpu"]) == 2
+    assert "checkpoint file not found" in capsys.readouterr().err
