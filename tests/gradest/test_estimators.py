@@ -172,3 +172,22 @@ def test_wrong_logits_shape_and_dtype_are_rejected(table_objective):
         estimate(torch.zeros(4, dtype=torch.long), table_objective(torch.ones(4)), "reinforce")
     with pytest.raises(InputError, match="at least 2 categories"):
         estimate(torch.zeros(3, 1), table_objective(torch.ones(1)), "reinforce")
+
+
+def test_batch_gradient_draws_are_per_row_unbiased_estimates():
+    from gradest.variance import batch_gradient_draws, batch_gradient_stats
+
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.5, 1.0]])
+    tables = torch.tensor([[1.0, -1.0, 3.0], [2.0, 0.0, -2.0]])
+    exact = exact_gradient(logits, lambda z: (z * tables).sum(-1))
+    draws = batch_gradient_draws(
+        make_estimator("rb-reinforce", k=1),
+        logits,
+        lambda r: lambda z: (z * tables.repeat(r, 1)).sum(-1),
+        20000,
+        num_samples=2,
+        generator=torch.Generator().manual_seed(4),
+    )
+    assert draws.shape == (20000, 2, 3)
+    stats = batch_gradient_stats(draws, exact)
+    assert stats["relative_bias"] < 4.5 * stats["relative_bias_stderr"] + 1e-6
