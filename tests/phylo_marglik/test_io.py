@@ -58,6 +58,10 @@ def test_malformed_alignment_file_names_the_file(tmp_path):
     bad.write_text("#NEXUS\nBEGIN DATA;\nDIMENSIONS NTAX=2 NCHAR=4;\nMATRIX\n a ACGT\n b AC\n;\nEND;\n")
     with pytest.raises(InputError, match=r"bad\.nex"):
         read_alignment(bad)
+    fasta = tmp_path / "bad.fasta"
+    fasta.write_text(">a\nACGT\n>b\nACJT\n")
+    with pytest.raises(InputError, match=r"'J'.*bad\.fasta, line 4"):
+        read_alignment(fasta)
     with pytest.raises(InputError, match="not found"):
         read_alignment(tmp_path / "missing.fasta")
 

@@ -8,6 +8,8 @@ chains need little burn-in; the adaptive kernel then refines the covariance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from phylo_marglik.estimators.base import EstimatorContext
@@ -116,23 +118,51 @@ def posterior_samples(ctx: EstimatorContext) -> ChainSamples:
     return ctx.shared("mcmc:posterior", run)
 
 
+def _path_samples(
+    ctx: EstimatorContext,
+    reference: GammaReference | None,
+    draw_reference: Callable[[int], torch.Tensor],
+    desc: str,
+) -> ChainSamples:
+    """Samples at every temperature: MCMC for beta > 0 (one batch), exact independent draws from
+    the reference for beta = 0 (it is the prior or the fitted gamma, both easy to sample)."""
+    betas = ctx.config.temperatures()
+    start, cov = _tempered_laplace(ctx, betas[1:], reference)
+    chains = power_posterior_mcmc(
+        ctx.posterior,
+        betas[1:],
+        ctx.config.mcmc,
+        ctx.generator,
+        reference_log_prob=None if reference is None else reference.log_prob,
+        start=start,
+        proposal_covariance=cov,
+        desc=desc,
+    )
+    n = chains.x.shape[0]
+    theta = draw_reference(n)
+    loglik = ctx.posterior.log_likelihood(theta)
+    logprior = ctx.posterior.log_prior(theta)
+    return ChainSamples(
+        x=torch.cat([torch.log(theta)[:, None], chains.x], 1),
+        log_likelihood=torch.cat([loglik[:, None], chains.log_likelihood], 1),
+        log_prior=torch.cat([logprior[:, None], chains.log_prior], 1),
+        betas=betas,
+        acceptance=torch.cat([torch.ones(1, dtype=torch.float64), chains.acceptance]),
+        ess=torch.cat([torch.full((1,), float(n), dtype=torch.float64), chains.ess]),
+        evaluations=chains.evaluations + n,
+        seconds=chains.seconds,
+    )
+
+
 def power_samples(ctx: EstimatorContext) -> ChainSamples:
-    """Chains at every power-posterior temperature (prior reference), one batch (cached)."""
-
-    def run() -> ChainSamples:
-        betas = ctx.config.temperatures()
-        start, cov = _tempered_laplace(ctx, betas, None)
-        return power_posterior_mcmc(
-            ctx.posterior,
-            betas,
-            ctx.config.mcmc,
-            ctx.generator,
-            start=start,
-            proposal_covariance=cov,
-            desc="power posteriors",
-        )
-
-    return ctx.shared("mcmc:power", run)
+    """Samples at every power-posterior temperature (prior reference), cached."""
+    dim = ctx.posterior.dim
+    return ctx.shared(
+        "mcmc:power",
+        lambda: _path_samples(
+            ctx, None, lambda n: ctx.posterior.prior.sample((n, dim), ctx.generator), "power posteriors"
+        ),
+    )
 
 
 def gamma_reference(ctx: EstimatorContext) -> GammaReference:
@@ -142,21 +172,12 @@ def gamma_reference(ctx: EstimatorContext) -> GammaReference:
 
 
 def gss_samples(ctx: EstimatorContext) -> tuple[ChainSamples, GammaReference]:
-    """Chains on the path from the gamma reference to the posterior (cached)."""
+    """Samples on the path from the gamma reference to the posterior (cached)."""
     reference = gamma_reference(ctx)
-
-    def run() -> ChainSamples:
-        betas = ctx.config.temperatures()
-        start, cov = _tempered_laplace(ctx, betas, reference)
-        return power_posterior_mcmc(
-            ctx.posterior,
-            betas,
-            ctx.config.mcmc,
-            ctx.generator,
-            reference_log_prob=reference.log_prob,
-            start=start,
-            proposal_covariance=cov,
-            desc="gss power posteriors",
-        )
-
-    return ctx.shared("mcmc:gss", run), reference
+    run = ctx.shared(
+        "mcmc:gss",
+        lambda: _path_samples(
+            ctx, reference, lambda n: reference.sample(n, ctx.generator), "gss power posteriors"
+        ),
+    )
+    return run, reference
