@@ -15,6 +15,7 @@ to sum ``q(z) g(z)`` exactly over the top-k categories.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -114,12 +115,13 @@ def finish(surrogate_rows: Tensor, value_rows: Tensor, evaluations: int) -> Esti
     return Estimate(loss=value + (surrogate - surrogate.detach()), value=value, evaluations=evaluations)
 
 
-class Estimator:
+class Estimator(ABC):
     """Base class: ``__call__(logits (B, K) or (K,), objective, num_samples, generator) -> Estimate``."""
 
     name = "estimator"
     unbiased = True
 
+    @abstractmethod
     def __call__(
         self,
         logits: Tensor,
@@ -127,14 +129,16 @@ class Estimator:
         num_samples: int = 1,
         generator: torch.Generator | None = None,
     ) -> Estimate:
-        raise TypeError(f"{type(self).__name__} does not define __call__")
+        """Estimate the gradient of ``sum_b E_{q_b}[f_b]``; see the module docstring."""
 
     def state_dict(self) -> dict:
         """Learned or running state (baselines, control variates) for checkpoints; empty when stateless."""
         return {}
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore what `state_dict` returned."""
+        """Restore what `state_dict` returned (a stateless estimator accepts only an empty state)."""
+        if state:
+            raise InputError(f"estimator {self.name!r} keeps no state", item=sorted(state))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -165,6 +169,7 @@ class SampleEstimator(Estimator):
     evaluations_per_sample = 1
     min_samples = 1
 
+    @abstractmethod
     def per_sample(
         self,
         logits: Tensor,
@@ -182,7 +187,6 @@ class SampleEstimator(Estimator):
                 categories were drawn by Gumbel-max; estimators that need noise draw it conditionally
                 on the categories otherwise.
         """
-        raise TypeError(f"{type(self).__name__} does not define per_sample")
 
     def observe(self, values: Tensor) -> None:
         """Hook called with the ``(S, B)`` objective values after each estimate (baselines)."""
@@ -257,7 +261,7 @@ class Reinforce(SampleEstimator):
             self.baseline_value = self.decay * self.baseline_value + (1.0 - self.decay) * mean
 
 
-class ReinforceLeaveOneOut(SampleEstimator):
+class ReinforceLeaveOneOut(Estimator):
     """REINFORCE with the leave-one-out baseline (Kool et al. 2019; Mnih & Rezende 2016's VIMCO form).
 
     With S >= 2 draws, draw s uses the mean objective of the other S - 1 draws as its baseline.
@@ -265,7 +269,6 @@ class ReinforceLeaveOneOut(SampleEstimator):
     """
 
     name = "reinforce-loo"
-    min_samples = 2
 
     def __call__(self, logits, objective, num_samples=2, generator=None):
         logits = check_logits(logits)

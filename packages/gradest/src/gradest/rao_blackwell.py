@@ -87,7 +87,7 @@ class RaoBlackwellized(Estimator):
         num_outside = 0 if k == probs.shape[-1] else num_samples - k
         drawn = None
         if num_outside:
-            drawn = sample_outside(torch.log(probs), top, num_outside, generator)
+            drawn = sample_outside(torch.log_softmax(logits.detach(), -1), top, num_outside, generator)
         return self.estimate_given(logits, objective, top, outside, drawn, generator)
 
     def estimate_given(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import torch
@@ -15,7 +16,7 @@ from gradest.vae import CategoricalVAE, VAEConfig, independent_bernoulli_nll
 __all__ = ["AttentionTask", "DigitVAETask", "Task"]
 
 
-class Task:
+class Task(ABC):
     """What `gradest.train.fit` needs: a model factory, a training loss and an exact evaluation."""
 
     name = "task"
@@ -35,9 +36,11 @@ class Task:
                     setattr(value, name, tensor.to(self.device))
         return self
 
+    @abstractmethod
     def make_model(self) -> nn.Module:
-        raise TypeError(f"{type(self).__name__} does not define make_model")
+        """A freshly initialised model (seed the global RNG first for reproducibility)."""
 
+    @abstractmethod
     def batch_loss(
         self,
         model: nn.Module,
@@ -46,10 +49,11 @@ class Task:
         num_samples: int,
         generator: torch.Generator,
     ) -> tuple[Tensor, Estimate]:
-        raise TypeError(f"{type(self).__name__} does not define batch_loss")
+        """The surrogate loss of the minibatch `index` (its gradient is the estimate) and the estimate."""
 
+    @abstractmethod
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        raise TypeError(f"{type(self).__name__} does not define evaluate")
+        """Exact evaluation metrics of `model` on held-out data."""
 
 
 @dataclass
