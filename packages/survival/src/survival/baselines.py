@@ -72,14 +72,16 @@ def kalbfleisch_prentice_baseline(
     r_dead = r[ev]
     lo = np.zeros(times.size)
     hi = np.ones(times.size)
-    for _ in range(iterations):  # bisection, vectorised over event times; the left side increases in alpha
-        mid = 0.5 * (lo + hi)
-        lhs = np.bincount(
-            group, weights=r_dead / np.maximum(1.0 - mid[group] ** r_dead, 1e-300), minlength=times.size
-        )
-        too_big = lhs > risk_sum
-        hi = np.where(too_big, mid, hi)
-        lo = np.where(too_big, lo, mid)
+    with np.errstate(over="ignore", divide="ignore"):  # huge r / tiny (1 - alpha^r) is +inf: fine
+        # bisection, vectorised over event times; the left side increases in alpha
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            lhs = np.bincount(
+                group, weights=r_dead / np.maximum(1.0 - mid[group] ** r_dead, 1e-300), minlength=times.size
+            )
+            too_big = lhs > risk_sum
+            hi = np.where(too_big, mid, hi)
+            lo = np.where(too_big, lo, mid)
     alpha = 0.5 * (lo + hi)
     single = np.bincount(group, minlength=times.size) == 1
     if single.any():  # exact closed form where one patient dies
