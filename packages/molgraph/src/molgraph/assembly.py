@@ -26,9 +26,12 @@ from molgraph.tree import JunctionTree, TreeNode
 __all__ = [
     "Candidate",
     "assemble_tree",
+    "atom_slots",
     "attachment_feasible",
     "enumerate_assemblies",
+    "ground_truth_rank",
     "order_neighbors",
+    "reassemble",
     "slots_compatible",
 ]
 

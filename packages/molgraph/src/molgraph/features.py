@@ -13,7 +13,17 @@ from dataclasses import dataclass
 import torch
 from rdkit import Chem
 
-__all__ = ["ATOM_DIM", "BOND_DIM", "GraphBatch", "MolGraph", "TreeBatch", "batch_graphs", "mol_graph"]
+__all__ = [
+    "ATOM_DIM",
+    "BOND_DIM",
+    "GraphBatch",
+    "MolGraph",
+    "TreeBatch",
+    "atom_features",
+    "batch_graphs",
+    "batch_trees",
+    "mol_graph",
+]
 
 ELEMENTS = ("C", "N", "O", "S", "F", "Si", "P", "Cl", "Br", "I", "B", "Se", "H", "Na", "K", "Mg", "Zn")
 CHARGES = (0, 1, -1, 2, -2)

@@ -1,6 +1,6 @@
 """Headline experiment: train JT-VAE on MOSES molecules; reconstruction, prior sampling, optimisation.
 
-``reproduce molgraph --scale smoke`` trains a small model on 300 bundled MOSES molecules on CPU in a
+``reproduce molgraph --scale smoke`` trains a small model on 200 bundled MOSES molecules on CPU in a
 few minutes and reports the paper's metrics on reduced protocols next to the paper's numbers;
 ``--scale full`` uses the paper's sizes on 250k MOSES molecules (fetch them first with
 ``molgraph data moses``; it needs a GPU and many hours and was not run for this release).
@@ -51,17 +51,17 @@ class Protocol:
 
 PROTOCOLS = {
     "smoke": Protocol(
-        n_train=300,
+        n_train=200,
         n_test=30,
         model=JTVAEConfig(hidden=96, latent=24, depth_tree=8, depth_graph=3, max_tree_nodes=40),
         schedule=TrainConfig(
-            epochs=12,
-            batch_size=16,
+            epochs=25,
+            batch_size=10,
             lr=3e-3,
-            lr_decay=0.95,
-            beta_warmup=120,
+            lr_decay=0.97,
+            beta_warmup=300,
             beta_step=0.001,
-            beta_every=10,
+            beta_every=20,
             beta_max=0.005,
         ),
         encodings=2,

@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rdkit import Chem
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import minimum_spanning_tree
 
+from core.errors import InputError
 from molgraph.chem import fragment_mol, kekule_mol, kekule_smiles, parse_smiles, set_atom_map
 
 __all__ = ["JunctionTree", "TreeNode", "tree_decompose"]
 
-_HEAVY = 100  # weight of a singleton-to-ring link; plain shared-atom weights are at most 2
+_HEAVY = 100  # a singleton-to-ring link weighs _HEAVY - 1; plain shared-atom weights are at most 2
 
 
 def tree_decompose(mol: Chem.Mol) -> tuple[list[list[int]], list[tuple[int, int]]]:
@@ -71,16 +70,26 @@ def tree_decompose(mol: Chem.Mol) -> tuple[list[list[int]], list[tuple[int, int]
                     shared = len(set(clusters[c1]) & set(clusters[c2]))
                     key = (min(c1, c2), max(c1, c2))
                     weights[key] = max(weights.get(key, 0.0), float(shared))
-    if not weights:
-        return clusters, []
-    size = len(clusters)
-    rows, cols = zip(*weights.keys())
-    # maximum spanning tree == minimum spanning tree of (HEAVY - weight), weights all positive
-    costs = [_HEAVY - w for w in weights.values()]
-    graph = csr_matrix((costs, (rows, cols)), shape=(size, size))
-    tree = minimum_spanning_tree(graph).tocoo()
-    edges = sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
-    return clusters, edges
+    return clusters, _maximum_spanning_tree(len(clusters), weights)
+
+
+def _maximum_spanning_tree(size: int, weights: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
+    """Kruskal's algorithm with union-find: heaviest edges first, ties broken by cluster index."""
+    parent = list(range(size))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges = []
+    for (a, b), _w in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+            edges.append((a, b))
+    return sorted(edges)
 
 
 def _merge_bridged(rings: list[list[int]]) -> list[list[int]]:
@@ -126,13 +135,6 @@ class TreeNode:
     label: str | None = None
     candidates: list[str] = field(default_factory=list)
 
-    @classmethod
-    def from_smiles(cls, smiles: str) -> TreeNode:
-        mol = kekule_mol(smiles)
-        if mol is None:
-            raise ValueError(f"cluster SMILES does not kekulise: {smiles}")
-        return cls(smiles=smiles, mol=mol)
-
     @property
     def n_atoms(self) -> int:
         return self.mol.GetNumAtoms()
@@ -155,8 +157,6 @@ class JunctionTree:
         self.smiles = Chem.MolToSmiles(parsed, isomericSmiles=False)
         mol = kekule_mol(self.smiles)
         if mol is None:
-            from core.errors import InputError
-
             raise InputError("molecule cannot be kekulised by RDKit", item=smiles)
         self.mol = mol
         clusters, edges = tree_decompose(mol)
@@ -165,8 +165,6 @@ class JunctionTree:
         for atoms in clusters:
             frag = fragment_mol(mol, atoms)
             if frag is None:
-                from core.errors import InputError
-
                 raise InputError("a cluster of this molecule cannot be sanitised by RDKit", item=smiles)
             self.nodes.append(TreeNode(smiles=kekule_smiles(frag), mol=frag, atoms=list(atoms)))
         for a, b in edges:
