@@ -82,9 +82,10 @@ def test_toy_learning_with_rb_reinforce_approaches_the_optimum():
 @pytest.mark.parametrize("name", ["reinforce-loo", "rb-gumbel-soft"])
 def test_vae_training_beats_independent_pixels(name, digits):
     task = DigitVAETask(config=VAEConfig(num_categories=16, hidden=64), split=digits)
-    _, history = fit(task, TrainConfig(estimator=name, steps=300, eval_every=300, learning_rate=3e-3, seed=0))
-    # independent Bernoulli pixels score ~24.3 nats; a 16-category VAE must beat them by 2 nats
-    assert history[-1]["test_nll"] < task.trivial_baseline() - 2.0
+    _, history = fit(task, TrainConfig(estimator=name, steps=500, eval_every=500, learning_rate=3e-3, seed=0))
+    # independent Bernoulli pixels score ~24.3 nats; a 16-category VAE must beat them by 2.5 nats
+    # (seeds 0-3 reach 19.6-20.6 nats after 500 steps with either estimator)
+    assert history[-1]["test_nll"] < task.trivial_baseline() - 2.5
     assert history[-1]["test_neg_elbo"] < history[0]["test_neg_elbo"] - 10.0
 
 

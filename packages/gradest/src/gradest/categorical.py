@@ -18,6 +18,7 @@ __all__ = [
     "choose_k",
     "conditional_gumbel",
     "gumbel_noise",
+    "sample_categories",
     "sample_outside",
     "top_k_split",
 ]
@@ -132,10 +133,21 @@ def choose_k(probs: Tensor, num_samples: int) -> int:
     return int(torch.argmin(bound).item())
 
 
+def sample_categories(probs: Tensor, num_samples: int, generator: torch.Generator | None = None) -> Tensor:
+    """``(num_samples, B)`` independent draws from the rows of ``probs (B, K)`` (inverse-CDF sampling)."""
+    return torch.multinomial(probs, num_samples, replacement=True, generator=generator).transpose(0, 1)
+
+
 def sample_outside(
     log_probs: Tensor, excluded: Tensor, num_samples: int, generator: torch.Generator | None = None
 ) -> Tensor:
-    """Draw ``(num_samples, B)`` categories from q conditioned on not being in `excluded` ``(B, k)``."""
-    restricted = log_probs.detach().scatter(-1, excluded, float("-inf"))
-    noise = gumbel_noise((num_samples, *log_probs.shape), log_probs, generator)
-    return torch.argmax(restricted + noise, dim=-1)
+    """Draw ``(num_samples, B)`` categories from q conditioned on not being in `excluded` ``(B, k)``.
+
+    A row whose outside mass underflows to zero draws uniformly outside (its RB weight is zero anyway).
+    """
+    restricted = log_probs.detach().exp().scatter(-1, excluded, 0.0)
+    empty = restricted.sum(-1, keepdim=True) <= 0
+    if bool(empty.any()):
+        outside = torch.ones_like(restricted).scatter(-1, excluded, 0.0)
+        restricted = torch.where(empty, outside, restricted)
+    return sample_categories(restricted, num_samples, generator)

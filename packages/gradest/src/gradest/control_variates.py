@@ -49,6 +49,7 @@ class ControlVariateConfig:
 
 class _ControlVariateEstimator(SampleEstimator):
     evaluations_per_sample = 3  # f(b), f(sigma(z)), f(sigma(z~))
+    uses_noise = True
     use_network = False
 
     def __init__(self, config: ControlVariateConfig | None = None) -> None:

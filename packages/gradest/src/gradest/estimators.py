@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from core.errors import InputError
-from gradest.categorical import check_logits, conditional_gumbel, gumbel_noise
+from gradest.categorical import check_logits, conditional_gumbel, gumbel_noise, sample_categories
 
 __all__ = [
     "Estimate",
@@ -168,6 +168,8 @@ class SampleEstimator(Estimator):
 
     evaluations_per_sample = 1
     min_samples = 1
+    uses_noise = False
+    """Whether the single-sample estimator uses the Gumbel noise behind a draw (relaxations, REBAR)."""
 
     @abstractmethod
     def per_sample(
@@ -197,9 +199,13 @@ class SampleEstimator(Estimator):
     def __call__(self, logits, objective, num_samples=1, generator=None):
         logits = check_logits(logits)
         _check_num_samples(num_samples, self.min_samples)
-        log_probs = torch.log_softmax(logits.detach(), -1)
-        noise = gumbel_noise((num_samples, *logits.shape), logits, generator)
-        categories = torch.argmax(log_probs + noise, -1)
+        if self.uses_noise:  # Gumbel-max: the categories and the noise they came from
+            log_probs = torch.log_softmax(logits.detach(), -1)
+            noise = gumbel_noise((num_samples, *logits.shape), logits, generator)
+            categories = torch.argmax(log_probs + noise, -1)
+        else:
+            noise = None
+            categories = sample_categories(torch.softmax(logits.detach(), -1), num_samples, generator)
         terms = self.per_sample(logits, objective, categories, noise=noise, generator=generator)
         weights = torch.full_like(terms.value, 1.0 / num_samples)
         surrogate, value = combine(weights, terms)
@@ -273,9 +279,7 @@ class ReinforceLeaveOneOut(Estimator):
     def __call__(self, logits, objective, num_samples=2, generator=None):
         logits = check_logits(logits)
         _check_num_samples(num_samples, 2)
-        log_probs = torch.log_softmax(logits.detach(), -1)
-        noise = gumbel_noise((num_samples, *logits.shape), logits, generator)
-        categories = torch.argmax(log_probs + noise, -1)
+        categories = sample_categories(torch.softmax(logits.detach(), -1), num_samples, generator)
         values = evaluate_objective(objective, _one_hot(categories, logits))
         total = values.detach().sum(0, keepdim=True)
         baseline = (total - values.detach()) / (num_samples - 1)
@@ -295,6 +299,7 @@ class GumbelSoftmax(SampleEstimator):
     """
 
     unbiased = False
+    uses_noise = True
 
     def __init__(self, temperature: float = 0.5, straight_through: bool = False) -> None:
         if not temperature > 0.0:
