@@ -2,8 +2,9 @@
 
 Each encoder takes a `networkx.Graph` and a size ``k`` and returns an unlabelled `Problem` whose
 models correspond to solutions; `graph_problems` draws Erdős–Rényi graphs and labels every
-formula with a PySAT solver. Variables are ``x[a, v]`` = "slot/colour ``a`` holds vertex ``v``",
-numbered ``a * |V| + v + 1``.
+formula with a PySAT solver (the paper used several random-graph families; we use Erdős–Rényi
+only). Variables are ``x[a, v]`` = "slot/colour ``a`` holds vertex ``v``", numbered
+``a * |V| + v + 1``.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ REDUCTIONS: dict[str, tuple[Callable[[nx.Graph, int], Problem], tuple[int, int]]
     "dominating-set": (dominating_set, (2, 4)),
     "vertex-cover": (vertex_cover, (4, 6)),
 }
-"""Encoder and the range of ``k`` drawn for each problem family (the paper's Section 7.2 ranges)."""
+"""Encoder and the range of ``k`` drawn for each problem family (our choice of small ranges that give
+both SAT and UNSAT instances on 6-10 vertex graphs; the paper's exact graph distributions differ)."""
 
 
 def graph_problems(
