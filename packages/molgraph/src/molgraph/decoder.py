@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -88,45 +89,27 @@ class TreeDecoder(nn.Module):
             total += len(w)
         wid_all = torch.tensor([i for w in wids for i in w], dtype=torch.long, device=device)
         x_all = self.embedding(wid_all)
-        zero = x_all.new_zeros(self.hidden)
-        messages: dict[tuple[int, int], torch.Tensor] = {}
-        into: defaultdict[int, list[int]] = defaultdict(list)
+        steps, root_into = _teacher_schedule(offsets, traces, device)
 
         label_h = [x_all.new_zeros(len(wids), self.hidden)]
         label_tree = [torch.arange(len(wids), device=device)]
         label_target = [wid_all[torch.tensor(offsets, dtype=torch.long, device=device)]]
         stop_x, stop_o, stop_tree, stop_target = [], [], [], []
-
-        for t in range(max((len(tr) for tr in traces), default=0)):
-            active = [
-                (b, offsets[b] + tr[t][0], offsets[b] + tr[t][1], tr[t][2])
-                for b, tr in enumerate(traces)
-                if t < len(tr)
-            ]
-            src = [a[1] for a in active]
-            h_nei = _pad([[messages[(k, a[1])] for k in into[a[1]] if k != a[2]] for a in active], zero)
-            o_sum = torch.stack([_sum([messages[(k, a[1])] for k in into[a[1]]], zero) for a in active])
-            x = x_all[torch.tensor(src, device=device)]
-            new = self.gru.padded(x, h_nei)
+        bank = x_all.new_zeros(1, self.hidden)  # row 0: the zero message used as padding
+        for step in steps:
+            x = x_all[step.src]
+            new = self.gru.padded(x, bank[step.nei])
             stop_x.append(x)
-            stop_o.append(o_sum)
-            stop_tree.append(torch.tensor([a[0] for a in active], device=device))
-            stop_target.append(torch.tensor([float(a[3]) for a in active], device=device))
-            rows = new.unbind(0)
-            expand_rows = []
-            for row, (b, gx, gy, d) in zip(rows, active):
-                messages[(gx, gy)] = row
-                into[gy].append(gx)
-                if d == 1:
-                    expand_rows.append((row, b, gy))
-            if expand_rows:
-                label_h.append(torch.stack([r[0] for r in expand_rows]))
-                label_tree.append(torch.tensor([r[1] for r in expand_rows], device=device))
-                label_target.append(wid_all[torch.tensor([r[2] for r in expand_rows], device=device)])
+            stop_o.append(bank[step.into].sum(dim=1))
+            stop_tree.append(step.tree)
+            stop_target.append(step.expand)
+            label_h.append(new[step.label_rows])
+            label_tree.append(step.tree[step.label_rows])
+            label_target.append(wid_all[step.dst[step.label_rows]])
+            bank = torch.cat([bank, new])
         # the root finally decides to stop
-        roots = offsets
-        stop_x.append(x_all[torch.tensor(roots, device=device)])
-        stop_o.append(torch.stack([_sum([messages[(k, r)] for k in into[r]], zero) for r in roots]))
+        stop_x.append(x_all[torch.tensor(offsets, device=device)])
+        stop_o.append(bank[root_into].sum(dim=1))
         stop_tree.append(torch.arange(len(wids), device=device))
         stop_target.append(torch.zeros(len(wids), device=device))
 
@@ -215,6 +198,63 @@ class TreeDecoder(nn.Module):
             node.is_leaf = len(node.neighbors) == 1
             set_atom_map(node.mol, node.nid if len(node.neighbors) > 1 else 0)
         return nodes
+
+
+@dataclass
+class _Step:
+    """One teacher-forced step over all trees still running: integer indices only.
+
+    ``nei``/``into`` index the message bank (row 0 = zero padding): messages into the source node
+    except from the destination (GRU input), and all messages into the source (stop head input).
+    """
+
+    src: torch.Tensor
+    dst: torch.Tensor
+    tree: torch.Tensor
+    expand: torch.Tensor
+    nei: torch.Tensor
+    into: torch.Tensor
+    label_rows: torch.Tensor
+
+
+def _padded_ids(groups: list[list[int]], device: torch.device) -> torch.Tensor:
+    width = max(1, max((len(g) for g in groups), default=1))
+    return torch.tensor([g + [0] * (width - len(g)) for g in groups], dtype=torch.long, device=device)
+
+
+def _teacher_schedule(
+    offsets: Sequence[int], traces: Sequence[Sequence[tuple[int, int, int]]], device: torch.device
+) -> tuple[list[_Step], torch.Tensor]:
+    """Precompute, in plain integers, which messages every step reads; message ids follow creation order."""
+    into: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)  # node -> [(from node, message id)]
+    next_id = 1
+    steps = []
+    for t in range(max((len(tr) for tr in traces), default=0)):
+        active = [
+            (b, offsets[b] + tr[t][0], offsets[b] + tr[t][1], tr[t][2])
+            for b, tr in enumerate(traces)
+            if t < len(tr)
+        ]
+        nei = [[m for k, m in into[gx] if k != gy] for _, gx, gy, _ in active]
+        allin = [[m for _, m in into[gx]] for _, gx, _, _ in active]
+        for i, (_, gx, gy, _) in enumerate(active):
+            into[gy].append((gx, next_id + i))
+        next_id += len(active)
+        steps.append(
+            _Step(
+                src=torch.tensor([a[1] for a in active], device=device),
+                dst=torch.tensor([a[2] for a in active], device=device),
+                tree=torch.tensor([a[0] for a in active], device=device),
+                expand=torch.tensor([float(a[3]) for a in active], device=device),
+                nei=_padded_ids(nei, device),
+                into=_padded_ids(allin, device),
+                label_rows=torch.tensor(
+                    [i for i, a in enumerate(active) if a[3] == 1], dtype=torch.long, device=device
+                ),
+            )
+        )
+    root_into = _padded_ids([[m for _, m in into[r]] for r in offsets], device)
+    return steps, root_into
 
 
 def _new_node(vocab: Vocab, wid: int) -> TreeNode:
