@@ -9,7 +9,7 @@ from pysat.formula import CNF
 
 from neurosat.cnf import evaluate, make_problem
 from neurosat.decode import cluster_sides, decode, satisfied
-from neurosat.evaluate import round_curves, solve
+from neurosat.evaluate import random_assignment_baseline, round_curves, solve
 from neurosat.graph import batch_problems
 from neurosat.model import NeuroSAT, NeuroSATConfig
 from neurosat.sr import generate_sr
@@ -129,3 +129,14 @@ def test_solve_returns_verified_model_or_none_and_curves_are_fractions() -> None
         and ((curves.decoded_by >= curves.decoded) & (curves.decoded_by <= 1)).all()
     )
     assert np.all(np.diff(curves.decoded_by) >= 0)
+
+
+def test_random_guess_baseline_matches_closed_form() -> None:
+    # (x1 or x2) and (not x1 or not x2) on 3 variables: 4 of the 8 assignments satisfy it, so
+    # k uniform guesses succeed with probability 1 - (1/2)^k.
+    problem = make_problem(3, [(1, 2), (-1, -2)], is_sat=True)
+    for tries, expected in [(1, 0.5), (2, 0.75)]:
+        share = random_assignment_baseline([problem] * 600, tries, seed=tries)
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / 600)
+    always = make_problem(2, [(1, -1)], is_sat=True)
+    assert random_assignment_baseline([always, always.with_label(False)], 1) == 1.0

@@ -77,7 +77,10 @@ def main() -> None:
     )
     rows = {}
     for label, fn in [
-        ("NeuroSAT classify (d=128, T=26)", lambda: _classify(model, batches)),
+        (
+            f"NeuroSAT classify (d={model.config.d}, T={model.config.rounds})",
+            lambda: _classify(model, batches),
+        ),
         ("NeuroSAT classify + decode (2-means, vote)", lambda: _classify_and_decode(model, batches)),
         ("PySAT CaDiCaL 1.5.3", lambda: _pysat("cadical153", problems)),
         ("PySAT MiniSat 2.2", lambda: _pysat("minisat22", problems)),

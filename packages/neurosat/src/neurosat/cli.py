@@ -34,7 +34,13 @@ def _fit(args: argparse.Namespace) -> int:
     problems = load_problems(args.data)
     torch.manual_seed(args.seed)
     model = NeuroSAT(NeuroSATConfig(d=args.d, rounds=args.rounds))
-    config = TrainConfig(epochs=args.epochs, learning_rate=args.lr, max_nodes=args.max_nodes, seed=args.seed)
+    config = TrainConfig(
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        max_nodes=args.max_nodes,
+        seed=args.seed,
+        pair_batches=not args.no_pair_batches,
+    )
     out = Path(args.out)
     history = fit(
         model,
@@ -113,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit_cmd.add_argument("--lr", type=float, default=2e-5)
     fit_cmd.add_argument("--max-nodes", type=_positive, default=12_000)
     fit_cmd.add_argument("--seed", type=int, default=0)
+    fit_cmd.add_argument(
+        "--no-pair-batches",
+        action="store_true",
+        help="shuffle single problems (needed when the folder does not hold SAT/UNSAT twin pairs in order)",
+    )
     fit_cmd.add_argument("--device", default="auto")
     fit_cmd.set_defaults(handler=_fit)
 
