@@ -138,3 +138,26 @@ def test_jc69_closed_form_matches_matrix_exponential():
     ours = JC69().transition_matrices(t.to(torch.float64))[:, 0]
     for i, length in enumerate(t.tolist()):
         np.testing.assert_allclose(ours[i].numpy(), expm(JC_Q * length), atol=1e-12)
+
+
+def test_ds2_log_likelihood_matches_mrbayes(study_data):
+    """Peer value recorded once from MrBayes 3.2.7a (Debian package ``mrbayes``): DS2.nex plus
+    ``begin trees; tree fixedtree = <first SRF topology with the lengths below>; end;`` and
+    ``begin mrbayes; lset nst=1 rates=equal; prset statefreqpr=fixed(equal)
+    topologypr=fixed(fixedtree) brlenspr=unconstrained:exp(10); startvals V=fixedtree;
+    mcmc ngen=1 nruns=1 nchains=1; end;``, whose output reads
+    "Initial log likelihoods ...: Chain 1 -- -29685.153582 -- -22.613334".
+    MrBayes keeps conditional likelihoods in single precision: agreement to ~1e-3 nats in 3e4.
+    (tools/bench/phylo_marglik.py reruns this comparison live.)"""
+    aln = read_alignment(study_data / "DS2.nex")
+    first_line = (study_data / "JC_no_gamma_credible_set_ds2").read_text().splitlines()[0]
+    tree = parse_newick(first_line.split("\t")[1], aln.taxa)
+    gen = torch.Generator().manual_seed(0)
+    lengths = 0.02 + 0.2 * torch.rand(tree.n_branches, generator=gen, dtype=torch.float64)
+    lengths = torch.tensor([float(f"{v:.10g}") for v in lengths.tolist()], dtype=torch.float64)
+    ours = float(TreeLikelihood(tree, compress_patterns(aln)).log_likelihood(lengths))
+    assert ours == pytest.approx(-29685.153582, abs=2e-3)
+    # MrBayes's log prior includes log(1 / (2n-5)!!) for its uniform topology prior
+    log_prior = tree.n_branches * np.log(10.0) - 10.0 * float(lengths.sum())
+    topologies = sum(np.log(k) for k in range(1, 2 * 29 - 4, 2))
+    assert log_prior - topologies == pytest.approx(-22.613334, abs=1e-5)
