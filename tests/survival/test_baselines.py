@@ -77,3 +77,21 @@ def test_models_refuse_bad_input():
     with pytest.raises(InputError, match="different numbers of rows"):
         make_model("coxkp").fit(X[:3], y)
     assert kaplan_meier(y["t"], y["e"])[1][-1] == 0.0
+
+
+def test_models_work_inside_sklearn_pipelines_and_grid_search():
+    """The scikit-survival contract: clone, Pipeline (with predict_survival_function), GridSearchCV."""
+    import sksurv  # noqa: F401  (adds predict_survival_function to sklearn's Pipeline)
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from survival import MTLR, Preprocessor, SurvivalCurves, load_dataset
+
+    data = load_dataset("veterans")
+    assert clone(MTLR(c1=2.0, hidden=(8,))).get_params()["hidden"] == (8,)
+    pipe = make_pipeline(Preprocessor(), MTLR(c1=1.0)).fit(data.X, data.y)
+    assert isinstance(pipe.predict_survival_function(data.X), SurvivalCurves)
+    assert pipe.score(data.X, data.y) > 0.65
+    search = GridSearchCV(make_pipeline(Preprocessor(), CoxKP()), {"coxkp__alpha": [1e-4, 10.0]}, cv=3)
+    assert search.fit(data.X, data.y).best_score_ > 0.6
