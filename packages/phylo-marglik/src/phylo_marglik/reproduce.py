@@ -35,11 +35,11 @@ FULL_DATASETS = ("DS1", "DS2", "DS3", "DS3s", "DS4", "DS5")
 
 
 def smoke_config() -> StudyConfig:
-    """Reduced budgets: 8 power posteriors of 170 iterations, a 1040-iteration posterior chain,
+    """Reduced budgets: 8 power posteriors of 170 iterations, a 3060-iteration posterior chain,
     200 importance draws, 8 live points, 60 variational steps (minutes on 2 cores)."""
     estimator = EstimatorConfig(
         mcmc=MCMCConfig(iterations=150, thin=2, burnin=10),
-        posterior_mcmc=MCMCConfig(iterations=1000, thin=2, burnin=20),
+        posterior_mcmc=MCMCConfig(iterations=3000, thin=3, burnin=20),
         n_steps=8,
         importance_samples=200,
         live_points=8,
