@@ -116,6 +116,13 @@ def test_neural_mtlr_learns_and_resumes_from_a_checkpoint(tmp_path):
         NeuralMTLR(**{**params, "lr": 0.5}).fit(X[:500], y[:500], checkpoint=path)
 
 
+def test_neural_mtlr_chooses_c1_by_cross_validation_when_not_given():
+    X, y, _, _ = simulate_exponential(200, seed=1)
+    model = NeuralMTLR(c1=None, c1_grid=(0.1, 100.0), cv_folds=2, max_iter=30).fit(X, y)
+    assert set(model.cv_scores_) == {0.1, 100.0}
+    assert model.c1_ == max(model.cv_scores_, key=model.cv_scores_.__getitem__)
+
+
 def test_save_and_load_round_trip(tmp_path):
     X, y, _, _ = simulate_exponential(200, seed=7)
     model = MTLR(c1=1.0).fit(X, y)
