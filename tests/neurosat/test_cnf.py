@@ -100,3 +100,10 @@ def test_evaluate_matches_brute_force_truth_table() -> None:
         a, b, c = values
         expected = (a or not b) and (b or c) and (not a or not c)
         assert evaluate(problem, model) == expected
+
+
+def test_public_api_names_resolve_to_what_all_promises() -> None:
+    import neurosat
+
+    assert callable(neurosat.evaluate) and neurosat.evaluate is evaluate
+    assert all(hasattr(neurosat, name) for name in neurosat.__all__)

@@ -9,7 +9,7 @@ from pysat.formula import CNF
 
 from neurosat.cnf import evaluate, make_problem
 from neurosat.decode import cluster_sides, decode, satisfied
-from neurosat.evaluate import random_assignment_baseline, round_curves, solve
+from neurosat.evaluation import random_assignment_baseline, round_curves, solve
 from neurosat.graph import batch_problems
 from neurosat.model import NeuroSAT, NeuroSATConfig
 from neurosat.sr import generate_sr

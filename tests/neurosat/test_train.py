@@ -9,7 +9,7 @@ import torch
 
 from core.errors import CheckpointMismatchError, InputError
 from neurosat.cnf import make_problem
-from neurosat.evaluate import accuracy, predict_proba
+from neurosat.evaluation import accuracy, predict_proba
 from neurosat.model import NeuroSAT, NeuroSATConfig
 from neurosat.sr import generate_sr
 from neurosat.train import TrainConfig, fit

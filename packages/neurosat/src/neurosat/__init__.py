@@ -23,7 +23,7 @@ from neurosat.cnf import (
 )
 from neurosat.dataset import load_problems, save_problems
 from neurosat.decode import DecodeResult, cluster_sides, decode, satisfied
-from neurosat.evaluate import RoundCurves, accuracy, predict_proba, round_curves, solve
+from neurosat.evaluation import RoundCurves, accuracy, predict_proba, round_curves, solve
 from neurosat.graph import ProblemBatch, batch_problems, batches_by_nodes
 from neurosat.model import NeuroSAT, NeuroSATConfig, NeuroSATState
 from neurosat.reductions import REDUCTIONS, clique, colouring, dominating_set, graph_problems, vertex_cover

@@ -59,7 +59,7 @@ def _fit(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from core.device import pick_device
     from neurosat.dataset import load_problems
-    from neurosat.evaluate import round_curves
+    from neurosat.evaluation import round_curves
     from neurosat.model import NeuroSAT
 
     model = NeuroSAT.load(args.model)
@@ -75,7 +75,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _solve(args: argparse.Namespace) -> int:
     from neurosat.cnf import read_dimacs
-    from neurosat.evaluate import solve
+    from neurosat.evaluation import solve
     from neurosat.model import NeuroSAT
 
     model = NeuroSAT.load(args.model)

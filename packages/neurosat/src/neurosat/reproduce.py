@@ -22,7 +22,7 @@ from core.cli import RunOptions
 from core.device import pick_device
 from core.results import ResultTable
 from core.timing import Timer
-from neurosat.evaluate import random_assignment_baseline, round_curves
+from neurosat.evaluation import random_assignment_baseline, round_curves
 from neurosat.model import NeuroSAT, NeuroSATConfig
 from neurosat.reductions import REDUCTIONS, graph_problems
 from neurosat.sr import generate_sr
