@@ -151,20 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             "code could not be run here."
         ),
     )
-    table.add(
-        task="tree decomposition",
-        unit="molecules/s",
-        molgraph=dec["ours_per_s"],
-        peer=dec["naive_per_s"],
-        speedup=dec["ours_per_s"] / dec["naive_per_s"],
-    )
-    table.add(
-        task="training step (fwd + bwd)",
-        unit="molecules/s",
-        molgraph=trn["batched_per_s"],
-        peer=trn["loop_per_s"],
-        speedup=trn["batched_per_s"] / trn["loop_per_s"],
-    )
+    for task, ours, peer in (
+        ("tree decomposition", dec["ours_per_s"], dec["naive_per_s"]),
+        ("training step (fwd + bwd)", trn["batched_per_s"], trn["loop_per_s"]),
+    ):
+        table.add(task=task, unit="molecules/s", molgraph=ours, peer=peer, speedup=ours / peer)
     print(table.to_markdown())
     path = table.save(args.out)
     print(f"\nwritten: {path}")

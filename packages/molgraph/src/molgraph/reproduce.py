@@ -55,11 +55,11 @@ PROTOCOLS = {
         n_test=30,
         model=JTVAEConfig(hidden=96, latent=24, depth_tree=8, depth_graph=3, max_tree_nodes=40),
         schedule=TrainConfig(
-            epochs=25,
+            epochs=40,
             batch_size=10,
             lr=3e-3,
             lr_decay=0.97,
-            beta_warmup=300,
+            beta_warmup=500,
             beta_step=0.001,
             beta_every=20,
             beta_max=0.005,
