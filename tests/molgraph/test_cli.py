@@ -33,3 +33,19 @@ def test_vocab_and_model_commands(tmp_path, capsys, tiny_model):
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
     assert main(["sample", str(tmp_path / "none.safetensors"), "--device", "cpu"]) == 2
     assert "checkpoint file not found" in capsys.readouterr().err
+
+
+def test_data_command_extracts_a_local_wheel(tmp_path, capsys):
+    import gzip
+    import zipfile
+
+    wheel = tmp_path / "molsets-0.3.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for split in ("train", "test", "test_scaffolds"):
+            archive.writestr(f"moses/dataset/data/{split}.csv.gz", gzip.compress(b"SMILES\nCCO\n"))
+    assert main(["data", "moses", "--wheel", str(wheel), "--dest", str(tmp_path / "moses")]) == 0
+    assert "train.csv.gz" in capsys.readouterr().out
+    assert (
+        main(["data", "moses", "--wheel", str(tmp_path / "missing.whl"), "--dest", str(tmp_path / "m")]) == 2
+    )
+    assert "missing.whl" in capsys.readouterr().err
