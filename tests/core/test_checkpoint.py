@@ -170,3 +170,52 @@ def test_tied_weights_are_saved(tmp_path):
     path = save_checkpoint(tmp_path / "c.safetensors", {"a": shared, "b": shared}, Config())
     state = load_checkpoint(path, Config).state
     assert torch.equal(state["a"], shared) and torch.equal(state["b"], shared)
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: Config = Config()
+    optimizer: OptimizerConfig = OptimizerConfig()
+    warm_start: OptimizerConfig | None = None
+
+
+def test_nested_configs_round_trip_as_dataclasses(tmp_path):
+    config = RunConfig(
+        model=Config(hidden=3), optimizer=OptimizerConfig(lr=0.5), warm_start=OptimizerConfig()
+    )
+    path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, config)
+    loaded = load_checkpoint(path, RunConfig, expected=config).config
+    assert loaded == config
+    assert isinstance(loaded.optimizer.betas, tuple)
+    assert (
+        load_checkpoint(save_checkpoint(tmp_path / "d.safetensors", {}, RunConfig()), RunConfig).config
+        == RunConfig()
+    )
+
+
+def test_a_mismatched_nested_field_is_named_with_its_path(tmp_path):
+    @dataclass(frozen=True)
+    class SlimOptimizer:
+        lr: float = 1e-3
+
+    @dataclass(frozen=True)
+    class SlimRun:
+        model: Config = Config()
+        optimizer: SlimOptimizer = SlimOptimizer()
+        warm_start: SlimOptimizer | None = None
+
+    path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, RunConfig())
+    with pytest.raises(CheckpointMismatchError, match=r"'optimizer\.betas'"):
+        load_checkpoint(path, SlimRun)
+
+
+def test_resuming_with_a_different_nested_hyperparameter_names_its_path(tmp_path):
+    path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, RunConfig())
+    with pytest.raises(CheckpointMismatchError, match=r"'optimizer\.lr'.*stored 0\.001, requested 0\.1"):
+        load_checkpoint(path, RunConfig, expected=RunConfig(optimizer=OptimizerConfig(lr=0.1)))

@@ -144,26 +144,31 @@ def load_checkpoint(
     stored = json.loads(metadata["config"])
     config = _config_from_dict(stored, config_type, source)
     if expected is not None:
-        for field in dataclasses.fields(expected):  # type: ignore[arg-type]
-            want = _jsonable(getattr(expected, field.name))
-            have = stored.get(field.name)
-            if want != have:
-                raise CheckpointMismatchError(
-                    f"checkpoint config field '{field.name}' differs from the requested config",
-                    item=f"{source}: stored {have!r}, requested {want!r}",
-                )
+        difference = _first_difference(stored, _jsonable(dataclasses.asdict(expected)))  # type: ignore[call-overload]
+        if difference is not None:
+            name, have, want = difference
+            raise CheckpointMismatchError(
+                f"checkpoint config field '{name}' differs from the requested config",
+                item=f"{source}: stored {have!r}, requested {want!r}",
+            )
     state = _unflatten(json.loads(metadata["skeleton"]), tensors)
     return Checkpoint(state=state, config=config, extra=json.loads(metadata.get("extra", "{}")))
 
 
-def _config_from_dict(stored: dict[str, Any], config_type: type[ConfigT], source: Path) -> ConfigT:
+def _config_from_dict(
+    stored: dict[str, Any], config_type: type[ConfigT], source: Path, path: str = ""
+) -> ConfigT:
+    """Rebuild `config_type` from its JSON form; nested dataclass fields are rebuilt recursively.
+
+    `path` is the dotted name of the config being rebuilt (``"train.optimizer"``), used in errors.
+    """
     if not dataclasses.is_dataclass(config_type):
         raise InputError("config_type must be a dataclass", item=config_type)
     fields = {field.name: field for field in dataclasses.fields(config_type)}
     unknown = sorted(set(stored) - set(fields))
     if unknown:
         raise CheckpointMismatchError(
-            f"checkpoint config has field '{unknown[0]}' that {config_type.__name__} does not define",
+            f"checkpoint config has field '{path}{unknown[0]}' that {config_type.__name__} does not define",
             item=str(source),
             expected=f"fields of {config_type.__name__}: {sorted(fields)}",
         )
@@ -176,25 +181,44 @@ def _config_from_dict(stored: dict[str, Any], config_type: type[ConfigT], source
     ]
     if missing:
         raise CheckpointMismatchError(
-            f"checkpoint config lacks field '{missing[0]}' required by {config_type.__name__}",
+            f"checkpoint config lacks field '{path}{missing[0]}' required by {config_type.__name__}",
             item=str(source),
         )
     hints = typing.get_type_hints(config_type)
-    values = {name: _coerce(value, hints.get(name)) for name, value in stored.items()}
+    values = {
+        name: _coerce(value, hints.get(name), source, f"{path}{name}.") for name, value in stored.items()
+    }
     return config_type(**values)
 
 
-def _coerce(value: Any, hint: Any) -> Any:
-    """JSON turns tuples into lists; give tuple-typed fields their tuples back."""
+def _coerce(value: Any, hint: Any, source: Path, path: str) -> Any:
+    """Undo what JSON flattened: tuples come back as tuples, nested dataclasses as dataclasses."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
         for arg in typing.get_args(hint):
-            if typing.get_origin(arg) is tuple or arg is tuple:
-                return _coerce(value, arg)
+            if dataclasses.is_dataclass(arg) or typing.get_origin(arg) is tuple or arg is tuple:
+                return _coerce(value, arg, source, path)
         return value
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        return _config_from_dict(value, hint, source, path)
     if (origin is tuple or hint is tuple) and isinstance(value, list):
         return tuple(value)
     return value
+
+
+def _first_difference(stored: Any, wanted: Any, path: str = "") -> tuple[str, Any, Any] | None:
+    """The first (dotted field name, stored, wanted) where two JSON config trees differ, else None."""
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        for name in wanted:
+            found = _first_difference(stored.get(name), wanted[name], f"{path}{name}.")
+            if found is not None:
+                return found
+        return None
+    if stored != wanted:
+        return path.rstrip("."), stored, wanted
+    return None
 
 
 def _jsonable(value: Any) -> Any:
