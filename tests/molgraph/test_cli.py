@@ -49,3 +49,20 @@ def test_data_command_extracts_a_local_wheel(tmp_path, capsys):
         main(["data", "moses", "--wheel", str(tmp_path / "missing.whl"), "--dest", str(tmp_path / "m")]) == 2
     )
     assert "missing.whl" in capsys.readouterr().err
+
+
+def test_fit_then_encode_from_the_command_line(tmp_path, capsys):
+    from molgraph import bundled_smiles
+
+    source = tmp_path / "train.smi"
+    source.write_text("\n".join(bundled_smiles("train")[:6]) + "\n")
+    out = tmp_path / "fit"
+    args = ["fit", str(source), "--out", str(out), "--hidden", "8", "--latent", "4", "--depth-tree", "2"]
+    assert main([*args, "--epochs", "1", "--batch-size", "3", "--device", "cpu"]) == 0
+    assert "kept 6 of 6" in capsys.readouterr().out
+    first = bundled_smiles("train")[0]
+    assert main(["encode", str(out / "model.safetensors"), first, "--device", "cpu"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert len(json.loads(line)["z"]) == 4
+    assert main(["fit", str(tmp_path / "none.smi"), "--out", str(out)]) == 2
+    assert "SMILES file not found" in capsys.readouterr().err
