@@ -4,7 +4,7 @@ import statistics
 import pytest
 import torch
 
-from core import InputError, ResultTable, mean_sd, measure, pick_device, throughput
+from core import InputError, ResultTable, mean_sd, measure, pick_device, throughput, torch_threads
 
 
 def test_result_table_renders_markdown_with_union_of_columns():
@@ -65,3 +65,15 @@ def test_pick_device_resolves_auto_and_rejects_unknown_names():
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="CUDA"):
             pick_device("cuda")
+
+
+def test_torch_threads_sets_and_restores_the_thread_count_even_on_error():
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="boom"), torch_threads(1):
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+    with pytest.raises(InputError, match="offending item: 0"), torch_threads(0):
+        pass

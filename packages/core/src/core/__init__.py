@@ -7,7 +7,7 @@ the input-error type and the shared CLI options. Nothing domain-specific lives h
 from core.checkpoint import Checkpoint, atomic_write, load_checkpoint, save_checkpoint
 from core.cli import SCALES, RunOptions, add_run_options, dispatch, package_cli, run_options_from
 from core.data import bundled_path, cache_dir, download, sha256_of
-from core.device import pick_device
+from core.device import pick_device, torch_threads
 from core.errors import CheckpointMismatchError, InputError
 from core.progress import progress
 from core.results import ResultTable, mean_sd
@@ -41,5 +41,6 @@ __all__ = [
     "seed_everything",
     "sha256_of",
     "throughput",
+    "torch_threads",
 ]
 __version__ = "0.1.0"
