@@ -3,6 +3,8 @@ and one tiny JT-VAE trained once on a handful of bundled molecules."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 import torch
 
@@ -11,12 +13,21 @@ from molgraph import JTVAE, JTVAEConfig, TrainConfig, bundled_smiles, prepare, t
 OVERFIT_SIZE = 6
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _one_torch_thread():
+@contextmanager
+def one_torch_thread():
     before = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Every molgraph test runs single-threaded; the setting is restored after each test."""
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="package")
@@ -25,11 +36,12 @@ def tiny_set():
 
 
 @pytest.fixture(scope="package")
-def tiny_model(tiny_set, _one_torch_thread):
+def tiny_model(tiny_set):
     torch.manual_seed(0)
     model = JTVAE(
         tiny_set.vocab, JTVAEConfig(hidden=64, latent=16, depth_tree=6, depth_graph=3, max_tree_nodes=30)
     )
     config = TrainConfig(epochs=60, batch_size=OVERFIT_SIZE, lr=5e-3, lr_decay=1.0, beta_warmup=10**9)
-    history = train(model, tiny_set.samples, config)
+    with one_torch_thread():
+        history = train(model, tiny_set.samples, config)
     return model, history
