@@ -24,15 +24,6 @@ def _quadratic_objective(target: torch.Tensor):
     return objective
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The problems are tiny: one intra-op thread avoids oversubscribing the shared CI cores."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.fixture
 def table_objective():
     return _table_objective

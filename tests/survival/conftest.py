@@ -1,25 +1,17 @@
-"""Shared fixtures: one torch thread while these tests run (restored afterwards).
-
-The fits here are small; on a busy 2-core machine a single thread is several times faster than
-two threads competing with other processes.
-"""
+"""Shared fixtures for the survival tests (the suite-wide conftest sets one torch thread)."""
 
 from __future__ import annotations
 
 import warnings
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _quiet_deprecations():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ the variance bars, written to ``--out``.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 
 import torch
 
 from core.cli import RunOptions
-from core.device import pick_device
+from core.device import pick_device, torch_threads
 from core.progress import progress
 from core.results import ResultTable, mean_sd
 from gradest.categorical import choose_k, top_k_split
@@ -68,20 +67,9 @@ def draws_for(name: str) -> int:
     return max(1, BUDGET // 3) if name.endswith(("rebar", "relax")) else BUDGET
 
 
-@contextmanager
-def _single_thread():
-    """The models are tiny: one intra-op thread avoids oversubscribing a shared 2-core machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def reproduce(options: RunOptions) -> list[ResultTable]:
     """Run the three experiments at ``options.scale``; return their tables (plots go to ``options.out``)."""
-    with _single_thread():
+    with torch_threads(1):  # the models are tiny: one intra-op thread avoids oversubscription
         return [toy_table(options), vae_table(options), *attention_table(options)]
 
 

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from core.cli import RunOptions
-from core.device import pick_device
+from core.device import pick_device, torch_threads
 from core.errors import InputError
 from core.results import ResultTable
 from molgraph.data import bundled_smiles, moses_smiles
@@ -94,13 +94,10 @@ def reproduce(options: RunOptions) -> list[ResultTable]:
         raise InputError("unknown scale", item=options.scale, expected=f"one of {sorted(PROTOCOLS)}")
     protocol = PROTOCOLS[options.scale]
     device = pick_device(options.device)
-    threads = torch.get_num_threads()
     if device.type == "cpu":
-        torch.set_num_threads(1)  # small tensors: extra threads only contend
-    try:
-        return _run(protocol, options, device)
-    finally:
-        torch.set_num_threads(threads)
+        with torch_threads(1):  # small tensors: extra threads only contend
+            return _run(protocol, options, device)
+    return _run(protocol, options, device)
 
 
 def _run(protocol: Protocol, options: RunOptions, device: torch.device) -> list[ResultTable]:

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from core.cli import RunOptions
-from core.device import pick_device
+from core.device import pick_device, torch_threads
 from core.results import ResultTable
 from core.timing import Timer
 from neurosat.evaluation import random_assignment_baseline, round_curves
@@ -87,15 +87,12 @@ def reproduce(options: RunOptions) -> list[ResultTable]:
     """Run the experiment at ``options.scale``; write a rounds plot into ``options.out``."""
     settings = SETTINGS[options.scale]
     device = pick_device(options.device)
-    threads = torch.get_num_threads()
     if options.scale == "smoke" and device.type == "cpu":
         # d=32 matrices are too small for intra-op parallelism to pay; one thread avoids
         # OpenMP spinning when the cores are shared.
-        torch.set_num_threads(1)
-    try:
-        return _run(settings, options, device)
-    finally:
-        torch.set_num_threads(threads)
+        with torch_threads(1):
+            return _run(settings, options, device)
+    return _run(settings, options, device)
 
 
 def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device) -> list[ResultTable]:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from core.cli import RunOptions
+from core.device import torch_threads
 from core.errors import InputError
 from core.results import ResultTable, mean_sd
 from phylo_marglik.data import TopologySet, load_study_dataset, simulated_case
@@ -184,17 +185,12 @@ def _plot(scores_by_case: dict[str, list[dict[str, Any]]], out: Path) -> Path | 
 
 def reproduce(options: RunOptions) -> list[ResultTable]:
     """Run the study's evaluation at `options.scale`; tables returned, figure written to `options.out`."""
-    import torch
 
     config = smoke_config() if options.scale == "smoke" else StudyConfig()
     # Pruning runs many small tensor ops: on CPU, intra-op threads only add synchronisation
     # (and oversubscribe shared machines), so the run uses one; restored afterwards.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         return _run(options, config)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(options: RunOptions, config: StudyConfig) -> list[ResultTable]:

@@ -14,9 +14,9 @@ import math
 from typing import Any
 
 import numpy as np
-import torch
 
 from core.cli import RunOptions
+from core.device import torch_threads
 from core.progress import progress
 from core.results import ResultTable, mean_sd
 from survival.data import load_dataset
@@ -83,9 +83,7 @@ _METRIC_TITLES = {
 def reproduce(options: RunOptions) -> list[ResultTable]:
     """Run the cross-validated comparison at `options.scale`; write figures to `options.out`."""
     setting = SETTINGS[options.scale]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # many small fits: one thread avoids oversubscribing small CPUs
-    try:
+    with torch_threads(1):  # many small fits: one thread avoids oversubscribing small CPUs
         results = []
         for name in progress(setting["datasets"], desc="survival datasets"):
             models = {
@@ -101,8 +99,6 @@ def reproduce(options: RunOptions) -> list[ResultTable]:
                     max_rows=setting["max_rows"],
                 )
             )
-    finally:
-        torch.set_num_threads(threads)
     options.out.mkdir(parents=True, exist_ok=True)
     plot_d_calibration(results, options.out / "d_calibration.png")
     plot_example_curves(results[0], options.out / f"curves_{results[0].dataset}.png")
