@@ -219,3 +219,17 @@ def test_resuming_with_a_different_nested_hyperparameter_names_its_path(tmp_path
     path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, RunConfig())
     with pytest.raises(CheckpointMismatchError, match=r"'optimizer\.lr'.*stored 0\.001, requested 0\.1"):
         load_checkpoint(path, RunConfig, expected=RunConfig(optimizer=OptimizerConfig(lr=0.1)))
+
+
+def test_atomic_write_gives_files_the_usual_permissions(tmp_path):
+    import os
+
+    from core import atomic_write
+
+    previous = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "out.txt", lambda tmp: tmp.write_text("x"))
+    finally:
+        os.umask(previous)
+    assert path.read_text() == "x"
+    assert path.stat().st_mode & 0o777 == 0o644
