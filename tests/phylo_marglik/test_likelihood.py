@@ -161,3 +161,52 @@ def test_ds2_log_likelihood_matches_mrbayes(study_data):
     log_prior = tree.n_branches * np.log(10.0) - 10.0 * float(lengths.sum())
     topologies = sum(np.log(k) for k in range(1, 2 * 29 - 4, 2))
     assert log_prior - topologies == pytest.approx(-22.613334, abs=1e-5)
+
+
+def _closed_form_and_matrix(topology, patterns, lengths):
+    fast = TreeLikelihood(topology, patterns)
+    general = TreeLikelihood(topology, patterns, closed_form=False)
+    assert fast.closed_form and not general.closed_form
+    return fast.log_likelihood(lengths), general.log_likelihood(lengths)
+
+
+@pytest.mark.parametrize(
+    "newick",
+    ["((a,b),c,d);", "(((a,b),c),d,(e,f));", "((((a,b),c),d),(e,(f,g)),h);", "((a,b),(c,d),((e,f),(g,h)));"],
+)
+def test_jc69_closed_form_equals_matrix_path(newick):
+    rng = np.random.default_rng(len(newick))
+    taxa = tuple(sorted(set(newick) & set("abcdefgh")))
+    seqs = ["".join(rng.choice(list("ACGTRN-"), p=[0.22] * 4 + [0.04] * 3, size=60)) for _ in taxa]
+    patterns = compress_patterns(Alignment(taxa, tuple(seqs)))
+    topo = parse_newick(newick, taxa)
+    lengths = torch.tensor(rng.exponential(0.2, (6, topo.n_branches)))
+    lengths[0, 0] = 0.0  # zero, tiny and long branches: rescaling at both ends
+    lengths[1, :2] = 1e-12
+    lengths[2, -1] = 8.0
+    fast, general = _closed_form_and_matrix(topo, patterns, lengths)
+    torch.testing.assert_close(fast, general, rtol=1e-10, atol=0)
+    # the same rows one at a time, and gradients through both paths
+    singles = torch.stack([TreeLikelihood(topo, patterns).log_likelihood(row) for row in lengths])
+    torch.testing.assert_close(singles, general, rtol=1e-10, atol=0)
+    grads = []
+    for closed_form in (True, False):
+        x = lengths[3:].clone().requires_grad_(True)
+        value = TreeLikelihood(topo, patterns, closed_form=closed_form).log_likelihood(x).sum()
+        grads.append(torch.autograd.grad(value, x)[0])
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-9, atol=1e-9)
+
+
+def test_jc69_closed_form_equals_matrix_path_on_ds2(study_data):
+    """DS2 (29 taxa, 1246 patterns), the study's credible-set topologies, random lengths; the
+    batch is larger than one CPU chunk of the closed-form path, so chunking is covered too."""
+    aln = read_alignment(study_data / "DS2.nex")
+    patterns = compress_patterns(aln)
+    lines = (study_data / "JC_no_gamma_credible_set_ds2").read_text().splitlines()[:3]
+    gen = torch.Generator().manual_seed(1)
+    for line in lines:
+        topo = parse_newick(line.split("\t")[1], aln.taxa)
+        lengths = 0.3 * torch.rand(8, topo.n_branches, generator=gen, dtype=torch.float64) ** 2
+        assert TreeLikelihood(topo, patterns)._chunk_rows(lengths) < lengths.shape[0]
+        fast, general = _closed_form_and_matrix(topo, patterns, lengths)
+        torch.testing.assert_close(fast, general, rtol=1e-10, atol=0)

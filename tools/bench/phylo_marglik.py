@@ -9,7 +9,8 @@
    quantiles: MrBayes ``ss`` (2 runs) vs this package's SS and GSS at about the same number of
    likelihood evaluations; estimates, standard errors and wall time.
 
-Run: ``uv run --group bench python tools/bench/phylo_marglik.py [--quick]``. MrBayes is
+Run: ``uv run --group bench python tools/bench/phylo_marglik.py [--quick] [--pruning-only]``
+(``--pruning-only``: section 1 alone, a few minutes). MrBayes is
 installed with ``apt-get install -y mrbayes`` when ``mb`` is missing (Debian/Ubuntu, as root).
 Prints a markdown table and writes ``runs/bench/phylo_marglik.json``.
 """
@@ -36,6 +37,7 @@ from phylo_marglik import (  # noqa: E402
     BranchLengthPosterior,
     EstimatorConfig,
     MCMCConfig,
+    TreeLikelihood,
     load_study_dataset,
     marginal_likelihood,
 )
@@ -128,6 +130,7 @@ def mrbayes_stepping_stone(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller stepping-stone budget")
+    parser.add_argument("--pruning-only", action="store_true", help="section 1 only (no stepping stone)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -153,6 +156,13 @@ def main() -> int:
     many = lengths[None].repeat(batch, 1)
     batched = measure(lambda: posterior.log_likelihood(many), repeats=5, warmup=1)
     single = measure(lambda: [posterior.log_likelihood(lengths) for _ in range(batch)], repeats=3, warmup=1)
+    # The general matrix path (P @ L, as GTR + Gamma uses) on the same JC69 model, for reference.
+    general = TreeLikelihood(topology, case.patterns, closed_form=False)
+    general_batched = measure(lambda: general.log_likelihood(many), repeats=5, warmup=1)
+    general_single = measure(
+        lambda: [general.log_likelihood(lengths) for _ in range(batch)], repeats=3, warmup=1
+    )
+    general_value = float(general.log_likelihood(lengths))
     peer_lnl = mrbayes_log_likelihood(mb, alignment, newick, folder) if mb else math.nan
     peer_speed = mrbayes_generations_per_second(mb, alignment, newick, folder, 20_000) if mb else math.nan
     table.add(
@@ -170,6 +180,26 @@ def main() -> int:
         f"batched/MrBayes {batched.per_second(batch) / peer_speed:.3f}x",
         notes="1 CPU thread each; a MrBayes generation recomputes only the partials a move changed",
     )
+
+    table.add(
+        task="likelihood evaluations / s, general matrix path",
+        phylo_marglik=f"batched (64): {general_batched.per_second(batch):.0f}; "
+        f"unbatched: {general_single.per_second(batch):.0f}",
+        mrbayes="",
+        difference=f"closed form faster: batched {general_batched.median / batched.median:.1f}x, "
+        f"unbatched {general_single.median / single.median:.1f}x",
+        notes=f"TreeLikelihood(closed_form=False), the 4x4 matrix-product path GTR + Gamma takes; "
+        f"its log-likelihood differs from the closed form's by {abs(general_value - ours):.1e}",
+    )
+    if args.pruning_only:
+        table.notes = (
+            f"MrBayes {_mb_version(mb) if mb else 'unavailable'}; --pruning-only: stepping stone not run. "
+            "Times from one shared 2-core machine: compare ratios."
+        )
+        print(table.to_markdown())
+        path = table.save(args.out)
+        print(f"saved {path}")
+        return 0
 
     # 2. stepping stone, matched likelihood evaluations
     steps, alpha = 50, 0.3
