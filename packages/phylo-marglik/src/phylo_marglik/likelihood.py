@@ -69,17 +69,35 @@ class TreeLikelihood:
         self.cpu_chunk_bytes = 8 << 20
         # Constant inputs, converted once per dtype/device (see `_constants`).
         self._cache: dict[tuple[torch.dtype, torch.device], tuple[torch.Tensor, ...]] = {}
-        # Closed-form plan: buffer slots are tips 0..n-1, then internal nodes level by level, so
-        # every level writes one contiguous slice. Branch parameters are reordered to slots.
-        order = list(range(n)) + [v for nodes, _ in topology.levels for v in nodes.tolist()]
+        # Closed-form plan: buffer slots are the tips, then internal nodes level by level, so
+        # every level writes one contiguous slice. A node's internal child goes first; each
+        # level's nodes are ordered (from the root down) as their parents read them, and tips
+        # take slots in the order levels read them, so that a level's children are consecutive
+        # runs (views, not gathers) where possible. Branch parameters and tip partials are
+        # reordered to slots. Any order gives the same result up to rounding.
+        pairs = {
+            v: (b, a) if a < n <= b else (a, b)
+            for nodes, children in topology.levels
+            for v, (a, b) in zip(nodes.tolist(), children.tolist())
+        }
+        reader = {c: (len(topology.levels), 0, i) for i, c in enumerate(topology.root_children.tolist())}
+        levels: list[list[int]] = [[] for _ in topology.levels]
+        for index in reversed(range(len(topology.levels))):
+            levels[index] = sorted(topology.levels[index][0].tolist(), key=reader.__getitem__)
+            for position, v in enumerate(levels[index]):
+                for side, child in enumerate(pairs[v]):
+                    reader[child] = (index, side, position)
+        tip_order = sorted(range(n), key=reader.__getitem__)
+        order = tip_order + [v for nodes in levels for v in nodes]
         slot = {node: i for i, node in enumerate(order)}
+        self._tip_order = torch.tensor(tip_order, dtype=torch.int64)
         self._slot_nodes = torch.tensor(order, dtype=torch.int64)
         self._levels: list[tuple[int, int, _Take, _Take]] = []
         start = n
-        for nodes, children in topology.levels:
-            end = start + nodes.numel()
-            left = _Take([slot[c] for c in children[:, 0].tolist()])
-            right = _Take([slot[c] for c in children[:, 1].tolist()])
+        for nodes in levels:
+            end = start + len(nodes)
+            left = _Take([slot[pairs[v][0]] for v in nodes])
+            right = _Take([slot[pairs[v][1]] for v in nodes])
             self._levels.append((start, end, left, right))
             start = end
         self._root_slots = [slot[c] for c in topology.root_children.tolist()]
@@ -119,7 +137,7 @@ class TreeLikelihood:
         batch, _, cats = probs.shape[:3]
         # Patterns last: each message is a (4, 4) @ (4, P) product, the fast layout for BLAS.
         # Tip partials carry no batch dimension; internal partials are stored from index 0.
-        tips, _, _, _ = self._constants(lengths)  # (n, 4, P)
+        tips = self._constants(lengths)[0]  # (n, 4, P)
         n_pat = tips.shape[-1]
         partials = lengths.new_empty(batch, topo.n_nodes - 1 - n, cats, 4, n_pat)
         log_scale = lengths.new_zeros(batch, n_pat)
@@ -135,7 +153,7 @@ class TreeLikelihood:
         tip_pos, tip_ids, in_pos, in_ids = self._root_plan
         messages = self._messages(probs, partials, tips, 3, tip_pos, tip_ids, in_pos, in_ids)
         root = messages.prod(dim=1)  # (B, C, 4, P)
-        _, _, freqs, weights = self._constants(lengths)
+        freqs, weights = self._constants(lengths)[2:4]
         site = torch.einsum("bcip,i,c->bp", root, freqs, weights)
         result = site.clamp_min(1e-300).log() + log_scale
         return result[0] if single else result
@@ -146,16 +164,21 @@ class TreeLikelihood:
         return per_pattern @ self._constants(per_pattern)[1]
 
     def _constants(self, like: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Tip partials (n, 4, P), pattern weights (P,), model frequencies and category weights,
-        in `like`'s dtype and device, converted once and cached."""
+        """Tip partials (n, 4, P), pattern weights (P,), model frequencies, category weights, and
+        for the closed form the tip partials in slot order (n, 4, P) and their sums over states
+        (n, 1, P); in `like`'s dtype and device, converted once and cached."""
         key = (like.dtype, like.device)
         if key not in self._cache:
             conv = {"dtype": like.dtype, "device": like.device}
+            tips = self.patterns.tip_partials.to(**conv).transpose(1, 2).contiguous()
+            slot_tips = tips[self._tip_order.to(like.device)]
             self._cache[key] = (
-                self.patterns.tip_partials.to(**conv).transpose(1, 2).contiguous(),
+                tips,
                 self.patterns.weights.to(**conv),
                 self.model.frequencies.to(**conv),
                 self.model.category_weights.to(**conv),
+                slot_tips,
+                slot_tips.sum(1, keepdim=True),
             )
         return self._cache[key]
 
@@ -171,7 +194,7 @@ class TreeLikelihood:
 
     def _jc69_pattern_log_likelihood(self, lengths: torch.Tensor) -> torch.Tensor:
         """Closed-form JC69 pruning: (B, E) lengths -> (B, P) per-pattern log-likelihoods."""
-        tips, _, _, _ = self._constants(lengths)
+        tips, tip_sums = self._constants(lengths)[4:]  # in slot order
         n, n_pat = tips.shape[0], tips.shape[-1]
         batch = lengths.shape[0]
         slots = self.topology.n_nodes - 1
@@ -182,7 +205,6 @@ class TreeLikelihood:
         msgs = lengths.new_empty(batch, slots, 4, n_pat)
         # Rescaling factors of the internal nodes (their partials' sums over states).
         sums = lengths.new_empty(batch, slots - n, 1, n_pat)
-        tip_sums = tips.sum(1, keepdim=True)
         if grad:
             msgs = msgs.clone()
             msgs[:, :n] = torch.addcmul(diff[:, :n] * tip_sums, decay[:, :n], tips)
