@@ -23,6 +23,6 @@ def tiny_model(tiny_set):
     model = JTVAE(
         tiny_set.vocab, JTVAEConfig(hidden=64, latent=16, depth_tree=6, depth_graph=3, max_tree_nodes=30)
     )
-    config = TrainConfig(epochs=60, batch_size=OVERFIT_SIZE, lr=5e-3, lr_decay=1.0, beta_warmup=10**9)
+    config = TrainConfig(epochs=80, batch_size=OVERFIT_SIZE, lr=5e-3, lr_decay=1.0, beta_warmup=10**9)
     history = train(model, tiny_set.samples, config)
     return model, history

@@ -13,6 +13,13 @@ def test_decompose_prints_clusters(capsys):
     assert "C1=CC=CC=C1" in out["clusters"] and len(out["edges"]) == len(out["clusters"]) - 1
 
 
+def test_decompose_keeps_the_input_stereo_and_stereo_free_clusters(capsys):
+    assert main(["decompose", "C[C@H](N)C(=O)O", "C/C=C/C"]) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert first["smiles"] == "C[C@H](N)C(=O)O" and second["smiles"] == "C/C=C/C"
+    assert not any("@" in c or "/" in c for c in first["clusters"] + second["clusters"])
+
+
 def test_bad_smiles_is_a_one_line_error(capsys):
     assert main(["decompose", "C1CC"]) == 2
     err = capsys.readouterr().err
@@ -58,8 +65,12 @@ def test_fit_then_encode_from_the_command_line(tmp_path, capsys):
     source.write_text("\n".join(bundled_smiles("train")[:6]) + "\n")
     out = tmp_path / "fit"
     args = ["fit", str(source), "--out", str(out), "--hidden", "8", "--latent", "4", "--depth-tree", "2"]
-    assert main([*args, "--epochs", "1", "--batch-size", "3", "--device", "cpu"]) == 0
+    options = ["--epochs", "1", "--batch-size", "3", "--device", "cpu", "--max-stereoisomers", "0"]
+    assert main([*args, *options]) == 0
     assert "kept 6 of 6" in capsys.readouterr().out
+    from molgraph import JTVAE
+
+    assert JTVAE.load(out / "model.safetensors").config.max_stereoisomers == 0
     first = bundled_smiles("train")[0]
     assert main(["encode", str(out / "model.safetensors"), first, "--device", "cpu"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]

@@ -20,6 +20,7 @@ from molgraph.optimize import (
     constrained_optimisation,
     fit_property_predictor,
 )
+from molgraph.stereo import choose_stereo, stereo_candidates
 from molgraph.train import TrainConfig, TrainHistory, train
 from molgraph.tree import JunctionTree, TreeNode, tree_decompose
 from molgraph.vocab import Vocab
@@ -42,6 +43,7 @@ __all__ = [
     "bayesian_optimisation",
     "bundled_smiles",
     "canonical_smiles",
+    "choose_stereo",
     "constrained_optimisation",
     "enumerate_assemblies",
     "fetch_moses",
@@ -54,6 +56,7 @@ __all__ = [
     "prepare_one",
     "read_smiles",
     "reassemble",
+    "stereo_candidates",
     "tanimoto",
     "train",
     "tree_decompose",

@@ -8,7 +8,8 @@ kekulise and sanitise, de-duplicated by canonical SMILES. Atom-map numbers (the 
 clusters) are part of the SMILES so that two attachments that give the same local molecule but a
 different global one stay distinct. The whole molecule is then built depth first from the root,
 choosing one candidate per node (the ground truth, or the decoder's best scoring), with backtracking
-when a choice cannot be continued.
+when a choice cannot be continued. Everything here is stereo-free; `reassemble` (ground truth) and
+`JTVAE` (decoding) add the stereo afterwards with `molgraph.stereo`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from functools import lru_cache
 from rdkit import Chem
 
 from molgraph.chem import copy_atom, editable_copy, kekule_mol, kekule_smiles, sanitized, set_atom_map
+from molgraph.stereo import MAX_STEREOISOMERS, choose_stereo, has_stereo, stereo_candidates
 from molgraph.tree import JunctionTree, TreeNode
 
 __all__ = [
@@ -314,14 +316,26 @@ def ground_truth_rank(node: TreeNode, candidates: list[Candidate]) -> list[int]:
     return [i for i, c in enumerate(candidates) if c.smiles == node.label][:1]
 
 
-def reassemble(tree: JunctionTree) -> str | None:
-    """Canonical SMILES (no stereo) of the molecule assembled from `tree`'s ground-truth labels."""
+def reassemble(tree: JunctionTree, *, max_isomers: int = MAX_STEREOISOMERS) -> str | None:
+    """Canonical isomeric SMILES of the molecule assembled from `tree`'s ground-truth labels.
+
+    The 2D molecule is assembled from the stereo-free clusters; when the input has stereo, its
+    stereoisomers (at most `max_isomers`, see `molgraph.stereo.stereo_candidates`) are enumerated
+    and the one equal to the input is returned. None when the 2D assembly fails or no enumerated
+    isomer equals the input (more isomers than the cap, or stereo the input gives only in part).
+    """
     if tree.nodes[0].label is None:
         tree.set_labels(candidates=False)
     if len(tree) == 1:
-        return Chem.MolToSmiles(Chem.MolFromSmiles(tree.nodes[0].smiles))
-    mol = assemble_tree(tree.nodes, ground_truth_rank)
-    return None if mol is None else Chem.MolToSmiles(mol)
+        mol = Chem.MolFromSmiles(tree.nodes[0].smiles)
+    else:
+        mol = assemble_tree(tree.nodes, ground_truth_rank)
+    if mol is None:
+        return None
+    flat = Chem.MolToSmiles(mol)
+    if not has_stereo(tree.smiles):
+        return flat  # the stereo-free form is the first stereo candidate; nothing to enumerate
+    return choose_stereo(stereo_candidates(mol, max_isomers), tree.smiles)
 
 
 def slots_compatible(parent: list[tuple[str, int, int]], child: list[tuple[str, int, int]]) -> bool:

@@ -26,12 +26,14 @@ __all__ = [
 RDLogger.DisableLog("rdApp.*")
 
 
-def parse_smiles(smiles: str, *, where: str | None = None) -> Chem.Mol:
-    """Parse a user SMILES into a sanitised RDKit molecule (stereo removed).
+def parse_smiles(smiles: str, *, where: str | None = None, keep_stereo: bool = False) -> Chem.Mol:
+    """Parse a user SMILES into a sanitised RDKit molecule.
 
     Args:
         smiles: the SMILES string.
         where: optional location shown in the error (``"file.smi line 12"``).
+        keep_stereo: keep the tetrahedral and double-bond stereo the SMILES gives (``@``, ``/``);
+            by default it is removed (the junction tree and its clusters are stereo-free).
 
     Raises:
         InputError: naming the string and RDKit's reason when it does not parse or sanitise.
@@ -54,14 +56,18 @@ def parse_smiles(smiles: str, *, where: str | None = None) -> Chem.Mol:
         raise InputError(
             "SMILES has several disconnected fragments", item=_located(text, where), expected="one molecule"
         )
-    Chem.RemoveStereochemistry(mol)
+    if not keep_stereo:
+        Chem.RemoveStereochemistry(mol)
     return mol
 
 
-def canonical_smiles(smiles_or_mol: str | Chem.Mol) -> str:
-    """RDKit canonical SMILES without stereo (raises `InputError` on an invalid string)."""
-    mol = parse_smiles(smiles_or_mol) if isinstance(smiles_or_mol, str) else smiles_or_mol
-    return Chem.MolToSmiles(mol, isomericSmiles=False)
+def canonical_smiles(smiles_or_mol: str | Chem.Mol, *, isomeric: bool = False) -> str:
+    """RDKit canonical SMILES, without stereo unless `isomeric` (raises `InputError` on an invalid string)."""
+    if isinstance(smiles_or_mol, str):
+        mol = parse_smiles(smiles_or_mol, keep_stereo=isomeric)
+    else:
+        mol = smiles_or_mol
+    return Chem.MolToSmiles(mol, isomericSmiles=isomeric)
 
 
 def _located(text: str, where: str | None) -> str:

@@ -64,7 +64,11 @@ def _fit(args: argparse.Namespace) -> int:
     prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit")
     print(prepared.report())
     config = JTVAEConfig(
-        hidden=args.hidden, latent=args.latent, depth_tree=args.depth_tree, depth_graph=args.depth_graph
+        hidden=args.hidden,
+        latent=args.latent,
+        depth_tree=args.depth_tree,
+        depth_graph=args.depth_graph,
+        max_stereoisomers=args.max_stereoisomers,
     )
     model = JTVAE(prepared.vocab, config).to(pick_device(args.device))
     schedule = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
@@ -136,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--latent", type=int, default=56)
     fit.add_argument("--depth-tree", type=int, default=20)
     fit.add_argument("--depth-graph", type=int, default=3)
+    fit.add_argument(
+        "--max-stereoisomers",
+        type=int,
+        default=32,
+        help="stereoisomers scored after decoding (0: decode without stereo, e.g. for MOSES)",
+    )
     fit.add_argument("--epochs", type=int, default=20)
     fit.add_argument("--batch-size", type=int, default=32)
     fit.add_argument("--lr", type=float, default=1e-3)

@@ -28,11 +28,11 @@ class MoleculeSample:
     """One training molecule.
 
     Attributes:
-        smiles: canonical SMILES (no stereo).
+        smiles: canonical isomeric SMILES (stereo kept where the input gives it).
         wids: ``(n_nodes,)`` cluster indices, root first.
         edges: junction-tree edges between node positions.
         trace: depth-first ``(from, to, expand)`` steps of the tree decoder.
-        graph: the molecular graph (aromatic form).
+        graph: the molecular graph (aromatic form, with its stereo features).
         assembly: per non-leaf node with several candidates: (node position, candidate graphs with
             atom-map numbers = node ids, index of the ground-truth candidate).
     """

@@ -28,9 +28,11 @@ __all__ = [
 ELEMENTS = ("C", "N", "O", "S", "F", "Si", "P", "Cl", "Br", "I", "B", "Se", "H", "Na", "K", "Mg", "Zn")
 CHARGES = (0, 1, -1, 2, -2)
 MAX_DEGREE = 5
-ATOM_DIM = len(ELEMENTS) + 1 + (MAX_DEGREE + 1) + len(CHARGES) + 2
+CIP_CODES = ("R", "S")
+ATOM_DIM = len(ELEMENTS) + 1 + (MAX_DEGREE + 1) + len(CHARGES) + 2 + len(CIP_CODES)
 BOND_TYPES = (Chem.BondType.SINGLE, Chem.BondType.DOUBLE, Chem.BondType.TRIPLE, Chem.BondType.AROMATIC)
-BOND_DIM = len(BOND_TYPES) + 1
+BOND_STEREO = (Chem.BondStereo.STEREOE, Chem.BondStereo.STEREOZ)
+BOND_DIM = len(BOND_TYPES) + len(BOND_STEREO) + 1
 
 
 @dataclass
@@ -93,7 +95,8 @@ class TreeBatch:
 
 
 def atom_features(atom: Chem.Atom) -> list[float]:
-    """One-hot element (+ other), degree 0..5, formal charge, aromatic flag, in-ring flag."""
+    """One-hot element (+ other), degree 0..5, formal charge, aromatic flag, in-ring flag, CIP label
+    R / S (all zero when the centre is unassigned or the atom is not a stereocentre)."""
     out = [0.0] * ATOM_DIM
     symbol = atom.GetSymbol()
     out[ELEMENTS.index(symbol) if symbol in ELEMENTS else len(ELEMENTS)] = 1.0
@@ -106,11 +109,19 @@ def atom_features(atom: Chem.Atom) -> list[float]:
     offset += len(CHARGES)
     out[offset] = float(atom.GetIsAromatic())
     out[offset + 1] = float(atom.IsInRing())
+    offset += 2
+    if atom.HasProp("_CIPCode") and atom.GetProp("_CIPCode") in CIP_CODES:
+        out[offset + CIP_CODES.index(atom.GetProp("_CIPCode"))] = 1.0
     return out
 
 
 def mol_graph(mol: Chem.Mol) -> MolGraph:
-    """Tensors of `mol` (any RDKit molecule; aromatic or kekulé)."""
+    """Tensors of `mol` (any RDKit molecule; aromatic or kekulé).
+
+    Bond features: one-hot type, E / Z double-bond stereo (as RDKit perceives it when parsing a
+    SMILES; zero when unassigned), in-ring flag. Stereo features let the graph encoder tell
+    stereoisomers apart (the stereo choice after decoding relies on it).
+    """
     x = torch.tensor([atom_features(a) for a in mol.GetAtoms()], dtype=torch.float32)
     src, dst, feats = [], [], []
     for bond in mol.GetBonds():
@@ -119,6 +130,9 @@ def mol_graph(mol: Chem.Mol) -> MolGraph:
         bt = bond.GetBondType()
         if bt in BOND_TYPES:
             f[BOND_TYPES.index(bt)] = 1.0
+        stereo = bond.GetStereo()
+        if stereo in BOND_STEREO:
+            f[len(BOND_TYPES) + BOND_STEREO.index(stereo)] = 1.0
         f[-1] = float(bond.IsInRing())
         src += [a, b]
         dst += [b, a]

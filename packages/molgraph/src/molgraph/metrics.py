@@ -1,7 +1,8 @@
 """Generation and optimisation metrics (Jin et al. 2018, Sec. 3).
 
 * validity / uniqueness / novelty of generated SMILES (the MOSES definitions: validity over all
-  attempts, uniqueness over valid ones, novelty over unique valid ones absent from training).
+  attempts, uniqueness over valid ones, novelty over unique valid ones absent from training);
+  molecules are compared by canonical SMILES without stereo, so stereoisomers count as one.
 * `penalized_logp`: ``logP - SA - ring_penalty`` with ``ring_penalty = max(0, largest ring - 6)``,
   unnormalised, the target of the paper's constrained optimisation (Sec. 3.3); SA is Ertl and
   Schuffenhauer's synthetic accessibility score (RDKit Contrib).

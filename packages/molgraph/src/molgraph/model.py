@@ -2,6 +2,14 @@
 
 Loss (Eq. 3, 11, 13): ``label CE + topology BCE + assembly CE + beta * KL(q(z|G,T) || N(0, I))``
 with ``z = [z_T, z_G]``, each half ``latent / 2`` wide.
+
+Decoding builds the stereo-free molecule (tree decoder, then graph decoder), then chooses its
+stereo: among the stereo candidates of `molgraph.stereo.stereo_candidates` (the unassigned form and
+at most ``max_stereoisomers`` enumerated isomers) the one whose graph-encoder mean
+``graph_mean(GraphEncoder(G))`` is closest to ``z_G`` (squared Euclidean distance). The authors'
+release scores stereoisomers by cosine similarity instead; near the encoding of the input the
+cosine changes only to second order and float32 noise can then outweigh the stereo difference,
+which the distance (first order) does not suffer from.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from molgraph.dataset import MoleculeSample, prepare_one
 from molgraph.decoder import TreeDecoder
 from molgraph.encoders import CandidateEncoder, GraphEncoder, TreeEncoder
 from molgraph.features import batch_graphs, batch_trees, mol_graph
+from molgraph.stereo import MAX_STEREOISOMERS, stereo_candidates
 from molgraph.tree import TreeNode
 from molgraph.vocab import Vocab
 
@@ -32,15 +41,19 @@ __all__ = ["JTVAE", "JTVAEConfig"]
 @dataclass(frozen=True)
 class JTVAEConfig:
     """Model sizes; defaults are the paper's (hidden 450, latent 56 split 28 + 28, graph depth 3)
-    and the authors' release (tree depth 20)."""
+    and the authors' release (tree depth 20). ``max_stereoisomers`` caps the isomers scored after
+    decoding (0: decode without stereo)."""
 
     hidden: int = 450
     latent: int = 56
     depth_tree: int = 20
     depth_graph: int = 3
     max_tree_nodes: int = 100
+    max_stereoisomers: int = MAX_STEREOISOMERS
 
     def __post_init__(self) -> None:
+        if self.max_stereoisomers < 0:
+            raise InputError("config field max_stereoisomers must be >= 0", item=self.max_stereoisomers)
         for name in ("hidden", "latent", "depth_tree", "depth_graph", "max_tree_nodes"):
             if getattr(self, name) < 1:
                 raise InputError(f"config field {name} must be >= 1", item=getattr(self, name))
@@ -144,7 +157,8 @@ class JTVAE(nn.Module):
     ) -> str | None:
         """SMILES decoded from one latent ``z (latent,)``; None when no tree assembles.
 
-        The returned SMILES always sanitises in RDKit (assembly keeps only sanitisable molecules).
+        The returned SMILES always sanitises in RDKit (assembly keeps only sanitisable molecules,
+        stereo candidates are re-parsed by RDKit); its stereo is chosen by `choose_stereoisomer`.
         """
         half = self.config.latent // 2
         z = z.to(self.device).reshape(1, -1)
@@ -152,7 +166,7 @@ class JTVAE(nn.Module):
             z[:, :half], self.vocab, greedy=greedy, generator=generator, max_nodes=self.config.max_tree_nodes
         )
         if len(nodes) == 1:
-            return Chem.MolToSmiles(Chem.MolFromSmiles(nodes[0].smiles))
+            return self.choose_stereoisomer(Chem.MolFromSmiles(nodes[0].smiles), z[0, half:])
         trees = batch_trees([[n.wid for n in nodes]], [_edges(nodes)]).to(self.device)
         _, node_vec = self.tree_encoder(trees)
         z_graph = z[:, half:]
@@ -167,7 +181,30 @@ class JTVAE(nn.Module):
             return torch.argsort(scores, descending=True).tolist()
 
         mol = assemble_tree(nodes, rank)
-        return None if mol is None else Chem.MolToSmiles(mol)
+        return None if mol is None else self.choose_stereoisomer(mol, z[0, half:])
+
+    @torch.no_grad()
+    def stereo_scores(self, candidates: Sequence[str], z_graph: torch.Tensor) -> torch.Tensor:
+        """Scores ``(n,)`` of SMILES against ``z_graph (latent / 2,)``: minus the squared distance
+        between each one's graph-encoder mean ``graph_mean(GraphEncoder(G))`` and ``z_graph``."""
+        graphs = [mol_graph(Chem.MolFromSmiles(c)) for c in candidates]
+        batch = batch_graphs(graphs).to(self.device)
+        means = self.graph_mean(self.graph_encoder(batch))
+        return -(means - z_graph.to(self.device).reshape(1, -1)).pow(2).sum(dim=1)
+
+    @torch.no_grad()
+    def choose_stereoisomer(self, mol: Chem.Mol, z_graph: torch.Tensor) -> str:
+        """Canonical isomeric SMILES of the stereo candidate of `mol` scoring highest against ``z_graph``.
+
+        The candidates are the stereo-free form of `mol` and at most ``config.max_stereoisomers``
+        enumerated stereoisomers (`molgraph.stereo.stereo_candidates`); with a single candidate it is
+        returned unscored; ties go to the earlier candidate (the stereo-free form first).
+        """
+        candidates = stereo_candidates(mol, self.config.max_stereoisomers)
+        if len(candidates) == 1:
+            return candidates[0]
+        scores = self.stereo_scores(candidates, z_graph)
+        return candidates[int(torch.argmax(scores))]
 
     # ----- user API ----------------------------------------------------------------------------
     def encode(

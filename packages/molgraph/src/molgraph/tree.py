@@ -147,15 +147,18 @@ class JunctionTree:
         smiles: a SMILES string (invalid ones raise `core.errors.InputError` naming it).
 
     Attributes:
-        smiles: canonical SMILES (no stereo) of the molecule.
-        mol: the molecule in kekulé form.
-        nodes: the clusters, root first.
+        smiles: canonical isomeric SMILES of the molecule (the molecule's identity: stereo kept
+            where the input gives it).
+        smiles2d: canonical SMILES without stereo; the decomposition and the assembly work on it.
+        mol: the stereo-free molecule in kekulé form.
+        nodes: the clusters (stereo-free), root first.
     """
 
     def __init__(self, smiles: str) -> None:
-        parsed = parse_smiles(smiles)
-        self.smiles = Chem.MolToSmiles(parsed, isomericSmiles=False)
-        mol = kekule_mol(self.smiles)
+        parsed = parse_smiles(smiles, keep_stereo=True)
+        self.smiles = Chem.MolToSmiles(parsed)
+        self.smiles2d = Chem.MolToSmiles(parsed, isomericSmiles=False)
+        mol = kekule_mol(self.smiles2d)
         if mol is None:
             raise InputError("molecule cannot be kekulised by RDKit", item=smiles)
         self.mol = mol
