@@ -276,12 +276,14 @@ class _Take:
         self.start = slots[0]
         self.count = len(slots)
         self.consecutive = slots == list(range(slots[0], slots[0] + len(slots)))
-        self.index = torch.tensor(slots, dtype=torch.int64)
+        self.index = {torch.device("cpu"): torch.tensor(slots, dtype=torch.int64)}
 
     def __call__(self, msgs: torch.Tensor, grad: bool) -> torch.Tensor:
         if self.consecutive and not grad:
             return msgs.narrow(1, self.start, self.count)
-        return msgs.index_select(1, self.index)
+        if msgs.device not in self.index:  # index_select wants the index on msgs's device
+            self.index[msgs.device] = self.index[torch.device("cpu")].to(msgs.device)
+        return msgs.index_select(1, self.index[msgs.device])
 
 
 def _split_children(children: torch.Tensor, n_taxa: int) -> tuple[torch.Tensor, ...]:
