@@ -17,6 +17,7 @@ from core.errors import InputError
 from core.progress import progress
 from molgraph.decoder import dfs_trace
 from molgraph.features import MolGraph, mol_graph
+from molgraph.stereo import has_stereo, stereo_candidates
 from molgraph.tree import JunctionTree
 from molgraph.vocab import Vocab
 
@@ -35,6 +36,9 @@ class MoleculeSample:
         graph: the molecular graph (aromatic form, with its stereo features).
         assembly: per non-leaf node with several candidates: (node position, candidate graphs with
             atom-map numbers = node ids, index of the ground-truth candidate).
+        stereo: when the input has stereo and its isomer is among the stereo candidates
+            (`molgraph.stereo.stereo_candidates`): their graphs and the index of the input's isomer;
+            trains the stereo choice made after decoding. None otherwise.
     """
 
     smiles: str
@@ -43,6 +47,7 @@ class MoleculeSample:
     trace: list[tuple[int, int, int]]
     graph: MolGraph
     assembly: list[tuple[int, list[MolGraph], int]] = field(default_factory=list)
+    stereo: tuple[list[MolGraph], int] | None = None
 
 
 @dataclass
@@ -66,7 +71,7 @@ def prepare_one(
     """Prepare one molecule; raises `InputError` naming the SMILES for invalid input, an unknown
     cluster, or a molecule whose ground-truth attachment is not among the enumerated candidates.
 
-    With ``candidates=False`` the attachment enumeration is skipped (enough for encoding).
+    With ``candidates=False`` the attachment and stereo enumerations are skipped (enough for encoding).
     """
     tree = tree or JunctionTree(smiles)
     vocab.assign(tree)
@@ -82,6 +87,11 @@ def prepare_one(
             continue
         graphs = [mol_graph(Chem.MolFromSmiles(c)) for c in node.candidates]
         assembly.append((position, graphs, node.candidates.index(node.label)))
+    stereo = None
+    if candidates and has_stereo(tree.smiles):
+        isomers = stereo_candidates(tree.smiles2d)
+        if tree.smiles in isomers:
+            stereo = ([mol_graph(Chem.MolFromSmiles(c)) for c in isomers], isomers.index(tree.smiles))
     edges = tree.edges
     return MoleculeSample(
         smiles=tree.smiles,
@@ -90,6 +100,7 @@ def prepare_one(
         trace=dfs_trace(len(tree), edges),
         graph=mol_graph(Chem.MolFromSmiles(tree.smiles)),
         assembly=assembly,
+        stereo=stereo,
     )
 
 

@@ -1,7 +1,9 @@
 """The Junction Tree VAE (Jin et al. 2018): encoders, latent heads, tree decoder, graph decoder.
 
-Loss (Eq. 3, 11, 13): ``label CE + topology BCE + assembly CE + beta * KL(q(z|G,T) || N(0, I))``
-with ``z = [z_T, z_G]``, each half ``latent / 2`` wide.
+Loss (Eq. 3, 11, 13): ``label CE + topology BCE + assembly CE + stereo CE + beta * KL(q(z|G,T) || N(0, I))``
+with ``z = [z_T, z_G]``, each half ``latent / 2`` wide; the stereo term (as in the authors'
+release) is a cross-entropy over the stereo candidates of the molecules given with stereo, scored
+as in decoding (`JTVAE.stereo_scores`), and is zero for a batch without stereo.
 
 Decoding builds the stereo-free molecule (tree decoder, then graph decoder), then chooses its
 stereo: among the stereo candidates of `molgraph.stereo.stereo_candidates` (the unassigned form and
@@ -113,10 +115,13 @@ class JTVAE(nn.Module):
         z_tree, z_graph = z[:, :half], z[:, half:]
         out = self.tree_decoder.loss([s.wids for s in samples], [s.trace for s in samples], z_tree)
         assm_loss, assm_acc = self._assembly_loss(samples, node_vec, z_graph)
+        stereo_loss, stereo_acc = self._stereo_loss(samples, z_graph)
         out["assm_loss"] = assm_loss
         out["assm_acc"] = assm_acc
+        out["stereo_loss"] = stereo_loss
+        out["stereo_acc"] = stereo_acc
         out["kl"] = kl
-        out["loss"] = out["label_loss"] + out["topo_loss"] + assm_loss + beta * kl
+        out["loss"] = out["label_loss"] + out["topo_loss"] + assm_loss + stereo_loss + beta * kl
         return out
 
     def _assembly_loss(
@@ -142,6 +147,32 @@ class JTVAE(nn.Module):
         scores = self.candidate_encoder.score(vectors, z_graph[torch.tensor(cand_mol, device=self.device)])
         width = max(sizes)
         padded = scores.new_full((len(sizes), width), float("-inf"))
+        row = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+        col = torch.cat([torch.arange(n) for n in sizes])
+        padded = padded.index_put((row.to(self.device), col.to(self.device)), scores)
+        target = torch.tensor(labels, device=self.device)
+        loss = F.cross_entropy(padded, target, reduction="sum") / len(samples)
+        acc = (padded.argmax(1) == target).float().mean().detach()
+        return loss, acc
+
+    def _stereo_loss(
+        self, samples: Sequence[MoleculeSample], z_graph: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        graphs, owner, labels, sizes = [], [], [], []
+        for b, sample in enumerate(samples):
+            if sample.stereo is None:
+                continue
+            cands, label = sample.stereo
+            graphs.extend(cands)
+            owner.extend([b] * len(cands))
+            labels.append(label)
+            sizes.append(len(cands))
+        if not graphs:
+            return z_graph.sum() * 0.0, torch.tensor(1.0)
+        means = self.graph_mean(self.graph_encoder(batch_graphs(graphs).to(self.device)))
+        targets = z_graph[torch.tensor(owner, device=self.device)]
+        scores = -(means - targets).pow(2).sum(dim=1)
+        padded = scores.new_full((len(sizes), max(sizes)), float("-inf"))
         row = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
         col = torch.cat([torch.arange(n) for n in sizes])
         padded = padded.index_put((row.to(self.device), col.to(self.device)), scores)
