@@ -109,8 +109,8 @@ def prepare(
 ) -> PreparedSet:
     """Decompose and tensorise `smiles`; build the vocabulary from them when `vocab` is None.
 
-    With ``candidates=False`` the attachment enumeration is skipped (for molecules only encoded or
-    used as references, not trained on).
+    With ``candidates=False`` the attachment and stereo enumerations are skipped (for molecules only
+    encoded or used as references, not trained on).
 
     Invalid SMILES, molecules with a cluster outside `vocab` and molecules whose ground truth cannot
     be enumerated are skipped and counted in ``PreparedSet.dropped``.
