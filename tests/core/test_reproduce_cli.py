@@ -75,3 +75,14 @@ def test_package_cli_runs_handlers_and_turns_input_errors_into_exit_2(registered
     assert dispatch(parser, ["broken"]) == 2
     assert "bad file; offending item: x.csv:3" in capsys.readouterr().err
     assert dispatch(parser, []) == 0
+
+
+def test_positive_int_accepts_counts_and_rejects_zero_and_words():
+    import argparse
+
+    from core.cli import positive_int
+
+    assert positive_int("3") == 3
+    for bad, message in (("0", "must be >= 1, got 0"), ("-2", "must be >= 1"), ("many", "not an integer")):
+        with pytest.raises(argparse.ArgumentTypeError, match=message):
+            positive_int(bad)

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["SCALES", "RunOptions", "add_run_options", "dispatch", "main", "package_cli", "run_options_from"]
+__all__ = [
+    "SCALES",
+    "RunOptions",
+    "add_run_options",
+    "dispatch",
+    "main",
+    "package_cli",
+    "positive_int",
+    "run_options_from",
+]
 
 Scale = Literal["smoke", "full"]
 SCALES: tuple[str, ...] = ("smoke", "full")
@@ -95,14 +104,23 @@ def dispatch(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None)
         return 2
 
 
-def _non_negative_int(text: str) -> int:
+def _integer_at_least(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    return _integer_at_least(text, 0)
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type=`` for counts (steps, samples, pairs): an integer >= 1."""
+    return _integer_at_least(text, 1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.cli import dispatch, package_cli
+from core.cli import dispatch, package_cli, positive_int
 from core.device import pick_device
 from core.reproduce import add_reproduce_command
 from core.results import ResultTable
@@ -73,13 +73,6 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = package_cli("gradest", DESCRIPTION)
     listing = commands.add_parser("estimators", help="list the registered estimator names")
@@ -89,21 +82,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "variance", help="gradient variance and bias of estimators on the toy problem"
     )
     variance.add_argument("estimator", nargs="+", help="estimator names (see `gradest estimators`)")
-    variance.add_argument("--num-samples", type=_positive, default=3)
-    variance.add_argument("--categories", type=_positive, default=10)
+    variance.add_argument("--num-samples", type=positive_int, default=3)
+    variance.add_argument("--categories", type=positive_int, default=10)
     variance.add_argument("--initial-logit", type=float, default=4.0)
-    variance.add_argument("--repeats", type=_positive, default=10000)
+    variance.add_argument("--repeats", type=positive_int, default=10000)
     variance.add_argument("--seed", type=int, default=0)
     variance.set_defaults(handler=_variance)
 
     train = commands.add_parser("fit", help="train the digits VAE or the attention task with one estimator")
     train.add_argument("task", choices=["vae", "attention"])
     train.add_argument("--estimator", default="rb-reinforce-ma")
-    train.add_argument("--num-samples", type=_positive, default=3)
-    train.add_argument("--steps", type=_positive, default=1000)
-    train.add_argument("--batch-size", type=_positive, default=64)
+    train.add_argument("--num-samples", type=positive_int, default=3)
+    train.add_argument("--steps", type=positive_int, default=1000)
+    train.add_argument("--batch-size", type=positive_int, default=64)
     train.add_argument("--learning-rate", type=float, default=3e-3)
-    train.add_argument("--eval-every", type=_positive, default=100)
+    train.add_argument("--eval-every", type=positive_int, default=100)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto")
     train.add_argument("--checkpoint", type=Path, default=None, help="resume from / save to this file")

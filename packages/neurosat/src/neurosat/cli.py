@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.cli import dispatch, package_cli
+from core.cli import dispatch, package_cli, positive_int
 from core.reproduce import add_reproduce_command
 
 DESCRIPTION = "NeuroSAT: SR(n) generation, literal-clause message passing trained on SAT/UNSAT bits only, assignment decoding."
@@ -89,22 +89,15 @@ def _solve(args: argparse.Namespace) -> int:
     return 10
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = package_cli("neurosat", DESCRIPTION)
 
     gen = commands.add_parser(
         "generate", help="write SR(U(min, max)) SAT/UNSAT pairs as DIMACS files + index"
     )
-    gen.add_argument("--pairs", type=_positive, required=True)
-    gen.add_argument("--min-vars", type=_positive, default=10)
-    gen.add_argument("--max-vars", type=_positive, default=40)
+    gen.add_argument("--pairs", type=positive_int, required=True)
+    gen.add_argument("--min-vars", type=positive_int, default=10)
+    gen.add_argument("--max-vars", type=positive_int, default=40)
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--jobs", type=int, default=1, help="joblib workers (-1: all cores)")
     gen.add_argument("--out", type=Path, required=True, help="output folder")
@@ -113,11 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit_cmd = commands.add_parser("fit", help="train NeuroSAT on a labelled problem folder")
     fit_cmd.add_argument("data", type=Path, help="folder written by 'neurosat generate'")
     fit_cmd.add_argument("--out", type=Path, default=Path("neurosat.safetensors"))
-    fit_cmd.add_argument("--d", type=_positive, default=128)
-    fit_cmd.add_argument("--rounds", type=_positive, default=26)
-    fit_cmd.add_argument("--epochs", type=_positive, default=10)
+    fit_cmd.add_argument("--d", type=positive_int, default=128)
+    fit_cmd.add_argument("--rounds", type=positive_int, default=26)
+    fit_cmd.add_argument("--epochs", type=positive_int, default=10)
     fit_cmd.add_argument("--lr", type=float, default=2e-5)
-    fit_cmd.add_argument("--max-nodes", type=_positive, default=12_000)
+    fit_cmd.add_argument("--max-nodes", type=positive_int, default=12_000)
     fit_cmd.add_argument("--seed", type=int, default=0)
     fit_cmd.add_argument(
         "--no-pair-batches",
@@ -130,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ev = commands.add_parser("evaluate", help="accuracy and decoded share on a labelled problem folder")
     ev.add_argument("model", type=Path)
     ev.add_argument("data", type=Path)
-    ev.add_argument("--rounds", type=_positive, default=None, help="default: the model's training rounds")
+    ev.add_argument("--rounds", type=positive_int, default=None, help="default: the model's training rounds")
     ev.add_argument("--device", default="auto")
     ev.set_defaults(handler=_evaluate)
 
@@ -139,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sv.add_argument("model", type=Path)
     sv.add_argument("cnf", type=Path)
-    sv.add_argument("--rounds", type=_positive, default=None)
+    sv.add_argument("--rounds", type=positive_int, default=None)
     sv.set_defaults(handler=_solve)
 
     add_reproduce_command(commands, "neurosat")
