@@ -64,16 +64,22 @@ def colouring(graph: nx.Graph, k: int) -> Problem:
     return make_problem(k * n, clauses, name=f"colouring-k{k}-n{n}")
 
 
-def clique(graph: nx.Graph, k: int) -> Problem:
-    """A clique of ``k`` distinct vertices: slot ``a`` holds one vertex, slots hold pairwise adjacent ones."""
-    nodes = _check(graph, k, "clique")
-    n = len(nodes)
-    adjacent = {(u, v) for u, v in graph.edges} | {(v, u) for u, v in graph.edges}
+def _one_vertex_per_slot(k: int, n: int) -> list[tuple[int, ...]]:
+    """Clauses saying each of the ``k`` slots holds exactly one of the ``n`` vertices."""
     clauses: list[tuple[int, ...]] = []
     for a in range(k):
         slot = [_var(a, v, n) for v in range(n)]
         clauses.append(tuple(slot))
         clauses += _at_most_one(slot)
+    return clauses
+
+
+def clique(graph: nx.Graph, k: int) -> Problem:
+    """A clique of ``k`` distinct vertices: slot ``a`` holds one vertex, slots hold pairwise adjacent ones."""
+    nodes = _check(graph, k, "clique")
+    n = len(nodes)
+    adjacent = {(u, v) for u, v in graph.edges} | {(v, u) for u, v in graph.edges}
+    clauses = _one_vertex_per_slot(k, n)
     for v in range(n):
         clauses += _at_most_one([_var(a, v, n) for a in range(k)])
     for a, b in combinations(range(k), 2):
@@ -87,11 +93,7 @@ def dominating_set(graph: nx.Graph, k: int) -> Problem:
     """A dominating set of at most ``k`` vertices: every vertex is chosen or next to a chosen one."""
     nodes = _check(graph, k, "dominating set")
     n, pos = len(nodes), {v: i for i, v in enumerate(nodes)}
-    clauses: list[tuple[int, ...]] = []
-    for a in range(k):
-        slot = [_var(a, v, n) for v in range(n)]
-        clauses.append(tuple(slot))
-        clauses += _at_most_one(slot)
+    clauses = _one_vertex_per_slot(k, n)
     for v in nodes:
         closed = {pos[v]} | {pos[u] for u in graph.neighbors(v)}
         clauses.append(tuple(_var(a, u, n) for a in range(k) for u in sorted(closed)))
@@ -102,11 +104,7 @@ def vertex_cover(graph: nx.Graph, k: int) -> Problem:
     """A vertex cover of at most ``k`` vertices: every edge has an end point in a slot."""
     nodes = _check(graph, k, "vertex cover")
     n, pos = len(nodes), {v: i for i, v in enumerate(nodes)}
-    clauses: list[tuple[int, ...]] = []
-    for a in range(k):
-        slot = [_var(a, v, n) for v in range(n)]
-        clauses.append(tuple(slot))
-        clauses += _at_most_one(slot)
+    clauses = _one_vertex_per_slot(k, n)
     for u, v in graph.edges:
         ends = sorted({pos[u], pos[v]})
         clauses.append(tuple(_var(a, e, n) for a in range(k) for e in ends))
