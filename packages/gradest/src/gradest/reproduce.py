@@ -21,7 +21,7 @@ from core.results import ResultTable, mean_sd
 from gradest.categorical import choose_k, top_k_split
 from gradest.estimators import Exact
 from gradest.plots import plot_curves, plot_variances
-from gradest.registry import make_estimator
+from gradest.registry import ESTIMATORS, make_estimator
 from gradest.tasks import AttentionTask, DigitVAETask
 from gradest.toy import ToyConfig, toy_gradient_variance, toy_problem, train_toy
 from gradest.train import TrainConfig, fit
@@ -32,22 +32,7 @@ __all__ = ["BUDGET", "reproduce"]
 BUDGET = 3
 """Objective evaluations per row and step, for every estimator."""
 
-TOY_ESTIMATORS = (
-    "exact",
-    "reinforce",
-    "reinforce-ma",
-    "reinforce-loo",
-    "gumbel-soft",
-    "gumbel-st",
-    "rebar",
-    "relax",
-    "rb-reinforce",
-    "rb-reinforce-ma",
-    "rb-gumbel-soft",
-    "rb-gumbel-st",
-    "rb-rebar",
-    "rb-relax",
-)
+TOY_ESTIMATORS = ESTIMATORS  # every registered estimator, in the registry's order
 VAE_ESTIMATORS = (*TOY_ESTIMATORS, "rb-reinforce k=1", "rb-reinforce-ma k=1")
 ATTENTION_ESTIMATORS = (
     "reinforce-ma",
