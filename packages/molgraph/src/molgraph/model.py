@@ -145,15 +145,7 @@ class JTVAE(nn.Module):
         batch = batch_graphs(graphs).to(self.device)
         vectors = self.candidate_encoder(batch, node_vec, torch.cat(atom_node).to(self.device))
         scores = self.candidate_encoder.score(vectors, z_graph[torch.tensor(cand_mol, device=self.device)])
-        width = max(sizes)
-        padded = scores.new_full((len(sizes), width), float("-inf"))
-        row = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
-        col = torch.cat([torch.arange(n) for n in sizes])
-        padded = padded.index_put((row.to(self.device), col.to(self.device)), scores)
-        target = torch.tensor(labels, device=self.device)
-        loss = F.cross_entropy(padded, target, reduction="sum") / len(samples)
-        acc = (padded.argmax(1) == target).float().mean().detach()
-        return loss, acc
+        return _grouped_cross_entropy(scores, sizes, labels, len(samples))
 
     def _stereo_loss(
         self, samples: Sequence[MoleculeSample], z_graph: torch.Tensor
@@ -172,14 +164,7 @@ class JTVAE(nn.Module):
         means = self.graph_mean(self.graph_encoder(batch_graphs(graphs).to(self.device)))
         targets = z_graph[torch.tensor(owner, device=self.device)]
         scores = -(means - targets).pow(2).sum(dim=1)
-        padded = scores.new_full((len(sizes), max(sizes)), float("-inf"))
-        row = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
-        col = torch.cat([torch.arange(n) for n in sizes])
-        padded = padded.index_put((row.to(self.device), col.to(self.device)), scores)
-        target = torch.tensor(labels, device=self.device)
-        loss = F.cross_entropy(padded, target, reduction="sum") / len(samples)
-        acc = (padded.argmax(1) == target).float().mean().detach()
-        return loss, acc
+        return _grouped_cross_entropy(scores, sizes, labels, len(samples))
 
     # ----- decoding -------------------------------------------------------------------------
     @torch.no_grad()
@@ -336,3 +321,29 @@ def _edges(nodes: Sequence[TreeNode]) -> list[tuple[int, int]]:
         for b in a.neighbors
         if position[id(a)] < position[id(b)]
     ]
+
+
+def _grouped_cross_entropy(
+    scores: torch.Tensor, sizes: Sequence[int], labels: Sequence[int], n_samples: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cross-entropy of choosing the right candidate in each group of candidates.
+
+    Args:
+        scores: (sum(sizes),) candidate scores, the groups laid end to end.
+        sizes: number of candidates in each group.
+        labels: index of the right candidate within each group.
+        n_samples: molecules in the batch; the summed loss is divided by it.
+
+    Returns:
+        (loss, accuracy): the summed cross-entropy / n_samples, and the fraction of groups whose
+        top-scoring candidate is the right one (detached).
+    """
+    device = scores.device
+    padded = scores.new_full((len(sizes), max(sizes)), float("-inf"))
+    row = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    col = torch.cat([torch.arange(n) for n in sizes])
+    padded = padded.index_put((row.to(device), col.to(device)), scores)
+    target = torch.tensor(labels, device=device)
+    loss = F.cross_entropy(padded, target, reduction="sum") / n_samples
+    accuracy = (padded.argmax(1) == target).float().mean().detach()
+    return loss, accuracy
