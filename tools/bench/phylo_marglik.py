@@ -131,6 +131,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller stepping-stone budget")
     parser.add_argument("--pruning-only", action="store_true", help="section 1 only (no stepping stone)")
+    parser.add_argument(
+        "--mrbayes-per-step",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="N",
+        help="also run MrBayes ss with N generations per step and run (e.g. 4000 40000): does its "
+        "estimate move towards this package's GSS as its chains grow?",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -228,8 +237,9 @@ def main() -> int:
         difference="",
         notes=f"{mb_evals} likelihood evaluations, {mb_seconds:.1f} s",
     )
+    estimates = {}
     for method in ("ss", "gss"):
-        est = marginal_likelihood(posterior, method, config=config, seed=1)
+        est = estimates[method] = marginal_likelihood(posterior, method, config=config, seed=1)
         gap = est.log_marginal_likelihood - mean_mb
         table.add(
             task=f"stepping stone (phylo-marglik {method.upper()})",
@@ -238,6 +248,20 @@ def main() -> int:
             difference=f"{gap:+.2f} nats ({abs(gap) / math.hypot(est.stderr, se_mb):.1f} combined SE)",
             notes=f"{est.likelihood_evaluations} likelihood evaluations, {est.seconds:.1f} s "
             f"({est.seconds / mb_seconds:.1f}x MrBayes's time)",
+        )
+    gss = estimates["gss"]
+    for longer in args.mrbayes_per_step if mb else []:
+        long_runs, long_seconds = mrbayes_stepping_stone(
+            mb, alignment, newick, folder, (steps + 1) * longer, steps, alpha
+        )
+        long_mean, long_se = sum(long_runs) / 2, abs(long_runs[0] - long_runs[1]) / 2
+        gap = gss.log_marginal_likelihood - long_mean
+        table.add(
+            task=f"MrBayes ss, {longer} generations per step (2 runs)",
+            phylo_marglik=f"GSS above: {gss.log_marginal_likelihood:.2f} ± {gss.stderr:.2f}",
+            mrbayes=f"{long_mean:.2f} ± {long_se:.2f} (runs {long_runs[0]:.2f}, {long_runs[1]:.2f})",
+            difference=f"{gap:+.2f} nats ({abs(gap) / math.hypot(gss.stderr, long_se):.1f} combined SE)",
+            notes=f"{2 * (steps + 1) * longer} MrBayes generations, {long_seconds:.1f} s",
         )
     table.notes = (
         f"MrBayes {_mb_version(mb) if mb else 'unavailable'}; stepping stone: 50 steps, Beta(0.3, 1) "
