@@ -127,6 +127,24 @@ def mrbayes_stepping_stone(
     return runs[:2], seconds
 
 
+def _two_runs(runs: list[float]) -> tuple[float, float, str]:
+    """Mean, standard error (half the spread of the two runs) and the MrBayes cell of two ss runs."""
+    mean, stderr = sum(runs) / 2, abs(runs[0] - runs[1]) / 2
+    return mean, stderr, f"{mean:.2f} ± {stderr:.2f} (runs {runs[0]:.2f}, {runs[1]:.2f})"
+
+
+def _gap(ours: float, ours_se: float, peer: float, peer_se: float) -> str:
+    """Difference in nats and in combined standard errors."""
+    gap = ours - peer
+    return f"{gap:+.2f} nats ({abs(gap) / math.hypot(ours_se, peer_se):.1f} combined SE)"
+
+
+def _finish(table: ResultTable, out: Path) -> int:
+    print(table.to_markdown())
+    print(f"saved {table.save(out)}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller stepping-stone budget")
@@ -205,10 +223,7 @@ def main() -> int:
             f"MrBayes {_mb_version(mb) if mb else 'unavailable'}; --pruning-only: stepping stone not run. "
             "Times from one shared 2-core machine: compare ratios."
         )
-        print(table.to_markdown())
-        path = table.save(args.out)
-        print(f"saved {path}")
-        return 0
+        return _finish(table, args.out)
 
     # 2. stepping stone, matched likelihood evaluations
     steps, alpha = 50, 0.3
@@ -228,24 +243,22 @@ def main() -> int:
     config = EstimatorConfig(
         mcmc=MCMCConfig(iterations=iterations, thin=thin, burnin=burnin), n_steps=steps, alpha=alpha
     )
-    mean_mb = sum(runs) / 2
-    se_mb = abs(runs[0] - runs[1]) / 2
+    mean_mb, se_mb, mb_cell = _two_runs(runs)
     table.add(
         task="stepping stone (MrBayes ss, 2 runs)",
         phylo_marglik="",
-        mrbayes=f"{mean_mb:.2f} ± {se_mb:.2f} (runs {runs[0]:.2f}, {runs[1]:.2f})",
+        mrbayes=mb_cell,
         difference="",
         notes=f"{mb_evals} likelihood evaluations, {mb_seconds:.1f} s",
     )
     estimates = {}
     for method in ("ss", "gss"):
         est = estimates[method] = marginal_likelihood(posterior, method, config=config, seed=1)
-        gap = est.log_marginal_likelihood - mean_mb
         table.add(
             task=f"stepping stone (phylo-marglik {method.upper()})",
             phylo_marglik=f"{est.log_marginal_likelihood:.2f} ± {est.stderr:.2f}",
             mrbayes=f"{mean_mb:.2f} ± {se_mb:.2f}",
-            difference=f"{gap:+.2f} nats ({abs(gap) / math.hypot(est.stderr, se_mb):.1f} combined SE)",
+            difference=_gap(est.log_marginal_likelihood, est.stderr, mean_mb, se_mb),
             notes=f"{est.likelihood_evaluations} likelihood evaluations, {est.seconds:.1f} s "
             f"({est.seconds / mb_seconds:.1f}x MrBayes's time)",
         )
@@ -254,13 +267,12 @@ def main() -> int:
         long_runs, long_seconds = mrbayes_stepping_stone(
             mb, alignment, newick, folder, (steps + 1) * longer, steps, alpha
         )
-        long_mean, long_se = sum(long_runs) / 2, abs(long_runs[0] - long_runs[1]) / 2
-        gap = gss.log_marginal_likelihood - long_mean
+        long_mean, long_se, long_cell = _two_runs(long_runs)
         table.add(
             task=f"MrBayes ss, {longer} generations per step (2 runs)",
             phylo_marglik=f"GSS above: {gss.log_marginal_likelihood:.2f} ± {gss.stderr:.2f}",
-            mrbayes=f"{long_mean:.2f} ± {long_se:.2f} (runs {long_runs[0]:.2f}, {long_runs[1]:.2f})",
-            difference=f"{gap:+.2f} nats ({abs(gap) / math.hypot(gss.stderr, long_se):.1f} combined SE)",
+            mrbayes=long_cell,
+            difference=_gap(gss.log_marginal_likelihood, gss.stderr, long_mean, long_se),
             notes=f"{2 * (steps + 1) * longer} MrBayes generations, {long_seconds:.1f} s",
         )
     table.notes = (
@@ -268,10 +280,7 @@ def main() -> int:
         f"quantiles, {per_step} generations per step and run in MrBayes, {iterations} + {burnin * thin} "
         "burn-in iterations per power posterior here. Times from one shared 2-core machine: compare ratios."
     )
-    print(table.to_markdown())
-    path = table.save(args.out)
-    print(f"saved {path}")
-    return 0
+    return _finish(table, args.out)
 
 
 if __name__ == "__main__":
