@@ -6,6 +6,7 @@ import gzip
 import zipfile
 
 import pytest
+import torch
 
 from core.errors import InputError
 from molgraph import Vocab, bundled_smiles, fetch_moses, prepare, read_smiles
@@ -48,6 +49,21 @@ def test_prepare_counts_dropped_molecules_by_reason():
     assert result.dropped["cluster not in vocabulary"] == 1  # the 8-ring
     assert len(result.samples) == 2
     assert "kept 2 of 5" in result.report()
+
+
+def test_prepare_in_parallel_gives_the_serial_result():
+    smiles = [*bundled_smiles("train")[:60], "not a smiles"]
+    serial = prepare(smiles, desc="serial")
+    parallel = prepare(smiles, desc="parallel", workers=2)
+    assert parallel.vocab.clusters == serial.vocab.clusters
+    assert parallel.dropped == serial.dropped and parallel.dropped["invalid SMILES"] == 1
+    assert [s.smiles for s in parallel.samples] == [s.smiles for s in serial.samples]
+    for a, b in zip(parallel.samples, serial.samples):
+        assert a.wids == b.wids and a.trace == b.trace
+        assert [(p, len(g), i) for p, g, i in a.assembly] == [(p, len(g), i) for p, g, i in b.assembly]
+        assert torch.equal(a.graph.x, b.graph.x) and torch.equal(a.graph.bond, b.graph.bond)
+    with pytest.raises(InputError, match="workers"):
+        prepare(smiles, workers=0)
 
 
 def test_vocab_round_trip_and_errors(tmp_path):

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.cli import dispatch, package_cli
+from core.cli import dispatch, package_cli, positive_int
 from core.device import pick_device
 from core.errors import InputError
 from core.reproduce import add_reproduce_command
@@ -46,7 +46,7 @@ def _vocab(args: argparse.Namespace) -> int:
     from molgraph.data import read_smiles
     from molgraph.dataset import prepare
 
-    prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), desc="vocab")
+    prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), desc="vocab", workers=args.workers)
     prepared.vocab.save(args.output)
     print(f"{len(prepared.vocab)} clusters written to {args.output}; {prepared.report()}")
     return 0
@@ -61,7 +61,9 @@ def _fit(args: argparse.Namespace) -> int:
 
     seed_everything(args.seed)
     vocab = Vocab.load(args.vocab) if args.vocab else None
-    prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit")
+    prepared = prepare(
+        read_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit", workers=args.workers
+    )
     print(prepared.report())
     config = JTVAEConfig(
         hidden=args.hidden,
@@ -71,7 +73,15 @@ def _fit(args: argparse.Namespace) -> int:
         max_stereoisomers=args.max_stereoisomers,
     )
     model = JTVAE(prepared.vocab, config).to(pick_device(args.device))
-    schedule = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    schedule = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_decay=args.lr_decay,
+        beta_max=args.beta_max,
+        beta_warmup=args.beta_warmup,
+        seed=args.seed,
+    )
     out = Path(args.out)
     history = train(model, prepared.samples, schedule, checkpoint=out / "training.safetensors")
     model.save(out / "model.safetensors", extra={"history": history.rows})
@@ -127,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     vocab.add_argument("smiles_file")
     vocab.add_argument("-o", "--output", default="vocab.json")
     vocab.add_argument("--limit", type=int, default=None, help="read at most this many SMILES")
+    vocab.add_argument("--workers", type=positive_int, default=1, help="processes for the decomposition")
     vocab.set_defaults(handler=_vocab)
 
     fit = commands.add_parser("fit", help="train a JT-VAE on a SMILES file (resumes from --out)")
@@ -149,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--epochs", type=int, default=20)
     fit.add_argument("--batch-size", type=int, default=32)
     fit.add_argument("--lr", type=float, default=1e-3)
+    fit.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per epoch")
+    fit.add_argument("--beta-max", type=float, default=1.0, help="ceiling of the annealed KL weight")
+    fit.add_argument("--beta-warmup", type=int, default=40000, help="steps with KL weight 0")
+    fit.add_argument(
+        "--workers", type=positive_int, default=1, help="processes for decomposition and candidates"
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--device", default="auto")
     fit.set_defaults(handler=_fit)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from joblib import Parallel, delayed
 from rdkit import Chem
 
 from core.errors import InputError
@@ -105,34 +106,81 @@ def prepare_one(
 
 
 def prepare(
-    smiles: Iterable[str], vocab: Vocab | None = None, *, desc: str = "prepare", candidates: bool = True
+    smiles: Iterable[str],
+    vocab: Vocab | None = None,
+    *,
+    desc: str = "prepare",
+    candidates: bool = True,
+    workers: int = 1,
 ) -> PreparedSet:
     """Decompose and tensorise `smiles`; build the vocabulary from them when `vocab` is None.
 
     With ``candidates=False`` the attachment and stereo enumerations are skipped (for molecules only
-    encoded or used as references, not trained on).
+    encoded or used as references, not trained on). ``workers > 1`` spreads the molecules over that
+    many processes (joblib) in chunks of `CHUNK`; the result, order included, does not depend on it.
 
     Invalid SMILES, molecules with a cluster outside `vocab` and molecules whose ground truth cannot
     be enumerated are skipped and counted in ``PreparedSet.dropped``.
     """
+    if workers < 1:
+        raise InputError("workers must be >= 1", item=workers)
     items = list(smiles)
-    dropped: Counter = Counter()
-    trees: list[JunctionTree] = []
-    for text in progress(items, desc=f"{desc}: decompose"):
-        try:
-            trees.append(JunctionTree(text))
-        except InputError:
-            dropped["invalid SMILES"] += 1
     if vocab is None:
-        vocab = Vocab.from_trees(trees)
-    samples = []
-    for tree in progress(trees, desc=f"{desc}: candidates"):
-        try:
-            samples.append(prepare_one(tree.smiles, vocab, tree, candidates=candidates))
-        except InputError as exc:
-            reason = "cluster not in vocabulary" if "vocabulary" in str(exc) else "no ground-truth attachment"
-            dropped[reason] += 1
+        clusters = _map_chunks(_cluster_sets, items, (), workers, f"{desc}: vocabulary")
+        vocab = Vocab(sorted({c for found in clusters if found is not None for c in found}))
+    outcomes = _map_chunks(_prepare_chunk, items, (vocab, candidates), workers, f"{desc}: candidates")
+    samples = [o for o in outcomes if isinstance(o, MoleculeSample)]
+    dropped = Counter(o for o in outcomes if isinstance(o, str))
     return PreparedSet(samples, vocab, dropped)
+
+
+CHUNK = 64
+"""Molecules per parallel task of `prepare`."""
+
+
+def _map_chunks(function, items: list[str], args: tuple, workers: int, desc: str) -> list:  # type: ignore[no-untyped-def]
+    """``function(chunk, *args)`` over chunks of `items`, in order, with one progress tick per chunk."""
+    pieces = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+    if workers == 1:
+        results = (function(piece, *args) for piece in pieces)
+    else:
+        results = Parallel(n_jobs=workers, return_as="generator")(delayed(function)(p, *args) for p in pieces)
+    out: list = []
+    for result in progress(results, desc=desc, total=len(pieces)):
+        out.extend(result)
+    return out
+
+
+def _cluster_sets(texts: list[str]) -> list[set[str] | None]:
+    """The cluster SMILES of each molecule (None: invalid SMILES)."""
+    out: list[set[str] | None] = []
+    for text in texts:
+        try:
+            out.append({node.smiles for node in JunctionTree(text).nodes})
+        except InputError:
+            out.append(None)
+    return out
+
+
+def _prepare_chunk(texts: list[str], vocab: Vocab, candidates: bool) -> list[MoleculeSample | str]:
+    """`prepare_one` of each molecule, or the reason it is dropped."""
+    out: list[MoleculeSample | str] = []
+    for text in texts:
+        try:
+            tree = JunctionTree(text)
+        except InputError:
+            out.append("invalid SMILES")
+            continue
+        try:
+            vocab.assign(tree)
+        except InputError:
+            out.append("cluster not in vocabulary")
+            continue
+        try:
+            out.append(prepare_one(tree.smiles, vocab, tree, candidates=candidates))
+        except InputError:
+            out.append("no ground-truth attachment")
+    return out
 
 
 def chunks(samples: Sequence[MoleculeSample], size: int) -> list[Sequence[MoleculeSample]]:
