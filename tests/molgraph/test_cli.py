@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from core.errors import InputError
+from molgraph import bundled_smiles, load_smiles, reconstruction_accuracy
 from molgraph.cli import main
 
 
@@ -77,3 +81,33 @@ def test_fit_then_encode_from_the_command_line(tmp_path, capsys):
     assert len(json.loads(line)["z"]) == 4
     assert main(["fit", str(tmp_path / "none.smi"), "--out", str(out)]) == 2
     assert "SMILES file not found" in capsys.readouterr().err
+
+
+def test_evaluate_command_reports_the_paper_metrics(tmp_path, capsys, tiny_set, tiny_model):
+    model, _ = tiny_model
+    path = model.save(tmp_path / "model.safetensors")
+    test = tmp_path / "test.smi"
+    test.write_text("\n".join([s.smiles for s in tiny_set.samples] + ["C1CCCCCCC1"]) + "\n")
+    args = ["evaluate", str(path), str(test), "--train", "bundled:train", "--encodings", "2"]
+    options = ["--decodings", "1", "--samples", "10", "--device", "cpu", "--out", str(tmp_path / "eval")]
+    assert main([*args, *options]) == 0
+    out = capsys.readouterr().out
+    assert "dropped: 1 cluster not in vocabulary" in out and "reconstruction (posterior mean)" in out
+    rows = {
+        r["metric"]: r["value"]
+        for r in json.loads((tmp_path / "eval" / "evaluation.json").read_text())["rows"]
+    }
+    smiles = [s.smiles for s in tiny_set.samples]
+    assert rows["reconstruction (posterior mean)"] == reconstruction_accuracy(model, smiles, mean=True)
+    assert rows["prior validity"] == 1.0 and 0.0 <= rows["prior novelty"] <= 1.0
+    assert main(["evaluate", str(path), "bundled:valid", "--device", "cpu"]) == 2
+    assert "unknown bundled split" in capsys.readouterr().err
+
+
+def test_named_smiles_sources(tmp_path):
+    assert load_smiles("bundled:test", limit=5) == bundled_smiles("test")[:5]
+    source = tmp_path / "a.smi"
+    source.write_text("CCO\n")
+    assert load_smiles(source) == ["CCO"]
+    with pytest.raises(InputError, match="unknown MOSES split"):
+        load_smiles("moses:valid")

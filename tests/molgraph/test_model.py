@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from rdkit import Chem
 
 from core.errors import CheckpointMismatchError, InputError
-from molgraph import JTVAE, JTVAEConfig, TrainConfig, Vocab, train
+from molgraph import (
+    JTVAE,
+    JTVAEConfig,
+    TrainConfig,
+    Vocab,
+    novelty,
+    prior_quality,
+    reconstruction_accuracy,
+    train,
+    uniqueness,
+    validity,
+)
 from molgraph.decoder import dfs_trace
 
 
@@ -125,3 +138,35 @@ def test_bad_configs_are_rejected():
         TrainConfig(lr=-1.0)
     with pytest.raises(InputError, match="no training molecules"):
         train(JTVAE(Vocab(["CC"]), JTVAEConfig(hidden=8, latent=4)), [])
+
+
+def test_reconstruction_accuracy_counts_exact_decodings(tiny_set, tiny_model):
+    model, _ = tiny_model
+    smiles = [s.smiles for s in tiny_set.samples]
+    by_hand = sum(r == s for r, s in zip(model.reconstruct(smiles), smiles)) / len(smiles)
+    assert reconstruction_accuracy(model, smiles, mean=True) == by_hand
+    draws = reconstruction_accuracy(model, smiles, encodings=2, decodings=2, seed=3)
+    assert draws == reconstruction_accuracy(model, smiles, encodings=2, decodings=2, seed=3)
+    hits = 0
+    for i in range(4):  # the same draws decoded by hand
+        z = model.encode(smiles, sample=True, seed=3000 + i)
+        hits += sum(d == s for d, s in zip(model.decode(z), smiles))
+    assert draws == hits / (4 * len(smiles))
+    with pytest.raises(InputError, match="encodings"):
+        reconstruction_accuracy(model, smiles, encodings=0)
+    with pytest.raises(InputError, match="no molecules"):
+        reconstruction_accuracy(model, [])
+
+
+def test_prior_quality_matches_the_metrics_of_the_samples(tiny_set, tiny_model):
+    model, _ = tiny_model
+    training = [s.smiles for s in tiny_set.samples]
+    quality = prior_quality(model, 20, training, seed=4)
+    samples = model.sample(20, seed=4)
+    assert quality == {
+        "validity": validity(samples),
+        "uniqueness": uniqueness(samples),
+        "novelty": novelty(samples, training),
+    }
+    assert quality["validity"] > 0.5  # a None (tree not assembled) counts as invalid
+    assert math.isnan(prior_quality(model, 5, seed=4)["novelty"])

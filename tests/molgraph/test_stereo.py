@@ -103,7 +103,7 @@ def test_stereo_candidates_are_the_flat_form_then_the_isomers_capped():
 
 def _features(smiles: str) -> tuple[torch.Tensor, torch.Tensor]:
     graph = mol_graph(Chem.MolFromSmiles(smiles))
-    return graph.x, graph.bond
+    return torch.from_numpy(graph.x), torch.from_numpy(graph.bond)
 
 
 def test_graph_features_tell_enantiomers_and_geometric_isomers_apart():

@@ -8,8 +8,9 @@ interpolation and property optimisation in latent space. SMILES in, SMILES out.
 
 from molgraph.assembly import Candidate, assemble_tree, enumerate_assemblies, reassemble
 from molgraph.chem import canonical_smiles, parse_smiles
-from molgraph.data import bundled_smiles, fetch_moses, moses_smiles, read_smiles
+from molgraph.data import bundled_smiles, fetch_moses, load_smiles, moses_smiles, read_smiles
 from molgraph.dataset import MoleculeSample, PreparedSet, prepare, prepare_one
+from molgraph.evaluate import prior_quality, reconstruction_accuracy
 from molgraph.metrics import novelty, penalized_logp, tanimoto, uniqueness, validity
 from molgraph.model import JTVAE, JTVAEConfig
 from molgraph.optimize import (
@@ -48,14 +49,17 @@ __all__ = [
     "enumerate_assemblies",
     "fetch_moses",
     "fit_property_predictor",
+    "load_smiles",
     "moses_smiles",
     "novelty",
     "parse_smiles",
     "penalized_logp",
     "prepare",
     "prepare_one",
+    "prior_quality",
     "read_smiles",
     "reassemble",
+    "reconstruction_accuracy",
     "stereo_candidates",
     "tanimoto",
     "train",

@@ -43,17 +43,17 @@ def _decompose(args: argparse.Namespace) -> int:
 
 
 def _vocab(args: argparse.Namespace) -> int:
-    from molgraph.data import read_smiles
+    from molgraph.data import load_smiles
     from molgraph.dataset import prepare
 
-    prepared = prepare(read_smiles(args.smiles_file, limit=args.limit), desc="vocab", workers=args.workers)
+    prepared = prepare(load_smiles(args.smiles_file, limit=args.limit), desc="vocab", workers=args.workers)
     prepared.vocab.save(args.output)
     print(f"{len(prepared.vocab)} clusters written to {args.output}; {prepared.report()}")
     return 0
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from molgraph.data import read_smiles
+    from molgraph.data import load_smiles
     from molgraph.dataset import prepare
     from molgraph.model import JTVAE, JTVAEConfig
     from molgraph.train import TrainConfig, train
@@ -62,7 +62,7 @@ def _fit(args: argparse.Namespace) -> int:
     seed_everything(args.seed)
     vocab = Vocab.load(args.vocab) if args.vocab else None
     prepared = prepare(
-        read_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit", workers=args.workers
+        load_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit", workers=args.workers
     )
     print(prepared.report())
     config = JTVAEConfig(
@@ -109,6 +109,40 @@ def _reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from core.results import ResultTable
+    from molgraph.data import load_smiles
+    from molgraph.dataset import prepare
+    from molgraph.evaluate import prior_quality, reconstruction_accuracy
+
+    model = _load(args.model, args.device)
+    test = prepare(load_smiles(args.test), model.vocab, desc="test set", candidates=False)
+    molecules = [s.smiles for s in test.samples[: args.n_test]]
+    training = load_smiles(args.train) if args.train else []
+    recon = reconstruction_accuracy(
+        model, molecules, encodings=args.encodings, decodings=args.decodings, seed=args.seed
+    )
+    recon_mean = reconstruction_accuracy(model, molecules, mean=True)
+    prior = prior_quality(model, args.samples, training, seed=args.seed)
+    table = ResultTable(
+        "evaluation",
+        title=f"JT-VAE {args.model}: reconstruction and prior sampling",
+        notes=(
+            f"{len(molecules)} test molecules from {args.test} ({test.report()}); "
+            f"{args.encodings} x {args.decodings} posterior draws each; {args.samples} prior samples; "
+            f"novelty against {args.train or 'nothing (not given)'}."
+        ),
+    )
+    table.add(metric="reconstruction (posterior draws)", value=recon)
+    table.add(metric="reconstruction (posterior mean)", value=recon_mean)
+    for name, value in prior.items():
+        table.add(metric=f"prior {name}", value=value)
+    print(table.to_markdown())
+    if args.out:
+        table.save(Path(args.out))
+    return 0
+
+
 def _sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise InputError("-n must be >= 1", item=args.n)
@@ -134,14 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     decompose.set_defaults(handler=_decompose)
 
     vocab = commands.add_parser("vocab", help="build a cluster vocabulary from a SMILES file")
-    vocab.add_argument("smiles_file")
+    vocab.add_argument("smiles_file", help="SMILES file, bundled:train or moses:train")
     vocab.add_argument("-o", "--output", default="vocab.json")
     vocab.add_argument("--limit", type=int, default=None, help="read at most this many SMILES")
     vocab.add_argument("--workers", type=positive_int, default=1, help="processes for the decomposition")
     vocab.set_defaults(handler=_vocab)
 
     fit = commands.add_parser("fit", help="train a JT-VAE on a SMILES file (resumes from --out)")
-    fit.add_argument("smiles_file")
+    fit.add_argument("smiles_file", help="SMILES file, bundled:train or moses:train")
     fit.add_argument(
         "--out", default="runs/molgraph-fit", help="folder for the model and training checkpoint"
     )
@@ -179,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("smiles", nargs="+")
         sub.add_argument("--device", default="auto")
         sub.set_defaults(handler=handler)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="the paper's reconstruction (encodings x decodings) and prior-sample metrics"
+    )
+    evaluate.add_argument("model")
+    evaluate.add_argument("test", help="SMILES file, bundled:test or moses:test")
+    evaluate.add_argument("--train", default=None, help="training SMILES for novelty (file or name)")
+    evaluate.add_argument("--n-test", type=positive_int, default=1000, help="test molecules used")
+    evaluate.add_argument("--encodings", type=positive_int, default=10)
+    evaluate.add_argument("--decodings", type=positive_int, default=10)
+    evaluate.add_argument("--samples", type=positive_int, default=1000, help="prior samples")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--out", default=None, help="folder for the table as JSON and markdown")
+    evaluate.add_argument("--device", default="auto")
+    evaluate.set_defaults(handler=_evaluate)
 
     sample = commands.add_parser("sample", help="decode molecules from the prior")
     sample.add_argument("model")

@@ -21,7 +21,7 @@ from core.checkpoint import atomic_write
 from core.data import bundled_path, cache_dir
 from core.errors import InputError
 
-__all__ = ["MOSES_SPLITS", "bundled_smiles", "fetch_moses", "moses_smiles", "read_smiles"]
+__all__ = ["MOSES_SPLITS", "bundled_smiles", "fetch_moses", "load_smiles", "moses_smiles", "read_smiles"]
 
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 MOSES_WHEEL = "molsets==0.3.1"
@@ -74,6 +74,22 @@ def moses_smiles(split: str = "train", *, limit: int | None = None) -> list[str]
     if not path.is_file():
         raise InputError("MOSES split not fetched yet", item=str(path), expected="run `molgraph data moses`")
     return read_smiles(path, limit=limit)
+
+
+def load_smiles(source: str | os.PathLike[str], *, limit: int | None = None) -> list[str]:
+    """SMILES from a file path, or from a named set: ``bundled:train``, ``bundled:test`` (the
+    bundled subset) or ``moses:<split>`` (a fetched MOSES split, `MOSES_SPLITS`).
+
+    Raises:
+        InputError: for an unknown name, a missing file or an unfetched split.
+    """
+    text = str(source)
+    kind, _, split = text.partition(":")
+    if kind == "bundled" and split:
+        return bundled_smiles(split)[:limit]
+    if kind == "moses" and split:
+        return moses_smiles(split, limit=limit)
+    return read_smiles(text, limit=limit)
 
 
 def fetch_moses(dest: str | os.PathLike[str] | None = None, *, wheel: str | None = None) -> dict[str, Path]:

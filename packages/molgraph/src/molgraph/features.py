@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from rdkit import Chem
 
@@ -38,13 +39,18 @@ BOND_DIM = len(BOND_TYPES) + len(BOND_STEREO) + 1
 @dataclass
 class MolGraph:
     """One molecule: ``x (n_atoms, ATOM_DIM)``, directed bonds ``src, dst (2 n_bonds,)``,
-    ``bond (2 n_bonds, BOND_DIM)`` and ``atom_map (n_atoms,)`` (atom-map numbers, 0 when unset)."""
+    ``bond (2 n_bonds, BOND_DIM)`` and ``atom_map (n_atoms,)`` (atom-map numbers, 0 when unset).
 
-    x: torch.Tensor
-    src: torch.Tensor
-    dst: torch.Tensor
-    bond: torch.Tensor
-    atom_map: torch.Tensor
+    Stored compactly as NumPy arrays (features uint8 0/1, indices int32): a prepared training set
+    holds dozens of candidate graphs per molecule, and a small array costs a fraction of a tensor's
+    memory. `batch_graphs` turns many of them into float32 / int64 tensors.
+    """
+
+    x: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    bond: np.ndarray
+    atom_map: np.ndarray
 
 
 @dataclass
@@ -122,7 +128,7 @@ def mol_graph(mol: Chem.Mol) -> MolGraph:
     SMILES; zero when unassigned), in-ring flag. Stereo features let the graph encoder tell
     stereoisomers apart (the stereo choice after decoding relies on it).
     """
-    x = torch.tensor([atom_features(a) for a in mol.GetAtoms()], dtype=torch.float32)
+    x = np.array([atom_features(a) for a in mol.GetAtoms()], dtype=np.uint8)
     src, dst, feats = [], [], []
     for bond in mol.GetBonds():
         a, b = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx()
@@ -139,26 +145,27 @@ def mol_graph(mol: Chem.Mol) -> MolGraph:
         feats += [f, f]
     return MolGraph(
         x=x.reshape(-1, ATOM_DIM),
-        src=torch.tensor(src, dtype=torch.long),
-        dst=torch.tensor(dst, dtype=torch.long),
-        bond=torch.tensor(feats, dtype=torch.float32).reshape(-1, BOND_DIM),
-        atom_map=torch.tensor([a.GetAtomMapNum() for a in mol.GetAtoms()], dtype=torch.long),
+        src=np.array(src, dtype=np.int32),
+        dst=np.array(dst, dtype=np.int32),
+        bond=np.array(feats, dtype=np.uint8).reshape(-1, BOND_DIM),
+        atom_map=np.array([a.GetAtomMapNum() for a in mol.GetAtoms()], dtype=np.int32),
     )
 
 
 def batch_graphs(graphs: Sequence[MolGraph]) -> GraphBatch:
     """Concatenate `graphs` into one disjoint graph (edge pairs stay adjacent, so ``rev = e ^ 1`` holds)."""
-    offsets, total = [], 0
-    for g in graphs:
-        offsets.append(total)
-        total += g.x.shape[0]
+    atoms = np.array([g.x.shape[0] for g in graphs], dtype=np.int64)
+    bonds = np.array([g.src.shape[0] for g in graphs], dtype=np.int64)
+    shift = np.repeat(np.cumsum(atoms) - atoms, bonds)  # atom offset of each bond's molecule
     return GraphBatch(
-        x=torch.cat([g.x for g in graphs]),
-        src=torch.cat([g.src + o for g, o in zip(graphs, offsets)]),
-        dst=torch.cat([g.dst + o for g, o in zip(graphs, offsets)]),
-        bond=torch.cat([g.bond for g in graphs]),
-        atom_map=torch.cat([g.atom_map for g in graphs]),
-        graph=torch.cat([torch.full((g.x.shape[0],), i, dtype=torch.long) for i, g in enumerate(graphs)]),
+        x=torch.from_numpy(np.concatenate([g.x for g in graphs]).astype(np.float32)).reshape(-1, ATOM_DIM),
+        src=torch.from_numpy(np.concatenate([g.src for g in graphs]).astype(np.int64) + shift),
+        dst=torch.from_numpy(np.concatenate([g.dst for g in graphs]).astype(np.int64) + shift),
+        bond=torch.from_numpy(np.concatenate([g.bond for g in graphs]).astype(np.float32)).reshape(
+            -1, BOND_DIM
+        ),
+        atom_map=torch.from_numpy(np.concatenate([g.atom_map for g in graphs]).astype(np.int64)),
+        graph=torch.from_numpy(np.repeat(np.arange(len(graphs), dtype=np.int64), atoms)),
         num_graphs=len(graphs),
     )
 

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from rdkit import Chem
@@ -133,7 +134,7 @@ class JTVAE(nn.Module):
             for _position, cands, label in sample.assembly:
                 for g in cands:
                     graphs.append(g)
-                    atom_node.append(torch.where(g.atom_map > 0, g.atom_map - 1 + offset, -1))
+                    atom_node.append(np.where(g.atom_map > 0, g.atom_map.astype(np.int64) - 1 + offset, -1))
                     cand_mol.append(b)
                 labels.append(label)
                 sizes.append(len(cands))
@@ -143,7 +144,9 @@ class JTVAE(nn.Module):
             zero = z_graph.sum() * 0.0
             return zero, torch.tensor(1.0)
         batch = batch_graphs(graphs).to(self.device)
-        vectors = self.candidate_encoder(batch, node_vec, torch.cat(atom_node).to(self.device))
+        vectors = self.candidate_encoder(
+            batch, node_vec, torch.from_numpy(np.concatenate(atom_node)).to(self.device)
+        )
         scores = self.candidate_encoder.score(vectors, z_graph[torch.tensor(cand_mol, device=self.device)])
         return _grouped_cross_entropy(scores, sizes, labels, len(samples))
 
