@@ -10,6 +10,7 @@ MOSES molecules carry no stereo, so both scales decode without the stereo step
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -113,8 +114,9 @@ def _run(protocol: Protocol, options: RunOptions, device: torch.device) -> list[
     else:
         train_smiles = moses_smiles("train", limit=protocol.n_train)
         test_smiles = moses_smiles("test", limit=5 * protocol.n_test)
-    train_set = prepare(train_smiles, desc="train set")
-    test_set = prepare(test_smiles, train_set.vocab, desc="test set", candidates=False)
+    workers = os.cpu_count() or 1  # preparation is RDKit work, one process per core
+    train_set = prepare(train_smiles, desc="train set", workers=workers)
+    test_set = prepare(test_smiles, train_set.vocab, desc="test set", candidates=False, workers=workers)
     test_molecules = [s.smiles for s in test_set.samples[: protocol.n_test]]
     prep_seconds = time.perf_counter() - clock
 
