@@ -70,11 +70,16 @@ def test_fit_then_encode_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "fit"
     args = ["fit", str(source), "--out", str(out), "--hidden", "8", "--latent", "4", "--depth-tree", "2"]
     options = ["--epochs", "1", "--batch-size", "3", "--device", "cpu", "--max-stereoisomers", "0"]
-    assert main([*args, *options]) == 0
+    schedule = ["--beta-max", "0.01", "--beta-warmup", "0", "--beta-step", "0.004", "--beta-every", "1"]
+    assert main([*args, *options, *schedule, "--lr-decay", "0.5", "--workers", "2"]) == 0
     assert "kept 6 of 6" in capsys.readouterr().out
-    from molgraph import JTVAE
+    from core.checkpoint import load_checkpoint
+    from molgraph import JTVAE, TrainConfig
 
     assert JTVAE.load(out / "model.safetensors").config.max_stereoisomers == 0
+    run = load_checkpoint(out / "training.safetensors", TrainConfig)
+    assert (run.config.beta_max, run.config.beta_step, run.config.lr_decay) == (0.01, 0.004, 0.5)
+    assert run.extra["history"][-1]["beta"] == 0.01  # two steps of 0.004 after step 0, capped at 0.01
     first = bundled_smiles("train")[0]
     assert main(["encode", str(out / "model.safetensors"), first, "--device", "cpu"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]

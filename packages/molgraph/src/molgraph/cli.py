@@ -80,6 +80,8 @@ def _fit(args: argparse.Namespace) -> int:
         lr_decay=args.lr_decay,
         beta_max=args.beta_max,
         beta_warmup=args.beta_warmup,
+        beta_step=args.beta_step,
+        beta_every=args.beta_every,
         seed=args.seed,
     )
     out = Path(args.out)
@@ -197,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--lr-decay", type=float, default=0.9, help="learning-rate factor per epoch")
     fit.add_argument("--beta-max", type=float, default=1.0, help="ceiling of the annealed KL weight")
     fit.add_argument("--beta-warmup", type=int, default=40000, help="steps with KL weight 0")
+    fit.add_argument(
+        "--beta-step", type=float, default=0.002, help="KL weight added every --beta-every steps"
+    )
+    fit.add_argument("--beta-every", type=positive_int, default=1000)
     fit.add_argument(
         "--workers", type=positive_int, default=1, help="processes for decomposition and candidates"
     )

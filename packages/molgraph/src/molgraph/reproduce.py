@@ -72,7 +72,7 @@ PROTOCOLS = {
         ),
         encodings=2,
         decodings=2,
-        n_samples=200,
+        n_samples=1000,
         n_opt=10,
         opt_steps=10,
         bo_iterations=3,
