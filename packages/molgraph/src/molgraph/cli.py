@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from core.cli import dispatch, package_cli, positive_int
@@ -65,30 +66,19 @@ def _fit(args: argparse.Namespace) -> int:
         load_smiles(args.smiles_file, limit=args.limit), vocab, desc="fit", workers=args.workers
     )
     print(prepared.report())
-    config = JTVAEConfig(
-        hidden=args.hidden,
-        latent=args.latent,
-        depth_tree=args.depth_tree,
-        depth_graph=args.depth_graph,
-        max_stereoisomers=args.max_stereoisomers,
-    )
+    config = _config_from_args(JTVAEConfig, args)
     model = JTVAE(prepared.vocab, config).to(pick_device(args.device))
-    schedule = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_decay=args.lr_decay,
-        beta_max=args.beta_max,
-        beta_warmup=args.beta_warmup,
-        beta_step=args.beta_step,
-        beta_every=args.beta_every,
-        seed=args.seed,
-    )
+    schedule = _config_from_args(TrainConfig, args)
     out = Path(args.out)
     history = train(model, prepared.samples, schedule, checkpoint=out / "training.safetensors")
     model.save(out / "model.safetensors", extra={"history": history.rows})
     print(f"model written to {out / 'model.safetensors'}; last epoch: {history.rows[-1]}")
     return 0
+
+
+def _config_from_args(cls, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """``cls(...)`` from the parsed options named like its fields (the others keep their defaults)."""
+    return cls(**{f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)})
 
 
 def _load(path: str, device: str):  # type: ignore[no-untyped-def]
