@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -104,12 +105,11 @@ def _reconstruct(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from core.results import ResultTable
     from molgraph.data import load_smiles
-    from molgraph.dataset import prepare
     from molgraph.evaluate import prior_quality, reconstruction_accuracy
 
     model = _load(args.model, args.device)
-    test = prepare(load_smiles(args.test), model.vocab, desc="test set", candidates=False)
-    molecules = [s.smiles for s in test.samples[: args.n_test]]
+    test = _first_encodable(load_smiles(args.test), model, args.n_test)
+    molecules = [s.smiles for s in test.samples]
     training = load_smiles(args.train) if args.train else []
     recon = reconstruction_accuracy(
         model, molecules, encodings=args.encodings, decodings=args.decodings, seed=args.seed
@@ -133,6 +133,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.out:
         table.save(Path(args.out))
     return 0
+
+
+def _first_encodable(pool: list[str], model, n: int):  # type: ignore[no-untyped-def]
+    """The first `n` molecules of `pool` the model can encode (prepared in slices of what is still missing)."""
+    from molgraph.dataset import PreparedSet, prepare
+
+    test = PreparedSet([], model.vocab, Counter())
+    start = 0
+    while len(test.samples) < n and start < len(pool):
+        piece = pool[start : start + n - len(test.samples)]
+        part = prepare(piece, model.vocab, desc="test set", candidates=False)
+        test.samples += part.samples
+        test.dropped += part.dropped
+        start += len(piece)
+    return test
 
 
 def _sample(args: argparse.Namespace) -> int:
