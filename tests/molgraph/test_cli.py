@@ -93,11 +93,22 @@ def test_evaluate_command_reports_the_paper_metrics(tmp_path, capsys, tiny_set, 
     path = model.save(tmp_path / "model.safetensors")
     test = tmp_path / "test.smi"
     test.write_text("\n".join([s.smiles for s in tiny_set.samples] + ["C1CCCCCCC1"]) + "\n")
-    args = ["evaluate", str(path), str(test), "--train", "bundled:train", "--encodings", "2"]
+    args = [
+        "evaluate",
+        str(path),
+        str(test),
+        "--train",
+        "bundled:train",
+        "--train-limit",
+        "50",
+        "--encodings",
+        "2",
+    ]
     options = ["--decodings", "1", "--samples", "10", "--device", "cpu", "--out", str(tmp_path / "eval")]
     assert main([*args, *options]) == 0
     out = capsys.readouterr().out
     assert "dropped: 1 cluster not in vocabulary" in out and "reconstruction (posterior mean)" in out
+    assert "novelty against 50 SMILES of bundled:train" in out
     rows = {
         r["metric"]: r["value"]
         for r in json.loads((tmp_path / "eval" / "evaluation.json").read_text())["rows"]

@@ -110,7 +110,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     model = _load(args.model, args.device)
     test = _first_encodable(load_smiles(args.test), model, args.n_test)
     molecules = [s.smiles for s in test.samples]
-    training = load_smiles(args.train) if args.train else []
+    training = load_smiles(args.train, limit=args.train_limit) if args.train else []
     recon = reconstruction_accuracy(
         model, molecules, encodings=args.encodings, decodings=args.decodings, seed=args.seed
     )
@@ -122,7 +122,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         notes=(
             f"{len(molecules)} test molecules from {args.test} ({test.report()}); "
             f"{args.encodings} x {args.decodings} posterior draws each; {args.samples} prior samples; "
-            f"novelty against {args.train or 'nothing (not given)'}."
+            f"novelty against {len(training)} SMILES of {args.train or 'nothing (not given)'}."
         ),
     )
     table.add(metric="reconstruction (posterior draws)", value=recon)
@@ -231,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model")
     evaluate.add_argument("test", help="SMILES file, bundled:test or moses:test")
     evaluate.add_argument("--train", default=None, help="training SMILES for novelty (file or name)")
+    evaluate.add_argument(
+        "--train-limit", type=positive_int, default=None, help="first N training SMILES only"
+    )
     evaluate.add_argument("--n-test", type=positive_int, default=1000, help="test molecules used")
     evaluate.add_argument("--encodings", type=positive_int, default=10)
     evaluate.add_argument("--decodings", type=positive_int, default=10)
