@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.errors import InputError
-from molgraph import bundled_smiles, load_smiles, reconstruction_accuracy
+from molgraph import bundled_smiles, load_smiles, penalized_logp, reconstruction_accuracy
 from molgraph.cli import main
 
 
@@ -127,3 +127,22 @@ def test_named_smiles_sources(tmp_path):
     assert load_smiles(source) == ["CCO"]
     with pytest.raises(InputError, match="unknown MOSES split"):
         load_smiles("moses:valid")
+
+
+def test_optimize_command_runs_both_experiments(tmp_path, capsys, tiny_set, tiny_model):
+    model, _ = tiny_model
+    path = model.save(tmp_path / "model.safetensors")
+    molecules = tmp_path / "mols.smi"
+    molecules.write_text("\n".join(s.smiles for s in tiny_set.samples) + "\n")
+    args = ["optimize", str(path), str(molecules), str(molecules), "--n-opt", "2", "--steps", "2"]
+    options = ["--bo-rounds", "1", "--bo-batch", "2", "--device", "cpu", "--out", str(tmp_path / "opt")]
+    assert main([*args, *options]) == 0
+    assert "constrained (delta 0.4): success rate" in capsys.readouterr().out
+    rows = {
+        r["metric"]: r["measured"]
+        for r in json.loads((tmp_path / "opt" / "optimisation.json").read_text())["rows"]
+    }
+    assert 0.0 <= rows["constrained (delta 0.4): success rate"] <= 1.0
+    best = max(penalized_logp(s.smiles) for s in tiny_set.samples)
+    assert rows["BO: best score among training molecules"] == pytest.approx(best, rel=1e-6)  # float32
+    assert (tmp_path / "opt" / "bayesian_optimisation.png").is_file()
