@@ -189,6 +189,15 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_experiment_options(sub: argparse.ArgumentParser, written: str) -> None:
+    """Options shared by `evaluate` and `optimize`."""
+    sub.add_argument("--train-limit", type=positive_int, default=None, help="first N training SMILES only")
+    sub.add_argument("--n-test", type=positive_int, default=1000, help="test molecules used")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--out", default=None, help=f"folder for {written}")
+    sub.add_argument("--device", default="auto")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser, commands = package_cli("molgraph", DESCRIPTION)
 
@@ -261,16 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model")
     evaluate.add_argument("test", help="SMILES file, bundled:test or moses:test")
     evaluate.add_argument("--train", default=None, help="training SMILES for novelty (file or name)")
-    evaluate.add_argument(
-        "--train-limit", type=positive_int, default=None, help="first N training SMILES only"
-    )
-    evaluate.add_argument("--n-test", type=positive_int, default=1000, help="test molecules used")
+    _add_experiment_options(evaluate, "the table as JSON and markdown")
     evaluate.add_argument("--encodings", type=positive_int, default=10)
     evaluate.add_argument("--decodings", type=positive_int, default=10)
     evaluate.add_argument("--samples", type=positive_int, default=1000, help="prior samples")
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--out", default=None, help="folder for the table as JSON and markdown")
-    evaluate.add_argument("--device", default="auto")
     evaluate.set_defaults(handler=_evaluate)
 
     optimize = commands.add_parser(
@@ -279,17 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("model")
     optimize.add_argument("train", help="molecules the property predictor is fitted on (file or name)")
     optimize.add_argument("test", help="molecules to improve: the --n-test first, of which the --n-opt worst")
-    optimize.add_argument("--train-limit", type=positive_int, default=None)
-    optimize.add_argument("--n-test", type=positive_int, default=1000)
+    _add_experiment_options(optimize, "the table and the BO plot")
     optimize.add_argument(
         "--n-opt", type=positive_int, default=800, help="lowest-scoring test molecules optimised"
     )
     optimize.add_argument("--steps", type=positive_int, default=80, help="gradient steps (the paper: 80)")
     optimize.add_argument("--bo-rounds", type=positive_int, default=10)
     optimize.add_argument("--bo-batch", type=positive_int, default=50)
-    optimize.add_argument("--seed", type=int, default=0)
-    optimize.add_argument("--out", default=None, help="folder for the table and the BO plot")
-    optimize.add_argument("--device", default="auto")
     optimize.set_defaults(handler=_optimize)
 
     sample = commands.add_parser("sample", help="decode molecules from the prior")
