@@ -135,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_encodable(pool: list[str], model, n: int, desc: str = "test set"):  # type: ignore[no-untyped-def]
+def _first_encodable(pool: list[str], model, n: int):  # type: ignore[no-untyped-def]
     """The first `n` molecules of `pool` the model can encode (prepared in slices of what is still missing)."""
     from molgraph.dataset import PreparedSet, prepare
 
@@ -143,7 +143,7 @@ def _first_encodable(pool: list[str], model, n: int, desc: str = "test set"):  #
     start = 0
     while len(test.samples) < n and start < len(pool):
         piece = pool[start : start + n - len(test.samples)]
-        part = prepare(piece, model.vocab, desc=desc, candidates=False)
+        part = prepare(piece, model.vocab, desc="test set", candidates=False)
         test.samples += part.samples
         test.dropped += part.dropped
         start += len(piece)
@@ -152,11 +152,12 @@ def _first_encodable(pool: list[str], model, n: int, desc: str = "test set"):  #
 
 def _optimize(args: argparse.Namespace) -> int:
     from molgraph.data import load_smiles
+    from molgraph.dataset import prepare
     from molgraph.reproduce import optimisation_table
 
     model = _load(args.model, args.device)
-    training = _first_encodable(
-        load_smiles(args.train, limit=args.train_limit), model, args.train_limit or 10**9
+    training = prepare(
+        load_smiles(args.train, limit=args.train_limit), model.vocab, desc="training set", candidates=False
     )
     test = _first_encodable(load_smiles(args.test), model, args.n_test)
     out = Path(args.out) if args.out else None

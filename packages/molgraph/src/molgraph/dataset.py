@@ -127,7 +127,7 @@ def prepare(
     items = list(smiles)
     if vocab is None:
         clusters = _map_chunks(_cluster_sets, items, (), workers, f"{desc}: vocabulary")
-        vocab = Vocab(sorted({c for found in clusters if found is not None for c in found}))
+        vocab = Vocab.from_clusters(c for found in clusters if found is not None for c in found)
     outcomes = _map_chunks(_prepare_chunk, items, (vocab, candidates), workers, f"{desc}: candidates")
     samples = [o for o in outcomes if isinstance(o, MoleculeSample)]
     dropped = Counter(o for o in outcomes if isinstance(o, str))

@@ -39,9 +39,14 @@ class Vocab:
             self.slots.append(atom_slots(mol))
 
     @classmethod
+    def from_clusters(cls, clusters: Iterable[str]) -> Vocab:
+        """Vocabulary of the distinct cluster SMILES in `clusters`, sorted for reproducibility."""
+        return cls(sorted(set(clusters)))
+
+    @classmethod
     def from_trees(cls, trees: Iterable[JunctionTree]) -> Vocab:
-        """Vocabulary of every cluster in `trees`, sorted for reproducibility."""
-        return cls(sorted({node.smiles for tree in trees for node in tree.nodes}))
+        """Vocabulary of every cluster in `trees`."""
+        return cls.from_clusters(node.smiles for tree in trees for node in tree.nodes)
 
     @classmethod
     def from_smiles(cls, smiles: Iterable[str]) -> Vocab:
