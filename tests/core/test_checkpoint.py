@@ -126,9 +126,9 @@ def test_loading_into_a_config_without_a_stored_field_names_the_field(tmp_path):
 
 def test_resuming_with_a_different_hyperparameter_names_field_and_values(tmp_path):
     path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, Config(hidden=8))
-    with pytest.raises(CheckpointMismatchError, match=r"'hidden'.*stored 8, requested 32"):
-        load_checkpoint(path, Config, expected=Config(hidden=32))
-    assert load_checkpoint(path, Config, expected=Config(hidden=8)).config.hidden == 8
+    with pytest.raises(CheckpointMismatchError, match=r"'hidden'.*saved 8, requested 32"):
+        load_checkpoint(path, Config, resume=Config(hidden=32))
+    assert load_checkpoint(path, Config, resume=Config(hidden=8)).config.hidden == 8
 
 
 def test_missing_required_field_is_named(tmp_path):
@@ -190,7 +190,7 @@ def test_nested_configs_round_trip_as_dataclasses(tmp_path):
         model=Config(hidden=3), optimizer=OptimizerConfig(lr=0.5), warm_start=OptimizerConfig()
     )
     path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, config)
-    loaded = load_checkpoint(path, RunConfig, expected=config).config
+    loaded = load_checkpoint(path, RunConfig, resume=config).config
     assert loaded == config
     assert isinstance(loaded.optimizer.betas, tuple)
     assert (
@@ -217,8 +217,8 @@ def test_a_mismatched_nested_field_is_named_with_its_path(tmp_path):
 
 def test_resuming_with_a_different_nested_hyperparameter_names_its_path(tmp_path):
     path = save_checkpoint(tmp_path / "c.safetensors", {"w": torch.ones(1)}, RunConfig())
-    with pytest.raises(CheckpointMismatchError, match=r"'optimizer\.lr'.*stored 0\.001, requested 0\.1"):
-        load_checkpoint(path, RunConfig, expected=RunConfig(optimizer=OptimizerConfig(lr=0.1)))
+    with pytest.raises(CheckpointMismatchError, match=r"'optimizer\.lr'.*saved 0\.001, requested 0\.1"):
+        load_checkpoint(path, RunConfig, resume=RunConfig(optimizer=OptimizerConfig(lr=0.1)))
 
 
 def test_atomic_write_gives_files_the_usual_permissions(tmp_path):

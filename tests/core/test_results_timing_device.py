@@ -33,9 +33,12 @@ def test_result_table_saves_json_and_markdown_that_load_back(tmp_path):
 def test_mean_sd_matches_statistics_module():
     values = [0.61, 0.7, 0.64, 0.73]
     expected = f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
-    assert mean_sd(values) == expected
-    assert mean_sd([float("nan"), 0.5]) == "0.500"
-    assert mean_sd([]) == "nan"
+    summary = mean_sd(values)
+    assert str(summary) == expected
+    assert summary.mean == pytest.approx(statistics.mean(values), rel=1e-15)
+    assert summary.sd == pytest.approx(statistics.stdev(values), rel=1e-15)
+    assert (summary.n, mean_sd([float("nan"), 0.5]).to_json()) == (4, {"mean": 0.5, "sd": None, "n": 1})
+    assert mean_sd([]).to_json() == {"mean": None, "sd": None, "n": 0}
 
 
 def test_measure_calls_warmup_plus_repeats_and_reports_the_median(monkeypatch):

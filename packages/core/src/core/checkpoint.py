@@ -10,9 +10,9 @@ can resume exactly where it stopped.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -23,8 +23,10 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from core.errors import CheckpointMismatchError, InputError
+from core.files import atomic_write
+from core.resume import check_resumable
 
-__all__ = ["Checkpoint", "atomic_write", "load_checkpoint", "save_checkpoint"]
+__all__ = ["Checkpoint", "atomic_write", "load_checkpoint", "load_state_into", "save_checkpoint"]
 
 ConfigT = TypeVar("ConfigT")
 
@@ -47,35 +49,6 @@ class Checkpoint(typing.Generic[ConfigT]):
     extra: dict[str, Any]
 
 
-def atomic_write(path: str | os.PathLike[str], write: typing.Callable[[Path], None]) -> Path:
-    """Call `write(tmp_path)` and move the result onto `path` only if it returned normally.
-
-    The temporary file lives in the destination folder, so the final `os.replace` is atomic on
-    POSIX and Windows: a reader sees either the old file or the new one, never half of one.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def save_checkpoint(
     path: str | os.PathLike[str],
     state: dict[str, Any],
@@ -84,6 +57,9 @@ def save_checkpoint(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write `state` and `config` to `path` atomically.
+
+    The header also stores a SHA-256 of every tensor's bytes, so `load_checkpoint` can tell a
+    damaged file from a good one.
 
     Args:
         path: destination ``.safetensors`` file; parent folders are created.
@@ -102,17 +78,18 @@ def save_checkpoint(
         raise InputError("config must be a dataclass instance", item=type(config).__name__)
     tensors: dict[str, torch.Tensor] = {}
     skeleton = _flatten(state, "", tensors)
+    contiguous = {key: value.detach().cpu().clone().contiguous() for key, value in tensors.items()}
     try:
         metadata = {
             "format_version": _FORMAT_VERSION,
             "config_type": f"{type(config).__module__}.{type(config).__qualname__}",
-            "config": json.dumps(dataclasses.asdict(config), sort_keys=True),
-            "skeleton": json.dumps(skeleton),
-            "extra": json.dumps(extra or {}),
+            "config": json.dumps(dataclasses.asdict(config), sort_keys=True, allow_nan=False),
+            "skeleton": json.dumps(skeleton, allow_nan=False),
+            "extra": json.dumps(extra or {}, allow_nan=False),
+            "sha256": _tensor_digest(contiguous),
         }
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise InputError("checkpoint config/extra values must be JSON-serialisable", item=str(exc)) from exc
-    contiguous = {key: value.detach().cpu().clone().contiguous() for key, value in tensors.items()}
     return atomic_write(path, lambda tmp: save_file(contiguous, str(tmp), metadata=metadata))
 
 
@@ -120,46 +97,122 @@ def load_checkpoint(
     path: str | os.PathLike[str],
     config_type: type[ConfigT],
     *,
-    expected: ConfigT | None = None,
+    resume: ConfigT | None = None,
     map_location: str | torch.device = "cpu",
+    allow_nonfinite: bool = False,
 ) -> Checkpoint[ConfigT]:
-    """Read a checkpoint written by `save_checkpoint`.
+    """Read a checkpoint written by `save_checkpoint`, refusing any file that is not intact.
 
     Args:
         path: the ``.safetensors`` file.
         config_type: the dataclass the stored config must fit (same field names).
-        expected: if given, every stored field must equal this config's value (use it when
-            resuming a run: resuming with other hyper-parameters is refused).
+        resume: the config of a run about to resume from this checkpoint: it must equal the stored
+            config except for fields declared extendable (`core.resume.extendable`), the one
+            resume rule of the workspace (`core.resume.check_resumable`).
         map_location: device for the restored tensors.
+        allow_nonfinite: accept NaN/inf in floating tensors (refused by default: a model with
+            non-finite weights only produces NaN).
 
     Raises:
-        InputError: the file is missing or not a checkpoint of this project.
-        CheckpointMismatchError: a field is missing, unknown or (with `expected`) differs;
+        InputError: the file is missing, a folder, not a safetensors file, carries no or broken
+            checkpoint metadata, a tensor's bytes do not match the stored checksum, a tensor is
+            missing, or a tensor holds NaN/inf; the message names the file (and the tensor).
+        CheckpointMismatchError: a config field is missing, unknown or (with `resume`) differs;
             the message names the field and both values.
     """
     source = Path(path)
+    if source.is_dir():
+        raise InputError("checkpoint path is a folder, not a file", item=str(source))
     if not source.is_file():
         raise InputError("checkpoint file not found", item=str(source))
     try:
-        with safe_open(str(source), framework="pt", device=str(map_location)) as handle:
+        with safe_open(str(source), framework="pt", device="cpu") as handle:
             metadata = handle.metadata() or {}
             tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     except Exception as exc:
-        raise InputError("not a readable safetensors checkpoint", item=f"{source}: {exc}") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError("not a readable safetensors checkpoint", item=f"{source}: {reason}") from exc
     if "config" not in metadata or "skeleton" not in metadata:
         raise InputError("safetensors file carries no checkpoint metadata", item=str(source))
-    stored = json.loads(metadata["config"])
+    digest = metadata.get("sha256")
+    if digest is not None and digest != _tensor_digest(tensors):
+        raise InputError(
+            "checkpoint is damaged: tensor bytes do not match the stored checksum", item=str(source)
+        )
+    stored, skeleton, extra = (
+        _metadata_json(metadata, key, source) for key in ("config", "skeleton", "extra")
+    )
     config = _config_from_dict(stored, config_type, source)
-    if expected is not None:
-        difference = _first_difference(stored, _jsonable(dataclasses.asdict(expected)))  # type: ignore[call-overload]
-        if difference is not None:
-            name, have, want = difference
-            raise CheckpointMismatchError(
-                f"checkpoint config field '{name}' differs from the requested config",
-                item=f"{source}: stored {have!r}, requested {want!r}",
+    if resume is not None:
+        check_resumable(stored, resume, source=source)
+    if not allow_nonfinite:
+        for key, tensor in tensors.items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                raise InputError(
+                    "checkpoint holds non-finite values (NaN or inf)", item=f"{source}: tensor '{key}'"
+                )
+    try:
+        state = _unflatten(skeleton, tensors)
+    except KeyError as exc:
+        raise InputError(
+            "checkpoint is damaged: a tensor is missing", item=f"{source}: {exc.args[0]!r}"
+        ) from exc
+    if str(map_location) != "cpu":
+        state = _to_device(state, torch.device(map_location))
+    return Checkpoint(state=state, config=config, extra=extra or {})
+
+
+def load_state_into(
+    module: torch.nn.Module, state: dict[str, torch.Tensor], *, source: object = "checkpoint"
+) -> None:
+    """`module.load_state_dict(state)` with one-line errors naming the first bad tensor.
+
+    Raises:
+        InputError: a tensor is missing, unexpected, or its shape differs from the module's
+            (the config does not match the saved tensors).
+    """
+    own = module.state_dict()
+    missing = [key for key in own if key not in state]
+    unexpected = [key for key in state if key not in own]
+    if missing or unexpected:
+        key = (missing or unexpected)[0]
+        what = "lacks tensor" if missing else "has a tensor the model does not define"
+        raise InputError(f"checkpoint {what} '{key}'", item=str(source))
+    for key, tensor in own.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise InputError(
+                f"checkpoint tensor '{key}' has shape {tuple(state[key].shape)} but the config builds"
+                f" {tuple(tensor.shape)}",
+                item=str(source),
             )
-    state = _unflatten(json.loads(metadata["skeleton"]), tensors)
-    return Checkpoint(state=state, config=config, extra=json.loads(metadata.get("extra", "{}")))
+    module.load_state_dict(state)
+
+
+def _metadata_json(metadata: dict[str, str], key: str, source: Path) -> Any:
+    try:
+        return json.loads(metadata.get(key, "{}"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"checkpoint metadata '{key}' is not valid JSON", item=f"{source}: {exc}") from exc
+
+
+def _tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(tensors):
+        tensor = tensors[key].contiguous()
+        digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        if tensor.numel():
+            digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _to_device(node: Any, device: torch.device) -> Any:
+    if isinstance(node, torch.Tensor):
+        return node.to(device)
+    if isinstance(node, dict):
+        return {key: _to_device(value, device) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return type(node)(_to_device(value, device) for value in node)
+    return node
 
 
 def _config_from_dict(
@@ -213,23 +266,6 @@ def _coerce(value: Any, hint: Any, source: Path, path: str) -> Any:
     if (origin is tuple or hint is tuple) and isinstance(value, list):
         return tuple(value)
     return value
-
-
-def _first_difference(stored: Any, wanted: Any, path: str = "") -> tuple[str, Any, Any] | None:
-    """The first (dotted field name, stored, wanted) where two JSON config trees differ, else None."""
-    if isinstance(stored, dict) and isinstance(wanted, dict):
-        for name in wanted:
-            found = _first_difference(stored.get(name), wanted[name], f"{path}{name}.")
-            if found is not None:
-                return found
-        return None
-    if stored != wanted:
-        return path.rstrip("."), stored, wanted
-    return None
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value))
 
 
 def _flatten(node: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:

@@ -8,8 +8,8 @@ import urllib.request
 from importlib import resources
 from pathlib import Path
 
-from core.checkpoint import atomic_write
 from core.errors import InputError
+from core.files import atomic_write
 
 __all__ = ["bundled_path", "cache_dir", "download", "sha256_of"]
 

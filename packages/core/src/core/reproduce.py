@@ -5,24 +5,29 @@ A domain package registers its experiment in its ``pyproject.toml``::
     [project.entry-points."core.reproduce"]
     survival = "survival.reproduce:reproduce"
 
-The function takes a `core.cli.RunOptions` and returns a list of `core.results.ResultTable`.
-The dispatcher seeds the run, prints every table as markdown and saves it as JSON (and markdown)
-under ``--out/<package>/``; the experiment writes its own plots into ``options.out``.
+The target is either one function ``(RunOptions) -> list[ResultTable]`` or a mapping from
+sub-experiment names to such functions (``reproduce robust --only attacks`` runs one, no
+``--only`` runs all, in the mapping's order). An experiment calls ``options.publish(table)`` as
+soon as a table is computed, so a late crash loses nothing; tables it returns without publishing
+are saved at the end. Every JSON file carries a provenance block (versions, commit, seed, scale,
+command, times, hardware, data). Bad input ends in one line on stderr and exit code 2, and leaves
+no empty output folder behind.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
-from core.cli import RunOptions, add_run_options, run_options_from
-from core.results import ResultTable
-from core.seeding import seed_everything
+from core.cli import ArgumentParser, RunOptions, add_run_options, run_options_from
+from core.errors import InputError
+from core.provenance import now_iso
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -32,11 +37,12 @@ __all__ = [
     "registered_experiments",
     "run_and_report",
     "run_experiment",
+    "sub_experiments",
 ]
 
 ENTRY_POINT_GROUP = "core.reproduce"
 
-Experiment = Callable[[RunOptions], list[ResultTable]]
+Experiment = Callable[[RunOptions], list[Any]]
 
 
 def registered_experiments() -> dict[str, object]:
@@ -44,27 +50,78 @@ def registered_experiments() -> dict[str, object]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def run_experiment(package: str, options: RunOptions) -> list[ResultTable]:
-    """Load, seed and run `package`'s experiment; save its tables under ``options.out``.
+def sub_experiments(target: Experiment | Mapping[str, Experiment]) -> dict[str, Experiment] | None:
+    """The named sub-experiments of a registered target, or None when it is a single function."""
+    if isinstance(target, Mapping):
+        return dict(target)
+    return None
+
+
+def run_experiment(package: str, options: RunOptions) -> list[Any]:
+    """Load, seed and run `package`'s experiment; save its tables under ``options.out/<package>``.
 
     Raises:
-        KeyError: when no package of that name is registered (message lists the known ones).
+        KeyError: when no package of that name is registered.
+        InputError: an unknown ``--only`` name, or bad input found by the experiment. An output
+            folder this call created is removed again if it is still empty.
     """
     known = registered_experiments()
     if package not in known:
         raise KeyError(package)
-    experiment: Experiment = known[package].load()  # type: ignore[attr-defined]
-    options = replace(options, out=options.out / package)
-    options.out.mkdir(parents=True, exist_ok=True)
-    seed_everything(options.seed)
-    tables = experiment(options)
-    for table in tables:
-        table.save(options.out)
+    target = known[package].load()  # type: ignore[attr-defined]
+    chosen = _choose(package, target, options.only)
+    out = options.out / package
+    created = not out.exists()
+    options = replace(
+        options,
+        out=out,
+        package=package,
+        started=options.started or now_iso(),
+        command=options.command or tuple(sys.argv),
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        from core.seeding import seed_everything
+
+        seed_everything(options.seed)
+        tables: list[Any] = []
+        with _threads(options.threads):
+            for experiment in chosen:
+                for table in experiment(options):
+                    if not options.is_published(table.name):
+                        options.publish(table)
+                    tables.append(table)
+    except InputError:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
     return tables
 
 
+def _choose(package: str, target: Any, only: Sequence[str]) -> list[Experiment]:
+    named = sub_experiments(target)
+    if named is None:
+        if only:
+            raise InputError(f"{package} has a single experiment; --only does not apply", item=",".join(only))
+        return [target]
+    unknown = [name for name in only if name not in named]
+    if unknown:
+        raise InputError(
+            f"{package} has no sub-experiment {unknown[0]!r}", item=unknown[0], expected=", ".join(named)
+        )
+    return [named[name] for name in (only or named)]
+
+
+def _threads(count: int | None) -> Any:
+    if count is None:
+        return nullcontext()
+    from core.device import torch_threads
+
+    return torch_threads(count)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="reproduce",
         description="Run a package's headline experiment: prints result tables, writes JSON and plots under --out.",
     )
@@ -80,39 +137,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("(no experiments registered)", file=sys.stderr)
         return 0
     if not args.package:
-        parser.print_usage(sys.stderr)
-        print(f"reproduce: name a package; registered: {', '.join(known) or '(none)'}", file=sys.stderr)
+        print(
+            f"reproduce: error: name a package; registered: {', '.join(known) or '(none)'}", file=sys.stderr
+        )
         return 2
     if args.package not in known:
         print(
-            f"reproduce: unknown package {args.package!r}; registered: {', '.join(known) or '(none)'}",
+            f"reproduce: error: unknown package {args.package!r}; registered: {', '.join(known) or '(none)'}",
             file=sys.stderr,
         )
         return 2
-    return run_and_report(args.package, run_options_from(args))
+    options = run_options_from(args, package=args.package)
+    if argv is not None:
+        options = replace(options, command=("reproduce", *argv))
+    return run_and_report(args.package, options)
 
 
 def run_and_report(package: str, options: RunOptions) -> int:
-    """Run `package`'s experiment, print its tables and where they were written; exit code 0."""
+    """Run `package`'s experiment, printing each table as it is published; exit code 0, or 2 on bad input."""
     start = time.perf_counter()
-    tables = run_experiment(package, options)
-    for table in tables:
-        print(table.to_markdown())
-        print()
+    try:
+        run_experiment(package, replace(options, started=options.started or now_iso()))
+    except InputError as exc:
+        print(f"reproduce {package}: error: {exc}", file=sys.stderr)
+        return 2
     print(
         f"{package} ({options.scale}, seed {options.seed}) finished in "
-        f"{time.perf_counter() - start:.1f}s; results in {options.out / package}"
+        f"{time.perf_counter() - start:.1f}s; results in {Path(options.out) / package}"
     )
     return 0
 
 
 def add_reproduce_command(commands: Any, package: str) -> None:
-    """Add ``<package> reproduce [--scale --seed --device --out]`` to a package CLI (see `core.cli.package_cli`)."""
+    """Add ``<package> reproduce [--scale --seed --device --threads --out --only --data]`` to a package CLI."""
     sub = commands.add_parser(
         "reproduce", help="run the headline experiment (tables, JSON, plots under --out)"
     )
     add_run_options(sub)
-    sub.set_defaults(handler=lambda args: run_and_report(package, run_options_from(args)))
+    sub.set_defaults(handler=lambda args: run_and_report(package, run_options_from(args, package=package)))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,60 @@
-"""Result tables: a list of dict rows, printed as markdown and saved as JSON next to plots."""
+"""Result tables: a list of dict rows, printed as markdown and saved as strict JSON next to plots.
+
+Numbers stay numbers in the JSON: a `MeanSD` cell is ``{"mean": .., "sd": .., "n": ..}``, NaN and
+infinities are ``null``, and every file carries a provenance block (`core.provenance.provenance`),
+so a results folder can be read back by a machine and traced to the run that made it.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.checkpoint import atomic_write
+from core.files import atomic_write
 
-__all__ = ["ResultTable", "mean_sd"]
+__all__ = ["MeanSD", "ResultTable", "mean_sd"]
+
+SCHEMA_VERSION = 2
+
+
+@dataclass(frozen=True)
+class MeanSD:
+    """A mean and sample standard deviation over `n` finite values (``sd`` is ``None`` when n < 2).
+
+    Shown as ``0.812 ± 0.013`` in markdown, stored as ``{"mean": 0.812, "sd": 0.013, "n": 5}``.
+    """
+
+    mean: float | None
+    sd: float | None
+    n: int
+    digits: int = 3
+
+    def __str__(self) -> str:
+        if self.mean is None:
+            return "n/a"
+        if self.sd is None:
+            return f"{self.mean:.{self.digits}f}"
+        return f"{self.mean:.{self.digits}f} ± {self.sd:.{self.digits}f}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mean": self.mean, "sd": self.sd, "n": self.n}
+
+
+def mean_sd(values: Iterable[float | None], digits: int = 3) -> MeanSD:
+    """Mean and sample sd (ddof=1) of the finite values; ``mean=None`` when there are none."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not finite:
+        return MeanSD(None, None, 0, digits)
+    mean = sum(finite) / len(finite)
+    if len(finite) == 1:
+        return MeanSD(mean, None, 1, digits)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in finite) / (len(finite) - 1))
+    return MeanSD(mean, sd, len(finite), digits)
 
 
 @dataclass
@@ -21,15 +63,18 @@ class ResultTable:
 
     Attributes:
         name: a file-safe name (``"concordance"``), used for ``<name>.json`` / ``<name>.md``.
-        rows: one dict per row; columns are the union of keys in first-seen order.
+        rows: one dict per row; columns are the union of keys in first-seen order. Cells are
+            numbers, strings, booleans, ``None``, `MeanSD` or lists of these.
         title: a heading shown above the markdown table.
         notes: free text shown under the table (units, protocol, what the paper reports).
+        data: which data the numbers come from (a name, path or dict), shown and stored.
     """
 
     name: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     title: str = ""
     notes: str = ""
+    data: Any = None
 
     def add(self, **row: Any) -> None:
         """Append one row."""
@@ -44,7 +89,7 @@ class ResultTable:
         return list(seen)
 
     def to_markdown(self, float_format: str = "{:.4g}") -> str:
-        """The table as GitHub markdown, with its title and notes."""
+        """The table as GitHub markdown, with its title, notes and data source."""
         columns = self.columns
         lines = []
         if self.title:
@@ -59,56 +104,86 @@ class ResultTable:
             lines.append("(no rows)")
         if self.notes:
             lines += ["", self.notes]
+        if self.data is not None:
+            lines += ["", f"Data: {_format(self.data, float_format)}"]
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "notes": self.notes, "rows": self.rows}
+    def to_dict(self, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON form: strict JSON types only (NaN/inf become ``None``)."""
+        payload = {
+            "schema_version": SCHEMA_VERSION,
+            "name": self.name,
+            "title": self.title,
+            "notes": self.notes,
+            "data": self.data,
+            "columns": self.columns,
+            "rows": self.rows,
+            "provenance": dict(provenance) if provenance is not None else None,
+        }
+        return _strict(payload)
 
-    def save(self, folder: str | os.PathLike[str]) -> Path:
-        """Write ``<folder>/<name>.json`` and ``<folder>/<name>.md`` atomically; return the JSON path."""
+    def save(self, folder: str | os.PathLike[str], provenance: Mapping[str, Any] | None = None) -> Path:
+        """Write ``<folder>/<name>.json`` (strict JSON) and ``<name>.md`` atomically; return the JSON path."""
         directory = Path(folder)
-        payload = json.dumps(self.to_dict(), indent=2, default=_json_default, allow_nan=True)
+        payload = json.dumps(self.to_dict(provenance), indent=2, allow_nan=False)
         markdown = self.to_markdown() + "\n"
         atomic_write(directory / f"{self.name}.md", lambda tmp: tmp.write_text(markdown))
         return atomic_write(directory / f"{self.name}.json", lambda tmp: tmp.write_text(payload))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ResultTable:
+        """Read a table written by `save` (cells that were `MeanSD` come back as `MeanSD`)."""
         data = json.loads(Path(path).read_text())
+        rows = [{key: _revive(value) for key, value in row.items()} for row in data["rows"]]
         return cls(
-            name=data["name"], rows=data["rows"], title=data.get("title", ""), notes=data.get("notes", "")
+            name=data["name"],
+            rows=rows,
+            title=data.get("title", ""),
+            notes=data.get("notes", ""),
+            data=data.get("data"),
         )
 
 
-def mean_sd(values: Iterable[float], digits: int = 3) -> str:
-    """Format ``mean ± sd`` (sample sd, ddof=1) of finite values; ``nan`` when there are none."""
-    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
-    if not finite:
-        return "nan"
-    mean = sum(finite) / len(finite)
-    if len(finite) == 1:
-        return f"{mean:.{digits}f}"
-    sd = math.sqrt(sum((v - mean) ** 2 for v in finite) / (len(finite) - 1))
-    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
-
-
 def _format(value: Any, float_format: str) -> str:
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        return float_format.format(value)
+        return float_format.format(value) if math.isfinite(value) else ""
+    if isinstance(value, MeanSD):
+        return str(value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_format(v, float_format)}" for k, v in value.items())
     if isinstance(value, Sequence) and not isinstance(value, str):
         return ", ".join(_format(v, float_format) for v in value)
+    item = getattr(value, "item", None)
+    if callable(item):
+        return _format(item(), float_format)
     return str(value).replace("|", "\\|")
 
 
-def _json_default(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    if callable(item):
-        return item()
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        return tolist()
+def _strict(value: Any) -> Any:
+    """`value` with only JSON types: numbers stay numbers, non-finite floats become None."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, MeanSD):
+        return _strict(value.to_json())
+    if isinstance(value, Mapping):
+        return {str(key): _strict(item) for key, item in value.items()}
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_strict(item) for item in value]
+    tolist = getattr(value, "tolist", None)  # NumPy and torch scalars and arrays
+    if callable(tolist):
+        return _strict(tolist())
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def _revive(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"mean", "sd", "n"}:
+        return MeanSD(value["mean"], value["sd"], value["n"])
+    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
@@ -13,6 +12,10 @@ __all__ = ["make_generator", "seed_everything"]
 
 def seed_everything(seed: int, *, deterministic: bool = False) -> None:
     """Seed Python's `random`, NumPy's global state and torch (CPU and every CUDA device).
+
+    This sets process-wide state: applications (the `reproduce` dispatcher, a CLI command, a
+    user's script) call it; library code takes explicit generators instead (`make_generator`).
+    String hashing (PYTHONHASHSEED) can only be fixed before the interpreter starts.
 
     Args:
         seed: a non-negative integer.
@@ -28,7 +31,6 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - seeding the legacy global state is the point
     torch.manual_seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import torch
 
 __all__ = ["Timer", "TimingResult", "measure", "throughput"]
 
@@ -36,7 +35,8 @@ class Timer:
         self.seconds = time.perf_counter() - self._start
 
     def _sync(self) -> None:
-        if self.cuda_sync and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch = sys.modules.get("torch")  # only code that already uses torch can have CUDA work queued
+        if self.cuda_sync and torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.synchronize()
 
 
