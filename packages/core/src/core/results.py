@@ -157,9 +157,9 @@ def _format(value: Any, float_format: str) -> str:
         return ", ".join(f"{k}: {_format(v, float_format)}" for k, v in value.items())
     if isinstance(value, Sequence) and not isinstance(value, str):
         return ", ".join(_format(v, float_format) for v in value)
-    item = getattr(value, "item", None)
-    if callable(item):
-        return _format(item(), float_format)
+    tolist = getattr(value, "tolist", None)  # NumPy and torch scalars and arrays
+    if callable(tolist):
+        return _format(tolist(), float_format)
     return str(value).replace("|", "\\|")
 
 
