@@ -3,71 +3,71 @@ integrated out, by the 19 estimators compared in Fourment et al., "19 dubious wa
 the marginal likelihood of a phylogenetic tree topology" (Systematic Biology 69(2), 2020).
 
 >>> from phylo_marglik import load_study_dataset, BranchLengthPosterior, marginal_likelihood
->>> case = load_study_dataset("DS2")
+>>> case = load_study_dataset("DS2")  # after `phylo-marglik data fetch`, or load_study_dataset("DS2", data=DIR)
 >>> posterior = BranchLengthPosterior(case.topologies[0], case.patterns)  # JC69, Exp(10) prior
->>> estimate = marginal_likelihood(posterior, "gss")  # the study's budgets
+>>> estimate = marginal_likelihood(posterior, "gss")  # the "quick" budget (seconds); budget="study" for the paper's
+
+Names are imported on first use (PEP 562), so ``import phylo_marglik`` loads neither torch nor
+DendroPy, SciPy or matplotlib.
 """
 
-from phylo_marglik.alignment import Alignment, SitePatterns, compress_patterns, read_alignment
-from phylo_marglik.data import (
-    TopologySet,
-    load_study_dataset,
-    load_topology_set,
-    simulate_alignment,
-    simulated_case,
-    study_data_dir,
-)
-from phylo_marglik.estimators import (
-    ESTIMATORS,
-    Estimate,
-    EstimatorConfig,
-    estimator_names,
-    marginal_likelihood,
-)
-from phylo_marglik.likelihood import TreeLikelihood
-from phylo_marglik.mcmc import ChainSamples, MCMCConfig, effective_sample_size, power_posterior_mcmc
-from phylo_marglik.metrics import kl_divergence, normalize_log, split_probabilities, split_rmsd
-from phylo_marglik.posterior import BranchLengthPosterior, ExponentialPrior
-from phylo_marglik.study import StudyConfig, run_study, score_study
-from phylo_marglik.substitution import GTR, JC69, SubstitutionModel
-from phylo_marglik.tree import Topology, parse_newick, read_credible_set, read_trees
+from __future__ import annotations
 
-__all__ = [
-    "ESTIMATORS",
-    "GTR",
-    "JC69",
-    "Alignment",
-    "BranchLengthPosterior",
-    "ChainSamples",
-    "Estimate",
-    "EstimatorConfig",
-    "ExponentialPrior",
-    "MCMCConfig",
-    "SitePatterns",
-    "StudyConfig",
-    "SubstitutionModel",
-    "Topology",
-    "TopologySet",
-    "TreeLikelihood",
-    "compress_patterns",
-    "effective_sample_size",
-    "estimator_names",
-    "kl_divergence",
-    "load_study_dataset",
-    "load_topology_set",
-    "marginal_likelihood",
-    "normalize_log",
-    "parse_newick",
-    "power_posterior_mcmc",
-    "read_alignment",
-    "read_credible_set",
-    "read_trees",
-    "run_study",
-    "score_study",
-    "simulate_alignment",
-    "simulated_case",
-    "split_probabilities",
-    "split_rmsd",
-    "study_data_dir",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Alignment": "phylo_marglik.alignment",
+    "SitePatterns": "phylo_marglik.alignment",
+    "compress_patterns": "phylo_marglik.alignment",
+    "read_alignment": "phylo_marglik.alignment",
+    "TopologySet": "phylo_marglik.data",
+    "fetch_study_data": "phylo_marglik.data",
+    "load_study_dataset": "phylo_marglik.data",
+    "load_topology_set": "phylo_marglik.data",
+    "simulate_alignment": "phylo_marglik.data",
+    "simulated_case": "phylo_marglik.data",
+    "study_data_dir": "phylo_marglik.data",
+    "ESTIMATORS": "phylo_marglik.estimators",
+    "Estimate": "phylo_marglik.estimators",
+    "EstimatorConfig": "phylo_marglik.estimators",
+    "estimator_names": "phylo_marglik.estimators",
+    "marginal_likelihood": "phylo_marglik.estimators",
+    "TreeLikelihood": "phylo_marglik.likelihood",
+    "ChainSamples": "phylo_marglik.mcmc",
+    "MCMCConfig": "phylo_marglik.mcmc",
+    "effective_sample_size": "phylo_marglik.mcmc",
+    "power_posterior_mcmc": "phylo_marglik.mcmc",
+    "kl_divergence": "phylo_marglik.metrics",
+    "normalize_log": "phylo_marglik.metrics",
+    "split_probabilities": "phylo_marglik.metrics",
+    "split_rmsd": "phylo_marglik.metrics",
+    "BranchLengthPosterior": "phylo_marglik.posterior",
+    "ExponentialPrior": "phylo_marglik.posterior",
+    "StudyConfig": "phylo_marglik.study",
+    "run_study": "phylo_marglik.study",
+    "score_study": "phylo_marglik.study",
+    "GTR": "phylo_marglik.substitution",
+    "JC69": "phylo_marglik.substitution",
+    "SubstitutionModel": "phylo_marglik.substitution",
+    "Topology": "phylo_marglik.tree",
+    "parse_newick": "phylo_marglik.tree",
+    "read_credible_set": "phylo_marglik.tree",
+    "read_trees": "phylo_marglik.tree",
+}
+
+__all__ = sorted(_WHERE)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'phylo_marglik' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -1,8 +1,6 @@
-"""Data sets: the study's DS1-DS5 (read from the shared folder, never bundled) and a simulated
-default case (an alignment simulated along a known tree) that runs anywhere.
-
-The study's files live in ``<repo>/../shared/data/phylo-marglik/``; set ``PHYLO_MARGLIK_DATA``
-to point elsewhere.
+"""Data sets: the study's DS1-DS5 (downloaded by ``phylo-marglik data fetch`` or read from a folder
+you name, never bundled; see `phylo_marglik.study_data` for the lookup order) and a simulated
+case (an alignment simulated along a known tree) that runs anywhere when asked for by name.
 """
 
 from __future__ import annotations
@@ -10,26 +8,34 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from core.errors import InputError
 from phylo_marglik.alignment import STATES, Alignment, SitePatterns, compress_patterns, read_alignment
+from phylo_marglik.study_data import (
+    STUDY_DATASETS,
+    DataLocation,
+    dataset_files,
+    fetch_study_data,
+    locate_study_data,
+)
 from phylo_marglik.substitution import JC69, SubstitutionModel
 from phylo_marglik.tree import Topology, parse_newick, read_credible_set
 
 __all__ = [
     "STUDY_DATASETS",
+    "DataLocation",
     "TopologySet",
+    "fetch_study_data",
     "load_study_dataset",
     "load_topology_set",
+    "locate_study_data",
     "simulate_alignment",
     "simulated_case",
     "study_data_dir",
 ]
-
-STUDY_DATASETS = ("DS1", "DS2", "DS3", "DS3s", "DS4", "DS5")
 
 
 @dataclass(frozen=True)
@@ -42,33 +48,24 @@ class TopologySet:
         patterns: the compressed alignment.
         topologies: the candidate topologies.
         reference: (T,) reference probabilities, or None when unknown.
+        data: where the case came from (folder, origin, files; or how it was simulated), the
+            ``data=`` record of every result table computed on it.
     """
 
     name: str
     patterns: SitePatterns
     topologies: tuple[Topology, ...]
     reference: np.ndarray | None
+    data: Any = None
 
 
-def study_data_dir() -> Path:
-    """Folder of the study's data: ``$PHYLO_MARGLIK_DATA`` or ``<repo>/../shared/data/phylo-marglik``.
+def study_data_dir(data: str | os.PathLike[str] | None = None, names: tuple[str, ...] = ("DS2",)) -> Path:
+    """Folder of the study's data by the lookup order of `phylo_marglik.study_data`.
 
     Raises:
-        InputError: when neither exists.
+        InputError: when no folder holds the files of `names` (saying how to get them).
     """
-    env = os.environ.get("PHYLO_MARGLIK_DATA")
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve()
-    candidates += [parent / ".." / "shared" / "data" / "phylo-marglik" for parent in here.parents]
-    candidates.append(Path.cwd() / ".." / "shared" / "data" / "phylo-marglik")
-    for folder in candidates:
-        if (folder / "refs.csv").is_file():
-            return folder.resolve()
-    raise InputError(
-        "the study's data folder was not found",
-        item=str(candidates[0] if env else "../shared/data/phylo-marglik"),
-        expected="set PHYLO_MARGLIK_DATA or pass --alignment/--trees",
-    )
+    return locate_study_data(names, data).folder
 
 
 def load_topology_set(
@@ -80,20 +77,33 @@ def load_topology_set(
     reference = None
     if all(p is not None for p in probabilities):
         reference = np.array(probabilities, dtype=np.float64)
-    return TopologySet(name or Path(alignment).stem, compress_patterns(aln), tuple(topologies), reference)
+    record = {"files": [str(Path(alignment).resolve()), str(Path(trees).resolve())]}
+    return TopologySet(
+        name or Path(alignment).stem, compress_patterns(aln), tuple(topologies), reference, record
+    )
 
 
-def load_study_dataset(name: str) -> TopologySet:
+def load_study_dataset(name: str, data: str | os.PathLike[str] | None = None) -> TopologySet:
     """One of the study's data sets (``DS1`` ... ``DS5``, ``DS3s``) with its SRF probabilities.
 
+    Args:
+        name: the data set.
+        data: a folder holding its files; default the lookup order of `phylo_marglik.study_data`
+            ($PHYLO_MARGLIK_DATA, the cache of ``phylo-marglik data fetch``, ../shared/data beside
+            a checkout).
+
     Raises:
-        InputError: unknown name or missing data folder.
+        InputError: unknown name, or no folder with its files (the message says how to get them).
     """
-    if name not in STUDY_DATASETS:
-        raise InputError("unknown study data set", item=name, expected=f"one of {', '.join(STUDY_DATASETS)}")
-    folder = study_data_dir()
-    return load_topology_set(
-        folder / f"{name}.nex", folder / f"JC_no_gamma_credible_set_{name.lower()}", name
+    files = dataset_files(name)
+    location = locate_study_data((name,), data)
+    case = load_topology_set(location.folder / files[0], location.folder / files[1], name)
+    return TopologySet(
+        case.name,
+        case.patterns,
+        case.topologies,
+        case.reference,
+        {"dataset": name, **location.describe(files)},
     )
 
 
@@ -147,4 +157,5 @@ def simulated_case(n_sites: int = 300, seed: int = 1) -> TopologySet:
     topologies = tuple(
         parse_newick(text, taxa, source=f"default tree {i}") for i, text in enumerate(_DEFAULT_TREES)
     )
-    return TopologySet("simulated", compress_patterns(aln), topologies, None)
+    record = {"dataset": "simulated", "how": f"phylo_marglik.simulated_case(n_sites={n_sites}, seed={seed})"}
+    return TopologySet("simulated", compress_patterns(aln), topologies, None, record)

@@ -28,45 +28,12 @@ import torch
 
 from core.errors import InputError
 from core.progress import progress
+from phylo_marglik.configs import MCMCConfig
 from phylo_marglik.posterior import BranchLengthPosterior, to_branch_lengths
 
 __all__ = ["ChainSamples", "MCMCConfig", "effective_sample_size", "power_posterior_mcmc"]
 
 LogDensity = Callable[[torch.Tensor], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class MCMCConfig:
-    """MCMC budget (the study's: 1,000,000 iterations, a sample every 1000, first 100 dropped).
-
-    Attributes:
-        iterations: proposals per chain after burn-in.
-        thin: keep one state every `thin` iterations.
-        burnin: number of `thin`-spaced samples run (and adapted on) before keeping any.
-        scaler_fraction: probability that an iteration is a one-branch scaler move.
-        target_block: acceptance rate the block move adapts to (0.234 for high dimensions).
-        target_scaler: acceptance rate the scaler move adapts to.
-    """
-
-    iterations: int = 1_000_000
-    thin: int = 1000
-    burnin: int = 100
-    scaler_fraction: float = 0.5
-    target_block: float = 0.234
-    target_scaler: float = 0.44
-
-    def __post_init__(self) -> None:
-        if self.iterations < self.thin or self.thin < 1 or self.burnin < 0:
-            raise InputError(
-                "MCMC needs iterations >= thin >= 1 and burnin >= 0",
-                item=(self.iterations, self.thin, self.burnin),
-            )
-        if not 0 <= self.scaler_fraction <= 1:
-            raise InputError("scaler_fraction must lie in [0, 1]", item=self.scaler_fraction)
-
-    @property
-    def samples(self) -> int:
-        return self.iterations // self.thin
 
 
 @dataclass

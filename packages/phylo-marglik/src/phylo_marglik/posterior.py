@@ -8,39 +8,15 @@ In ``x = log theta`` the density gains the Jacobian ``sum_e x_e``.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 
-from core.errors import InputError
 from phylo_marglik.alignment import SitePatterns
+from phylo_marglik.configs import ExponentialPrior
 from phylo_marglik.likelihood import TreeLikelihood
 from phylo_marglik.substitution import SubstitutionModel
 from phylo_marglik.tree import Topology
 
 __all__ = ["BranchLengthPosterior", "ExponentialPrior"]
-
-
-@dataclass(frozen=True)
-class ExponentialPrior:
-    """I.i.d. Exponential(rate) prior on every branch length (the study: rate 10)."""
-
-    rate: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not self.rate > 0:
-            raise InputError("the exponential prior's rate must be positive", item=self.rate)
-
-    def log_prob(self, branch_lengths: torch.Tensor) -> torch.Tensor:
-        """(B, E) lengths -> (B,) log density."""
-        e = branch_lengths.shape[-1]
-        return e * math.log(self.rate) - self.rate * branch_lengths.sum(-1)
-
-    def sample(self, shape: tuple[int, int], generator: torch.Generator) -> torch.Tensor:
-        """(B, E) float64 draws."""
-        u = torch.rand(shape, generator=generator, dtype=torch.float64)
-        return -torch.log1p(-u) / self.rate
 
 
 class BranchLengthPosterior:

@@ -8,8 +8,11 @@ a figure of accuracy against time per estimator.
 - ``--scale smoke``: DS2 (29 taxa, 5 topologies), 2 replicates, much reduced budgets (minutes).
 - ``--scale full``: DS1-DS5 and DS3s at the study's budgets, 10 replicates (days of CPU at
   1,000,000 iterations per chain; meant for a cluster or a long GPU run).
-Without the study's data folder, the simulated default case runs instead (no reference, so only
-the estimates table is produced).
+The study's files are found by the lookup order of `phylo_marglik.study_data` (``--data DIR``,
+``$PHYLO_MARGLIK_DATA``, the cache of ``phylo-marglik data fetch``, ../shared/data beside a
+checkout); without them the run stops with one line saying how to get them. ``--data simulated``
+runs the bundled simulated case instead (no reference, so only the estimates table). Every table
+is published as soon as it is computed, and its ``data=`` names the folder and files it used.
 """
 
 from __future__ import annotations
@@ -26,43 +29,33 @@ from core.errors import InputError
 from core.results import ResultTable, mean_sd
 from phylo_marglik.data import TopologySet, load_study_dataset, simulated_case
 from phylo_marglik.estimators import EstimatorConfig, estimator_names
-from phylo_marglik.mcmc import MCMCConfig
 from phylo_marglik.metrics import normalize_log
 from phylo_marglik.study import StudyConfig, run_study, score_study
 
-__all__ = ["reproduce", "smoke_config", "study_cases", "tables_for"]
+__all__ = ["check_device", "reproduce", "smoke_config", "study_cases", "tables_for"]
 
 FULL_DATASETS = ("DS1", "DS2", "DS3", "DS3s", "DS4", "DS5")
 
 
+SIMULATED = "simulated"
+
+
 def smoke_config() -> StudyConfig:
-    """Reduced budgets: 8 power posteriors of 170 iterations, a 3060-iteration posterior chain,
-    200 importance draws, 8 live points, 60 variational steps (minutes on 2 cores)."""
-    estimator = EstimatorConfig(
-        mcmc=MCMCConfig(iterations=150, thin=2, burnin=10),
-        posterior_mcmc=MCMCConfig(iterations=3000, thin=3, burnin=20),
-        n_steps=8,
-        importance_samples=200,
-        live_points=8,
-        ns_replace=4,
-        ns_steps=3,
-        ns_tolerance=1e-2,
-        ns_max_iterations=200,
-        vi_iterations=60,
-        vi_samples=4,
-        vi_learning_rate=0.03,
-        optimizer_iterations=100,
-    )
-    return StudyConfig(replicates=2, estimator=estimator)
+    """The smoke scale: 2 replicates at the "quick" estimator budget (`EstimatorConfig.preset`)."""
+    return StudyConfig(replicates=2, estimator=EstimatorConfig.preset("quick"))
 
 
-def study_cases(scale: str) -> list[TopologySet]:
-    """The data sets of a scale: the study's when its folder exists, else the simulated case."""
-    names = ("DS2",) if scale == "smoke" else FULL_DATASETS
-    try:
-        return [load_study_dataset(name) for name in names]
-    except InputError:
+def study_cases(scale: str, data: str | Path | None = None) -> list[TopologySet]:
+    """The data sets of a scale (DS2 for smoke, all six for full), or the simulated case when
+    `data` is the name ``"simulated"``.
+
+    Raises:
+        InputError: when the study's files are not found (the message says how to get them).
+    """
+    if data is not None and str(data) == SIMULATED:
         return [simulated_case()]
+    names = ("DS2",) if scale == "smoke" else FULL_DATASETS
+    return [load_study_dataset(name, data) for name in names]
 
 
 def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyConfig) -> list[ResultTable]:
@@ -74,6 +67,7 @@ def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyCo
         accuracy = ResultTable(
             f"accuracy_{case.name}",
             title=f"{case.name}: accuracy of the renormalised marginal likelihoods vs the SRF posterior",
+            data=case.data,
         )
         order = sorted(
             methods, key=lambda m: np.mean([s["kl"] for s in scores if s["method"] == m] or [np.inf])
@@ -96,6 +90,7 @@ def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyCo
     estimates = ResultTable(
         f"estimates_{case.name}",
         title=f"{case.name}: log marginal likelihood per topology (mean ± sd over replicates)",
+        data=case.data,
     )
     reference = case.reference / case.reference.sum() if case.reference is not None else None
     for method in methods:
@@ -150,15 +145,13 @@ def _accuracy_notes(
 
 
 def _plot(scores_by_case: dict[str, list[dict[str, Any]]], out: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from core.plots import new_figure, save_figure
 
     cases = [c for c, s in scores_by_case.items() if s]
     if not cases:
         return None
-    fig, axes = plt.subplots(1, len(cases), figsize=(6.5 * len(cases), 5), squeeze=False)
+    fig = new_figure(6.5 * len(cases), 5)
+    axes = fig.subplots(1, len(cases), squeeze=False)
     for ax, case in zip(axes[0], cases):
         scores = scores_by_case[case]
         for method in sorted({s["method"] for s in scores}):
@@ -176,35 +169,57 @@ def _plot(scores_by_case: dict[str, list[dict[str, Any]]], out: Path) -> Path | 
         ax.set_title(f"{case}: accuracy vs time")
         ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    path = out / "accuracy_vs_time.png"
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "accuracy_vs_time.png", dpi=120)
 
 
 def reproduce(options: RunOptions) -> list[ResultTable]:
-    """Run the study's evaluation at `options.scale`; tables returned, figure written to `options.out`."""
+    """Run the study's evaluation at `options.scale`; each table is published as it is computed,
+    every estimate saved as ``records_<case>``, the figure written to `options.out`.
 
+    Raises:
+        InputError: the study's data is missing (unless ``options.data`` is ``"simulated"``).
+    """
+    check_device(options.device)
     config = smoke_config() if options.scale == "smoke" else StudyConfig()
+    cases = study_cases(options.scale, options.data)  # fails before any work when data is missing
     # Pruning runs many small tensor ops: on CPU, intra-op threads only add synchronisation
-    # (and oversubscribe shared machines), so the run uses one; restored afterwards.
-    with torch_threads(1):
-        return _run(options, config)
+    # (and oversubscribe shared machines), so the run uses one unless --threads says otherwise.
+    with torch_threads(options.threads or 1):
+        return _run(options, config, cases)
 
 
-def _run(options: RunOptions, config: StudyConfig) -> list[ResultTable]:
+def _run(options: RunOptions, config: StudyConfig, cases: list[TopologySet]) -> list[ResultTable]:
     tables: list[ResultTable] = []
     scores_by_case: dict[str, list[dict[str, Any]]] = {}
-    for case in study_cases(options.scale):
+    for case in cases:
         records = run_study(case, config, seed=options.seed)
-        tables += tables_for(case, records, config)
-        raw = ResultTable(f"records_{case.name}", rows=records, title=f"{case.name}: every estimate")
-        raw.save(options.out)
+        raw = ResultTable(
+            f"records_{case.name}", rows=records, title=f"{case.name}: every estimate", data=case.data
+        )
+        options.publish(raw, quiet=True)
+        for table in tables_for(case, records, config):
+            options.publish(table)
+            tables.append(table)
+        tables.append(raw)
         if case.reference is not None:
             scores_by_case[case.name] = score_study(case, records)
     _plot(scores_by_case, options.out)
     return tables
+
+
+def check_device(device: str) -> None:
+    """The estimators run on CPU (their generators and samples are CPU tensors): "auto" and
+    "cpu" are accepted, any other device is refused by name rather than ignored.
+
+    Raises:
+        InputError: for cuda, cuda:N or mps.
+    """
+    if device not in ("auto", "cpu"):
+        raise InputError(
+            "phylo-marglik's estimators run on CPU only",
+            item=f"--device {device}",
+            expected="--device cpu or auto",
+        )
 
 
 def with_budget(config: StudyConfig, **changes: Any) -> StudyConfig:

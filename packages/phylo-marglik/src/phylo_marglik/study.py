@@ -7,29 +7,21 @@ each estimate still reports the full cost of what it used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
 from typing import Any
 
 import numpy as np
 import torch
 
 from core.progress import progress
+from phylo_marglik.configs import StudyConfig
 from phylo_marglik.data import TopologySet
-from phylo_marglik.estimators import EstimatorConfig, estimator_names, marginal_likelihood
+from phylo_marglik.estimators import marginal_likelihood
 from phylo_marglik.metrics import kl_divergence, normalize_log, split_rmsd
 from phylo_marglik.posterior import BranchLengthPosterior
 from phylo_marglik.substitution import SubstitutionModel
 
 __all__ = ["StudyConfig", "run_study", "score_study"]
-
-
-@dataclass(frozen=True)
-class StudyConfig:
-    """Which estimators, how many replicates (the study: all 19, 10 replicates) and their budgets."""
-
-    estimators: tuple[str, ...] = field(default_factory=estimator_names)
-    replicates: int = 10
-    estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
 
 
 def run_study(
@@ -39,9 +31,11 @@ def run_study(
 
     Returns:
         One record per (replicate, topology, estimator): ``replicate, tree, method, log_ml,
-        stderr, evaluations, seconds`` plus the estimator's diagnostics.
+        stderr, evaluations, seconds, converged, problems, warnings`` plus the estimator's
+        diagnostics (``diag_*``).
     """
     records: list[dict[str, Any]] = []
+    _announce(case, config)
     jobs = [(r, t) for r in range(config.replicates) for t in range(len(case.topologies))]
     for replicate, tree in progress(jobs, desc=f"{case.name}: replicates x topologies"):
         posterior = BranchLengthPosterior(case.topologies[tree], case.patterns, model)
@@ -49,7 +43,7 @@ def run_study(
         cache: dict[str, Any] = {}
         for method in config.estimators:
             estimate = marginal_likelihood(
-                posterior, method, config=config.estimator, generator=generator, cache=cache
+                posterior, method, config=config.estimator, generator=generator, cache=cache, announce=False
             )
             records.append(
                 {
@@ -60,10 +54,35 @@ def run_study(
                     "stderr": estimate.stderr,
                     "evaluations": estimate.likelihood_evaluations,
                     "seconds": estimate.seconds,
+                    "converged": estimate.converged,
+                    "problems": "; ".join(estimate.problems),
+                    "warnings": "; ".join(estimate.warnings),
                     **{f"diag_{k}": v for k, v in estimate.diagnostics.items()},
                 }
             )
     return records
+
+
+def _announce(case: TopologySet, config: StudyConfig) -> None:
+    """Print the expected cost of the whole study before it starts, when over a minute."""
+    from phylo_marglik.estimators.cost import ANNOUNCE_SECONDS, _rate, expected_evaluations
+
+    posterior = BranchLengthPosterior(case.topologies[0], case.patterns)
+    shared_power = {"ss", "ps", "mps"} & set(config.estimators)
+    methods = [m for m in config.estimators if m not in shared_power] + sorted(shared_power)[:1]
+    per_tree = sum(expected_evaluations(m, config.estimator, posterior.dim) for m in methods)
+    total = per_tree * len(case.topologies) * config.replicates
+    if total < 20_000:
+        return
+    seconds = total / _rate(posterior)
+    if seconds >= ANNOUNCE_SECONDS:
+        print(
+            f"{case.name}: {config.replicates} replicates x {len(case.topologies)} topologies x "
+            f"{len(config.estimators)} estimators need at most ~{total:.3g} likelihood evaluations "
+            f"(~{seconds / 3600:.2g} h on this machine; shared runs counted once)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def score_study(case: TopologySet, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

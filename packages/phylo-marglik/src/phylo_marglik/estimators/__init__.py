@@ -11,19 +11,22 @@ from typing import Any
 import torch
 
 from core.errors import InputError
+from phylo_marglik.configs import STUDY_ORDER
 from phylo_marglik.estimators import importance, laplace, nested, posterior_based, power, variational
 from phylo_marglik.estimators.base import ESTIMATORS, Estimate, EstimatorConfig, EstimatorContext
+from phylo_marglik.estimators.cost import announce_cost, expected_evaluations
 from phylo_marglik.posterior import BranchLengthPosterior
 
-__all__ = ["ESTIMATORS", "Estimate", "EstimatorConfig", "estimator_names", "marginal_likelihood"]
+__all__ = [
+    "ESTIMATORS",
+    "Estimate",
+    "EstimatorConfig",
+    "estimator_names",
+    "expected_evaluations",
+    "marginal_likelihood",
+]
 
 _MODULES = (importance, laplace, nested, posterior_based, power, variational)  # fill the registry
-
-# The study's order of presentation (power posteriors, posterior-sample based, sampling, optimisation).
-STUDY_ORDER = (
-    "gss", "ss", "ps", "mps", "hm", "shm", "bs", "cpo", "ppd",
-    "nmc", "ns", "ml", "map", "gl", "ll", "bl", "glis", "elbo", "vbis",
-)  # fmt: skip
 
 
 def estimator_names() -> tuple[str, ...]:
@@ -38,20 +41,25 @@ def marginal_likelihood(
     method: str = "gss",
     *,
     config: EstimatorConfig | None = None,
+    budget: str = "quick",
     generator: torch.Generator | None = None,
     seed: int = 0,
     cache: dict[str, Any] | None = None,
+    announce: bool = True,
 ) -> Estimate:
     """Estimate ``log p(D | tau)`` of the posterior's topology with the named estimator.
 
     Args:
         posterior: the branch-length posterior of one topology.
         method: a registry name (`estimator_names()`), case-insensitive.
-        config: budgets; the study's defaults when None.
+        config: budgets; when None, the named `budget`.
+        budget: "quick" (default: seconds to a minute on a 30-taxon tree) or "study" (the
+            paper's budget: days of CPU); see `EstimatorConfig.preset`. Ignored when `config` is given.
         generator: randomness; a fresh one seeded with `seed` when None.
         seed: seed used when `generator` is None.
         cache: a dict to share MCMC runs, modes and fits between estimators of the same
             posterior, config and replicate (each estimate still reports its full cost).
+        announce: print the expected cost to stderr before a run expected to take over a minute.
 
     Returns:
         An `Estimate` (value, standard error or NaN, likelihood evaluations, seconds, diagnostics).
@@ -62,9 +70,11 @@ def marginal_likelihood(
     name = method.lower()
     if name not in ESTIMATORS:
         raise InputError("unknown estimator", item=method, expected=f"one of {', '.join(estimator_names())}")
-    cfg = config if config is not None else EstimatorConfig()
+    cfg = config if config is not None else EstimatorConfig.preset(budget)
     gen = generator if generator is not None else torch.Generator().manual_seed(seed)
     ctx = EstimatorContext(posterior, cfg, gen, cache)
+    if announce:
+        announce_cost(posterior, name, cfg, cache)
     before = posterior.evaluations
     start = time.perf_counter()
     value, stderr, diagnostics = ESTIMATORS[name].fn(ctx)
@@ -72,4 +82,14 @@ def marginal_likelihood(
     # This call's own work (shared pieces computed here excluded) plus every piece it used.
     evaluations = posterior.evaluations - before - ctx.fresh_evaluations + ctx.charged_evaluations
     seconds = seconds - ctx.fresh_seconds + ctx.charged_seconds
-    return Estimate(name, float(value), float(stderr), int(evaluations), float(seconds), diagnostics)
+    return Estimate(
+        name,
+        float(value),
+        float(stderr),
+        int(evaluations),
+        float(seconds),
+        diagnostics,
+        converged=not ctx.problems,
+        problems=tuple(ctx.problems),
+        warnings=tuple(ctx.warnings),
+    )

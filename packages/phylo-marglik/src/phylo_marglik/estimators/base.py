@@ -17,8 +17,7 @@ from typing import Any
 
 import torch
 
-from core.errors import InputError
-from phylo_marglik.mcmc import MCMCConfig
+from phylo_marglik.configs import EstimatorConfig
 from phylo_marglik.posterior import BranchLengthPosterior
 
 __all__ = [
@@ -26,75 +25,10 @@ __all__ = [
     "Estimate",
     "EstimatorConfig",
     "EstimatorContext",
+    "gamma_draws",
     "log_mean_exp",
     "register",
 ]
-
-
-@dataclass(frozen=True)
-class EstimatorConfig:
-    """Budgets and settings of all estimators; defaults are the study's (Fourment et al. 2020).
-
-    Attributes:
-        mcmc: chain budget of each power posterior and, unless `posterior_mcmc` is given, of the
-            posterior run (1,000,000 iterations, every 1000th kept, 100 kept samples burn-in).
-        posterior_mcmc: budget of the posterior run behind HM, SHM, BS, CPO, PPD and the GSS
-            reference (None: the same as `mcmc`, the study's choice).
-        n_steps: number of power posteriors / stepping stones (50).
-        alpha: temperatures are quantiles of Beta(alpha, 1): ``beta_k = (k / K)^(1 / alpha)`` (0.3).
-        importance_samples: draws for NMC, GLIS and VBIS, and for the final ELBO estimate (10,000).
-        batch_size: branch-length vectors per likelihood call when drawing many samples.
-        shm_delta: mixture weight of the prior in the stabilised harmonic mean (0.01).
-        live_points: nested sampling live points (50).
-        ns_replace: live points replaced per nested-sampling iteration (1 is classic NS; more
-            replaces the k worst at once with the matching order-statistics shrinkage).
-        ns_steps: constrained random-walk steps per replacement.
-        ns_tolerance: stop when the live points can add less than this fraction to Z.
-        ns_max_iterations: safety cap on nested-sampling iterations.
-        vi_iterations: Adam steps of the mean-field variational fit (ELBO, VBIS).
-        vi_samples: reparameterised draws per Adam step.
-        vi_learning_rate: Adam learning rate.
-        optimizer_iterations: L-BFGS iterations for the ML / MAP / Laplace modes.
-    """
-
-    mcmc: MCMCConfig = field(default_factory=MCMCConfig)
-    posterior_mcmc: MCMCConfig | None = None
-    n_steps: int = 50
-    alpha: float = 0.3
-    importance_samples: int = 10_000
-    batch_size: int = 500
-    shm_delta: float = 0.01
-    live_points: int = 50
-    ns_replace: int = 1
-    ns_steps: int = 20
-    ns_tolerance: float = 1e-3
-    ns_max_iterations: int = 200_000
-    vi_iterations: int = 5_000
-    vi_samples: int = 10
-    vi_learning_rate: float = 0.01
-    optimizer_iterations: int = 200
-
-    def __post_init__(self) -> None:
-        checks = {
-            "n_steps": self.n_steps >= 1,
-            "alpha": self.alpha > 0,
-            "importance_samples": self.importance_samples >= 2,
-            "batch_size": self.batch_size >= 1,
-            "shm_delta": 0 < self.shm_delta < 1,
-            "live_points": self.live_points >= 2,
-            "ns_replace": 1 <= self.ns_replace < self.live_points,
-            "ns_steps": self.ns_steps >= 1,
-            "vi_iterations": self.vi_iterations >= 1,
-            "vi_samples": self.vi_samples >= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise InputError("invalid estimator setting", item=f"{name}={getattr(self, name)!r}")
-
-    def temperatures(self) -> torch.Tensor:
-        """(n_steps + 1,) power-posterior temperatures from 0 to 1 at Beta(alpha, 1) quantiles."""
-        k = torch.arange(self.n_steps + 1, dtype=torch.float64) / self.n_steps
-        return k ** (1.0 / self.alpha)
 
 
 @dataclass(frozen=True)
@@ -108,6 +42,11 @@ class Estimate:
         likelihood_evaluations: branch-length vectors evaluated (shared pieces included).
         seconds: wall time (shared pieces included).
         diagnostics: acceptance rates, ESS and other method-specific figures.
+        converged: False when the method did not reach its own stopping rule or met a
+            degenerate sample (the value is then not to be trusted; `problems` says why).
+        problems: why the estimate is unconverged (empty when converged).
+        warnings: conditions that make the standard error or value doubtful without
+            invalidating it (e.g. a chain ESS below ``config.min_ess``).
     """
 
     method: str
@@ -116,6 +55,9 @@ class Estimate:
     likelihood_evaluations: int
     seconds: float
     diagnostics: dict[str, float] = field(default_factory=dict)
+    converged: bool = True
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class EstimatorContext:
@@ -149,6 +91,19 @@ class EstimatorContext:
         self.fresh_seconds = 0.0
         self._charged: set[str] = set()
         self._stack: list[list[str]] = []
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def unconverged(self, reason: str) -> None:
+        """Mark this estimate unconverged, saying why (shown in `Estimate.problems`)."""
+        self.problems.append(reason)
+
+    def warn(self, message: str) -> None:
+        """Attach a warning to this estimate (`Estimate.warnings`) and emit it as a `UserWarning`."""
+        import warnings
+
+        self.warnings.append(message)
+        warnings.warn(message, stacklevel=3)
 
     def shared(self, key: str, compute: Callable[[], Any]) -> Any:
         """Value of `compute()` stored under `key`; its cost is charged to every user of it."""
@@ -217,3 +172,17 @@ def log_mean_exp(log_values: torch.Tensor, n_effective: float | None = None) -> 
     size = float(n if n_effective is None else max(n_effective, 2.0))
     se = float(w.std() / (math.sqrt(size) * mean)) if n > 1 else float("nan")
     return value, se
+
+
+def gamma_draws(shape: torch.Tensor, rate: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """(n, E) independent Gamma(shape_e, rate_e) draws from `generator` alone.
+
+    torch's gamma sampler takes no generator (it reads the global one), so the draws come from a
+    NumPy generator seeded by one draw of `generator`: reproducible from it, no process-wide state.
+    """
+    import numpy as np
+
+    seed = int(torch.randint(2**62, (1,), generator=generator))
+    rng = np.random.default_rng(seed)
+    draws = rng.standard_gamma(shape.detach().cpu().numpy(), size=(n, shape.shape[0]))
+    return torch.from_numpy(draws).to(shape.dtype) / rate

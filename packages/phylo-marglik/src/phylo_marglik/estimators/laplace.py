@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from phylo_marglik.estimators.base import EstimatorContext, register
+from phylo_marglik.estimators.base import EstimatorContext, gamma_draws, register
 from phylo_marglik.estimators.shared import mode
 from phylo_marglik.optimize import MIN_LOG_LENGTH, gradient_log_space, hessian_log_space
 
@@ -65,20 +65,17 @@ class LaplusApproximation:
         return torch.where(self.boundary, edge, interior).sum(-1)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """(n, E) draws."""
-        seed = int(torch.randint(2**62, (1,), generator=generator))
+        """(n, E) draws, from `generator` alone (no global random state)."""
         a, b = self.params[:, 0], self.params[:, 1]
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            if self.family == "gamma":
-                draws = torch.distributions.Gamma(a, b).sample((n,))
-            elif self.family == "lognormal":
-                draws = torch.exp(a + b * torch.randn(n, a.shape[0], dtype=torch.float64))
-            else:
-                g1 = torch.distributions.Gamma(a, torch.ones_like(a)).sample((n,))
-                g2 = torch.distributions.Gamma(b, torch.ones_like(b)).sample((n,))
-                draws = g1 / g2
-            edge = torch.distributions.Exponential(self.boundary_rate).sample((n,))
+        ones = torch.ones_like(a)
+        if self.family == "gamma":
+            draws = gamma_draws(a, b, n, generator)
+        elif self.family == "lognormal":
+            draws = torch.exp(a + b * torch.randn(n, a.shape[0], dtype=torch.float64, generator=generator))
+        else:
+            draws = gamma_draws(a, ones, n, generator) / gamma_draws(b, ones, n, generator)
+        u = torch.rand(n, a.shape[0], dtype=torch.float64, generator=generator)
+        edge = -torch.log1p(-u) / self.boundary_rate
         return torch.where(self.boundary, edge, draws).clamp_min(1e-12)
 
 

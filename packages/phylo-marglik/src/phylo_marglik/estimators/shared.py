@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from phylo_marglik.estimators.base import EstimatorContext
+from phylo_marglik.estimators.base import EstimatorContext, gamma_draws
 from phylo_marglik.mcmc import ChainSamples, power_posterior_mcmc
 from phylo_marglik.optimize import Mode, find_mode, hessian_log_space
 
@@ -48,11 +48,8 @@ class GammaReference:
         return (k * torch.log(r) - torch.lgamma(k) + (k - 1) * torch.log(t) - r * t).sum(-1)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """(n, E) draws (Marsaglia-Tsang via torch's gamma sampler, seeded from `generator`)."""
-        seed = int(torch.randint(2**62, (1,), generator=generator))
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            return torch.distributions.Gamma(self.shape, self.rate).sample((n,)).clamp_min(1e-12)
+        """(n, E) draws, from `generator` alone (`gamma_draws`)."""
+        return gamma_draws(self.shape, self.rate, n, generator).clamp_min(1e-12)
 
 
 def mode(ctx: EstimatorContext, objective: str) -> Mode:
