@@ -115,8 +115,7 @@ def test_decode_finds_a_planted_solution_in_the_embeddings() -> None:
 
 
 def test_solve_returns_verified_model_or_none_and_curves_are_fractions() -> None:
-    torch.manual_seed(0)
-    model = NeuroSAT(NeuroSATConfig(d=8, rounds=4, mlp_layers=1))
+    model = NeuroSAT(NeuroSATConfig(d=8, rounds=4, mlp_layers=1), generator=torch.Generator().manual_seed(0))
     easy = CNF(from_clauses=[[1, 2], [-1, 2], [2, 3]])
     answer = solve(easy, model, rounds=4)
     if answer is not None:

@@ -18,8 +18,7 @@ from neurosat.train import TrainConfig, fit
 @pytest.mark.slow
 def test_short_training_run_on_sr_pairs_learns_beyond_chance() -> None:
     train, test = generate_sr(1200, 3, 6, seed=0), generate_sr(100, 6, seed=1)
-    torch.manual_seed(0)
-    model = NeuroSAT(NeuroSATConfig(d=32, rounds=8))
+    model = NeuroSAT(NeuroSATConfig(d=32, rounds=8), generator=torch.Generator().manual_seed(0))
     config = TrainConfig(epochs=5, learning_rate=1e-3, max_nodes=3000, seed=0)
     history = fit(model, train, config, show_progress=False)
     assert history.loss[-1] < history.loss[0] - 0.05
@@ -37,29 +36,67 @@ def test_pair_batches_require_twin_pairs() -> None:
     fit(model, [sat, sat], TrainConfig(epochs=1, pair_batches=False), show_progress=False)
 
 
-def test_training_resumes_exactly_from_its_checkpoint(tmp_path) -> None:
-    problems = generate_sr(6, 3, 5, seed=0)
-    config = TrainConfig(epochs=2, learning_rate=1e-3, max_nodes=200, seed=3)
+class _Crash(RuntimeError):
+    pass
+
+
+def _crash_at(step_to_die: int):
+    def on_step(step: int, loss: float) -> None:
+        if step == step_to_die:
+            raise _Crash(f"killed after step {step}")
+
+    return on_step
+
+
+def test_killed_run_resumes_from_its_checkpoint_bit_identically(tmp_path) -> None:
+    problems = generate_sr(10, 3, 5, seed=0)
+    config = TrainConfig(epochs=3, learning_rate=1e-3, max_nodes=200, seed=3)
     model_cfg = NeuroSATConfig(d=8, rounds=3, mlp_layers=1)
 
-    torch.manual_seed(0)
-    straight = NeuroSAT(model_cfg)
+    def fresh() -> NeuroSAT:
+        return NeuroSAT(model_cfg, generator=torch.Generator().manual_seed(0))
+
+    straight = fresh()
     straight_history = fit(straight, problems, config, show_progress=False)
+    steps = len(straight_history.step_loss)
+    assert steps >= 9 and len(straight_history.loss) == 3
 
-    # Stop after one epoch, then start again with a fresh model: it resumes at epoch 2.
+    # Dies mid-epoch 2 (after step 7 of ~3 per epoch); the step-6 checkpoint survives.
     ckpt = tmp_path / "run.safetensors"
-    torch.manual_seed(0)
-    fit(NeuroSAT(model_cfg), problems, replace(config, epochs=1), checkpoint=ckpt, show_progress=False)
-    resumed = NeuroSAT(NeuroSATConfig(d=8, rounds=3, mlp_layers=1))
-    history = fit(resumed, problems, config, checkpoint=ckpt, show_progress=False)
-    assert history.loss == pytest.approx(straight_history.loss, rel=1e-6)
-    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
-        torch.testing.assert_close(a, b)
+    with pytest.raises(_Crash):
+        fit(
+            fresh(),
+            problems,
+            config,
+            checkpoint=ckpt,
+            checkpoint_every=2,
+            on_step=_crash_at(7),
+            show_progress=False,
+        )
+    resumed = NeuroSAT(model_cfg)  # other initial weights: everything must come from the checkpoint
+    history = fit(resumed, problems, config, checkpoint=ckpt, checkpoint_every=2, show_progress=False)
+    assert history == straight_history  # bit-identical floats, per step and per epoch
+    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
 
-    with pytest.raises(CheckpointMismatchError, match="learning_rate"):
-        fit(NeuroSAT(model_cfg), problems, replace(config, learning_rate=0.1), checkpoint=ckpt)
-    with pytest.raises(CheckpointMismatchError, match="'d'"):
+    # epochs is the one extendable field: a finished run grows by one epoch, as an uninterrupted one.
+    longer = replace(config, epochs=4)
+    extended = fit(resumed, problems, longer, checkpoint=ckpt, show_progress=False)
+    reference = fit(fresh(), problems, longer, show_progress=False)
+    assert extended == reference
+    with pytest.raises(CheckpointMismatchError, match=r"train\.learning_rate.*saved 0\.001, requested 0\.1"):
+        fit(fresh(), problems, replace(config, learning_rate=0.1), checkpoint=ckpt)
+    with pytest.raises(CheckpointMismatchError, match=r"model\.d"):
         fit(NeuroSAT(NeuroSATConfig(d=4, rounds=3, mlp_layers=1)), problems, config, checkpoint=ckpt)
+
+
+def test_bad_training_settings_are_refused() -> None:
+    with pytest.raises(InputError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(InputError, match=r"NeuroSATConfig\.d"):
+        NeuroSATConfig(d=0)
+    with pytest.raises(InputError, match="checkpoint_every"):
+        fit(NeuroSAT(NeuroSATConfig(d=4, rounds=1)), generate_sr(1, 3, seed=0), checkpoint_every=0)
 
 
 def test_fit_rejects_unlabelled_problems() -> None:

@@ -2,33 +2,81 @@
 
 SR(n) pair generation checked by PySAT, DIMACS / PySAT `CNF` input and output, reductions of graph
 problems to SAT, the literal-clause message-passing network batched as one disjoint graph,
-assignment decoding (paired 2-means and vote sign, verified by evaluation) and training.
+assignment decoding (paired 2-means and vote sign, verified by evaluation), training (resumable,
+distributed under torchrun) and a shipped pretrained model.
 
-    >>> from neurosat import NeuroSAT, NeuroSATConfig, TrainConfig, fit, generate_sr, solve
-    >>> train = generate_sr(1000, 3, 6, seed=0)
-    >>> model = NeuroSAT(NeuroSATConfig(d=32, rounds=8))
-    >>> fit(model, train, TrainConfig(epochs=10, learning_rate=1e-3, max_nodes=3700))
-    >>> solve(cnf, model, rounds=32)   # a PySAT-style model [1, -2, ...] or None
+    >>> from neurosat import NeuroSAT, NeuroSATConfig, TrainConfig, fit, generate_sr, pretrained, solve
+    >>> model = pretrained()                   # bundled weights, no download
+    >>> solve(cnf, model, rounds=200)          # a verified PySAT-style model [1, -2, ...] or None
+
+``import neurosat`` is cheap: names are loaded from their modules on first use (PEP 562), so
+torch and PySAT are imported only when something needs them.
 """
 
-from neurosat.cnf import (
-    Problem,
-    evaluate,
-    make_problem,
-    parse_dimacs,
-    problem_from_cnf,
-    read_dimacs,
-    to_dimacs,
-    write_dimacs,
-)
-from neurosat.dataset import load_problems, save_problems
-from neurosat.decode import DecodeResult, cluster_sides, decode, satisfied
-from neurosat.evaluation import RoundCurves, accuracy, predict_proba, round_curves, solve
-from neurosat.graph import ProblemBatch, batch_problems, batches_by_nodes
-from neurosat.model import NeuroSAT, NeuroSATConfig, NeuroSATState
-from neurosat.reductions import REDUCTIONS, clique, colouring, dominating_set, graph_problems, vertex_cover
-from neurosat.sr import SRConfig, generate_sr, solve_label, sr_pair
-from neurosat.train import TrainConfig, TrainHistory, fit
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from neurosat.cnf import (
+        Problem,
+        evaluate,
+        make_problem,
+        parse_dimacs,
+        problem_from_cnf,
+        read_dimacs,
+        to_dimacs,
+        write_dimacs,
+    )
+    from neurosat.config import NeuroSATConfig, TrainConfig, TrainingRun
+    from neurosat.dataset import load_problems, save_problems
+    from neurosat.decode import DecodeResult, cluster_sides, decode, satisfied
+    from neurosat.evaluation import RoundCurves, accuracy, predict_proba, round_curves, solve
+    from neurosat.graph import ProblemBatch, batch_problems, batches_by_nodes
+    from neurosat.model import NeuroSAT, NeuroSATState
+    from neurosat.pretrained import pretrained
+    from neurosat.reductions import (
+        REDUCTIONS,
+        clique,
+        colouring,
+        dominating_set,
+        graph_problems,
+        vertex_cover,
+    )
+    from neurosat.sr import SRConfig, generate_sr, solve_label, sr_pair
+    from neurosat.train import TrainHistory, fit
+
+_WHERE = {
+    **dict.fromkeys(
+        [
+            "Problem",
+            "evaluate",
+            "make_problem",
+            "parse_dimacs",
+            "problem_from_cnf",
+            "read_dimacs",
+            "to_dimacs",
+            "write_dimacs",
+        ],
+        "neurosat.cnf",
+    ),
+    **dict.fromkeys(["NeuroSATConfig", "TrainConfig", "TrainingRun"], "neurosat.config"),
+    **dict.fromkeys(["load_problems", "save_problems"], "neurosat.dataset"),
+    **dict.fromkeys(["DecodeResult", "cluster_sides", "decode", "satisfied"], "neurosat.decode"),
+    **dict.fromkeys(
+        ["RoundCurves", "accuracy", "predict_proba", "round_curves", "solve"], "neurosat.evaluation"
+    ),
+    **dict.fromkeys(["ProblemBatch", "batch_problems", "batches_by_nodes"], "neurosat.graph"),
+    **dict.fromkeys(["NeuroSAT", "NeuroSATState"], "neurosat.model"),
+    "pretrained": "neurosat.pretrained",
+    **dict.fromkeys(
+        ["REDUCTIONS", "clique", "colouring", "dominating_set", "graph_problems", "vertex_cover"],
+        "neurosat.reductions",
+    ),
+    **dict.fromkeys(["SRConfig", "generate_sr", "solve_label", "sr_pair"], "neurosat.sr"),
+    **dict.fromkeys(["TrainHistory", "fit"], "neurosat.train"),
+}
 
 __all__ = [
     "REDUCTIONS",
@@ -42,6 +90,7 @@ __all__ = [
     "SRConfig",
     "TrainConfig",
     "TrainHistory",
+    "TrainingRun",
     "accuracy",
     "batch_problems",
     "batches_by_nodes",
@@ -58,6 +107,7 @@ __all__ = [
     "make_problem",
     "parse_dimacs",
     "predict_proba",
+    "pretrained",
     "problem_from_cnf",
     "read_dimacs",
     "round_curves",
@@ -71,3 +121,16 @@ __all__ = [
     "write_dimacs",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'neurosat' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -11,11 +11,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-from pysat.formula import CNF
+from typing import TYPE_CHECKING
 
 from core.checkpoint import atomic_write
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    from pysat.formula import CNF
 
 __all__ = [
     "Problem",
@@ -25,6 +27,7 @@ __all__ = [
     "problem_from_cnf",
     "read_dimacs",
     "to_dimacs",
+    "to_solution",
     "write_dimacs",
 ]
 
@@ -58,6 +61,8 @@ class Problem:
 
     def to_cnf(self) -> CNF:
         """The formula as a PySAT `CNF` (``nv`` set to `n_vars`)."""
+        from pysat.formula import CNF
+
         cnf = CNF(from_clauses=[list(clause) for clause in self.clauses])
         cnf.nv = self.n_vars
         return cnf
@@ -107,6 +112,8 @@ def make_problem(
 
 def problem_from_cnf(cnf: CNF, *, is_sat: bool | None = None, name: str = "") -> Problem:
     """A `Problem` from a PySAT `CNF`; the variable count is ``max(cnf.nv, largest |literal|)``."""
+    from pysat.formula import CNF
+
     if not isinstance(cnf, CNF):
         raise InputError("expected a pysat.formula.CNF", item=type(cnf).__name__)
     largest = max((abs(lit) for clause in cnf.clauses for lit in clause), default=0)
@@ -202,6 +209,8 @@ def _parse_header(line: str, where: str) -> tuple[int, int]:
 def read_dimacs(path: str | os.PathLike[str]) -> Problem:
     """Read a DIMACS CNF file (see `parse_dimacs`); the problem is named after the file stem."""
     source = Path(path)
+    if source.is_dir():
+        raise InputError("expected a DIMACS file, got a folder", item=str(source))
     if not source.is_file():
         raise InputError("DIMACS file not found", item=str(source))
     try:
@@ -227,6 +236,13 @@ def write_dimacs(problem: Problem, path: str | os.PathLike[str]) -> Path:
     """Write `problem` as DIMACS atomically (no half-written file on failure)."""
     text = to_dimacs(problem)
     return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def to_solution(assignment: Sequence[int] | None) -> str:
+    """SAT-competition result text: ``s SATISFIABLE`` + ``v <literals> 0``, or ``s UNKNOWN``."""
+    if assignment is None:
+        return "s UNKNOWN\n"
+    return "s SATISFIABLE\nv " + " ".join(map(str, assignment)) + " 0\n"
 
 
 def evaluate(problem: Problem, model: Sequence[int]) -> bool:

@@ -12,6 +12,7 @@ with ``L_msg``, ``C_msg`` 3-hidden-layer ReLU MLPs and ``C_u``, ``L_u`` layer-no
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections import deque
@@ -22,27 +23,29 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.checkpoint import load_checkpoint, save_checkpoint
+from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
+from core.errors import InputError
+from neurosat.config import NeuroSATConfig
 from neurosat.graph import ProblemBatch
 
-__all__ = ["LayerNormLSTMCell", "NeuroSAT", "NeuroSATConfig", "NeuroSATState"]
+__all__ = ["LayerNormLSTMCell", "NeuroSAT", "NeuroSATConfig", "NeuroSATState", "checkpoint_config_type"]
 
 
-@dataclass(frozen=True)
-class NeuroSATConfig:
-    """Architecture (paper defaults).
+def checkpoint_config_type(path: Path) -> str:
+    """The ``config_type`` recorded in a safetensors checkpoint's header ('' when unreadable).
 
-    Attributes:
-        d: embedding size of literals and clauses (128).
-        rounds: message-passing rounds used in training (26); any number works at inference.
-        mlp_layers: hidden ReLU layers of the message and vote MLPs (3).
-        layer_norm: layer-normalised LSTM cells (the authors' code) instead of plain ones.
+    Reads only the JSON header (8-byte length + JSON), so a model file and a training checkpoint
+    can be told apart before loading; a damaged file is left for `load_checkpoint` to report.
     """
-
-    d: int = 128
-    rounds: int = 26
-    mlp_layers: int = 3
-    layer_norm: bool = True
+    try:
+        with open(path, "rb") as handle:
+            size = int.from_bytes(handle.read(8), "little")
+            if not 0 < size < 100_000_000:
+                return ""
+            header = json.loads(handle.read(size))
+        return str(header.get("__metadata__", {}).get("config_type", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def _mlp(d_in: int, d_hidden: int, d_out: int, layers: int) -> nn.Sequential:
@@ -88,12 +91,17 @@ class NeuroSATState:
 class NeuroSAT(nn.Module):
     """NeuroSAT classifier; ``model(batch)`` returns one logit per formula, (B,)."""
 
-    def __init__(self, config: NeuroSATConfig = NeuroSATConfig()) -> None:
+    def __init__(
+        self, config: NeuroSATConfig | None = None, *, generator: torch.Generator | None = None
+    ) -> None:
+        """Build the network (default: the paper's `NeuroSATConfig()`); `generator` (CPU) draws the
+        initial weights (None: torch's global RNG)."""
         super().__init__()
+        config = NeuroSATConfig() if config is None else config
         self.config = config
         d = config.d
-        self.literal_init = nn.Parameter(torch.randn(d))
-        self.clause_init = nn.Parameter(torch.randn(d))
+        self.literal_init = nn.Parameter(torch.randn(d, generator=generator))
+        self.clause_init = nn.Parameter(torch.randn(d, generator=generator))
         self.literal_msg = _mlp(d, d, d, config.mlp_layers)
         self.clause_msg = _mlp(d, d, d, config.mlp_layers)
         self.clause_update = LayerNormLSTMCell(d, d, config.layer_norm)
@@ -101,7 +109,7 @@ class NeuroSAT(nn.Module):
         self.literal_vote = _mlp(d, d, 1, config.mlp_layers)
         for module in self.modules():
             if isinstance(module, nn.Linear):  # Glorot-uniform weights, zero biases (TensorFlow's defaults)
-                nn.init.xavier_uniform_(module.weight)
+                nn.init.xavier_uniform_(module.weight, generator=generator)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
 
@@ -147,11 +155,26 @@ class NeuroSAT(nn.Module):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> NeuroSAT:
-        """Rebuild a model saved by `save` (or the ``model`` part of a training checkpoint)."""
-        checkpoint = load_checkpoint(path, NeuroSATConfig, map_location=map_location)
-        model = cls(checkpoint.config)
-        state = checkpoint.state.get("model", checkpoint.state)
-        model.load_state_dict(state)
+        """Rebuild a model saved by `save`, or the model of a training checkpoint written by `fit`.
+
+        Raises:
+            InputError: the file is missing, damaged, holds non-finite weights, or its tensors do
+                not match its config (one line naming the file and the tensor).
+        """
+        source = Path(path)
+        kind = checkpoint_config_type(source)
+        if kind.endswith(".TrainingRun"):
+            from neurosat.config import TrainingRun
+
+            run = load_checkpoint(source, TrainingRun, map_location=map_location)
+            config, state = run.config.model, run.state.get("model")
+        else:
+            saved = load_checkpoint(source, NeuroSATConfig, map_location=map_location)
+            config, state = saved.config, saved.state
+        if not isinstance(state, dict):
+            raise InputError("checkpoint holds no model weights", item=str(source))
+        model = cls(config)
+        load_state_into(model, state, source=source)
         return model
 
     def describe(self) -> dict[str, object]:

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
 from core.cli import RunOptions
 from core.device import pick_device, torch_threads
+from core.plots import new_figure, save_figure
 from core.results import ResultTable
 from core.timing import Timer
+from neurosat.config import NeuroSATConfig, TrainConfig
 from neurosat.evaluation import random_assignment_baseline, round_curves
-from neurosat.model import NeuroSAT, NeuroSATConfig
+from neurosat.model import NeuroSAT
 from neurosat.reductions import REDUCTIONS, graph_problems
 from neurosat.sr import generate_sr
-from neurosat.train import TrainConfig, fit
+from neurosat.train import fit
 
 __all__ = ["SETTINGS", "ExperimentSettings", "reproduce"]
 
@@ -101,8 +99,7 @@ def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device
     with Timer() as gen_timer:
         train_set = generate_sr(settings.train_pairs, *settings.train_vars, seed=seed, n_jobs=n_jobs)
         test_set = generate_sr(settings.test_pairs, settings.test_vars, seed=seed + 1, n_jobs=n_jobs)
-    torch.manual_seed(seed)
-    model = NeuroSAT(settings.model)
+    model = NeuroSAT(settings.model, generator=torch.Generator().manual_seed(seed))
     with Timer() as train_timer:
         history = fit(
             model, train_set, settings.train, checkpoint=options.out / "checkpoint.safetensors", device=device
@@ -110,9 +107,12 @@ def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device
     model.save(options.out / "model.safetensors")
     t_train = settings.model.rounds
 
+    train_data = f"SR(U{settings.train_vars}) training pairs generated with seed {seed}"
+    test_data = f"{settings.test_pairs} SR({settings.test_vars}) pairs generated with seed {seed + 1}"
     curves = round_curves(model, test_set, settings.round_curve_rounds, device=device)
     main = ResultTable(
         "classification",
+        data=f"{test_data}; model trained on {settings.train_pairs} {train_data}",
         title=f"NeuroSAT on SR({settings.test_vars}) test pairs ({options.scale})",
         notes=(
             f"Trained on {settings.train_pairs} SR(U{settings.train_vars}) pairs, {settings.train.epochs} epochs, "
@@ -133,9 +133,11 @@ def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device
             decoded_sat=float(curves.decoded_by[rounds - 1]),
             decoded_by_random_guesses=random_assignment_baseline(test_set, 4 * rounds, seed=seed),
         )
+    options.publish(main)
     best = int(curves.accuracy.argmax())
     rounds_table = ResultTable(
         "rounds",
+        data=test_data,
         title=f"Accuracy and decoding against rounds, SR({settings.test_vars})",
         notes=f"Best accuracy {curves.accuracy[best]:.3f} at round {curves.rounds[best]}. Plot: rounds.png.",
     )
@@ -150,9 +152,14 @@ def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device
             decoded_by_round=float(curves.decoded_by[i]),
         )
     _plot_rounds(curves, t_train, settings.test_vars, options)
+    options.publish(rounds_table)
 
     scaling = ResultTable(
         "scaling",
+        data=(
+            f"{settings.scaling_pairs} SR(n) pairs per n in {[n for n, _ in settings.scaling]}, "
+            f"generated with seed {seed} + 100 + n"
+        ),
         title="Larger problems with more rounds",
         notes=f"{settings.scaling_pairs} SR(n) pairs per size; model trained with T={t_train}.",
     )
@@ -167,9 +174,11 @@ def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device
                 decoded_sat=float(curves_n.decoded_by[rounds - 1]),
                 decoded_by_random_guesses=random_assignment_baseline(problems, 4 * rounds, seed=seed),
             )
+    options.publish(scaling)
 
     reductions = ResultTable(
         "reductions",
+        data=f"{settings.reduction_problems} generated graph problems per family, seed {seed + 7}",
         title="Graph problems reduced to SAT (never seen in training)",
         notes=(
             "Erdős–Rényi graphs G(n, 0.37) with n ~ U(6, 10), k from the family's range; "
@@ -189,20 +198,24 @@ def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device
                 problems, 4 * settings.reduction_rounds, seed=seed
             ),
         )
+    options.publish(reductions)
     settings_table = ResultTable(
         "settings",
         title="Settings",
+        data=train_data,
         rows=[
             {f"model.{k}": v for k, v in asdict(settings.model).items()}
             | {f"train.{k}": v for k, v in asdict(settings.train).items()}
             | {"train_set": f"{settings.train_pairs} SR(U{settings.train_vars}) pairs"}
         ],
     )
+    options.publish(settings_table)
     return [main, rounds_table, scaling, reductions, settings_table]
 
 
 def _plot_rounds(curves, t_train: int, n: int, options: RunOptions) -> None:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure(6, 4)
+    ax = fig.add_subplot()
     ax.plot(curves.rounds, curves.accuracy, label="classification accuracy")
     ax.plot(curves.rounds, curves.decoded_by, label="SAT formulas decoded (by round t)")
     ax.axvline(t_train, color="grey", linestyle=":", label=f"training rounds T={t_train}")
@@ -212,7 +225,4 @@ def _plot_rounds(curves, t_train: int, n: int, options: RunOptions) -> None:
     ax.set_ylim(0, 1)
     ax.set_title(f"NeuroSAT on SR({n}) ({options.scale})")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    options.out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(options.out / "rounds.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, options.out / "rounds.png", dpi=120)
