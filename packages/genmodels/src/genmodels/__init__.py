@@ -1,8 +1,100 @@
-"""genmodels: Generative models: World Models, GECO VAEs, repulsive MMD-GAN, neural ODEs, flows and likelihood-based out-of-distribution detection (WAIC).
+"""genmodels: deep generative models (VAEs, GECO, World Models; more planned, see the README).
 
-Status: planned. The package installs and its CLI runs, but no model or experiment is implemented
-yet, so it registers no ``reproduce`` experiment.
+``import genmodels`` is cheap: the names below are loaded from their modules on first use
+(PEP 562), so torch is imported only when a model is touched, never by ``genmodels --help``.
+
+>>> from genmodels import load_images, VAERunConfig, fit_vae
+>>> train, test = load_images("digits").split(0.2)
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genmodels.data import (
+        ImageSet,
+        images_from_array,
+        load_digits,
+        load_image_folder,
+        load_images,
+        load_mnist_5000,
+    )
+    from genmodels.geco import GECO
+    from genmodels.train import TrainConfig, run_epochs
+    from genmodels.vae import (
+        VAE,
+        VAEConfig,
+        build_vae,
+        elbo,
+        gaussian_kl,
+        importance_log_likelihood,
+        iwae_bound,
+    )
+    from genmodels.vae.objectives import Objective, ObjectiveConfig
+    from genmodels.vae.training import VAERun, VAERunConfig, evaluate_vae, fit_vae
+
+_WHERE = {
+    "ImageSet": "genmodels.data",
+    "images_from_array": "genmodels.data",
+    "load_digits": "genmodels.data",
+    "load_image_folder": "genmodels.data",
+    "load_images": "genmodels.data",
+    "load_mnist_5000": "genmodels.data",
+    "GECO": "genmodels.geco",
+    "TrainConfig": "genmodels.train",
+    "run_epochs": "genmodels.train",
+    "VAE": "genmodels.vae",
+    "VAEConfig": "genmodels.vae",
+    "build_vae": "genmodels.vae",
+    "elbo": "genmodels.vae",
+    "gaussian_kl": "genmodels.vae",
+    "importance_log_likelihood": "genmodels.vae",
+    "iwae_bound": "genmodels.vae",
+    "Objective": "genmodels.vae.objectives",
+    "ObjectiveConfig": "genmodels.vae.objectives",
+    "VAERun": "genmodels.vae.training",
+    "VAERunConfig": "genmodels.vae.training",
+    "evaluate_vae": "genmodels.vae.training",
+    "fit_vae": "genmodels.vae.training",
+}
+
+__all__ = [
+    "GECO",
+    "VAE",
+    "ImageSet",
+    "Objective",
+    "ObjectiveConfig",
+    "TrainConfig",
+    "VAEConfig",
+    "VAERun",
+    "VAERunConfig",
+    "build_vae",
+    "elbo",
+    "evaluate_vae",
+    "fit_vae",
+    "gaussian_kl",
+    "images_from_array",
+    "importance_log_likelihood",
+    "iwae_bound",
+    "load_digits",
+    "load_image_folder",
+    "load_images",
+    "load_mnist_5000",
+    "run_epochs",
+]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'genmodels' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
