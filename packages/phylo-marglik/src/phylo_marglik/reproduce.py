@@ -84,6 +84,7 @@ def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyCo
                 top_tree=", ".join(str(t) for t in top),
                 seconds_per_estimate=float(np.mean([s["seconds"] for s in rows])),
                 evaluations_per_estimate=float(np.mean([s["evaluations"] for s in rows])),
+                unconverged=_unconverged(records, method),
             )
         accuracy.notes = _accuracy_notes(case, records, scores, config)
         tables.append(accuracy)
@@ -102,6 +103,7 @@ def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyCo
             row[f"tree {tree}"] = mean_sd(values, digits=2)
         if np.all(np.isfinite(means)):
             row["renormalised probabilities"] = ", ".join(f"{p:.3f}" for p in np.exp(normalize_log(means)))
+        row["unconverged"] = _unconverged(records, method)
         estimates.add(**row)
     if reference is not None:
         estimates.add(
@@ -111,6 +113,14 @@ def tables_for(case: TopologySet, records: list[dict[str, Any]], config: StudyCo
         )
     tables.append(estimates)
     return tables
+
+
+def _unconverged(records: list[dict[str, Any]], method: str) -> str:
+    """``"k of n"`` unconverged estimates of `method`, with the first reason; ``"0 of n"`` when none."""
+    mine = [r for r in records if r["method"] == method]
+    bad = [r for r in mine if not r.get("converged", True)]
+    text = f"{len(bad)} of {len(mine)}"
+    return f"{text} ({bad[0]['problems']})" if bad else text
 
 
 def _accuracy_notes(
@@ -123,6 +133,8 @@ def _accuracy_notes(
         "listed topologies (renormalised); split RMSD over their non-trivial splits. Seconds and likelihood "
         "evaluations per estimate include shared MCMC runs and modes.",
         f"Budgets: {config.estimator}.",
+        "'unconverged' counts estimates that missed their own stopping rule or met a degenerate sample "
+        "(their values are shown but not to be trusted; scores skip non-finite ones).",
     ]
     if "gss" in kl:
         lines.append(

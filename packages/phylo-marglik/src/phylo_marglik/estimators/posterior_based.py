@@ -7,7 +7,10 @@ bridge sampling (BS), conditional predictive ordinates (CPO) and pointwise predi
   with mixture weight ``d`` = 0.01 and ``m`` samples.
 - BS (Meng & Wong 1996, optimal bridge, as in Gronau et al. 2017): a Gaussian in log branch
   lengths fitted to the first half of the chain is the proposal; the second half and as many
-  proposal draws enter the iterative bridge estimate.
+  proposal draws enter the iterative bridge estimate, which stops when its relative change is
+  below ``config.bridge_tolerance``. Reaching ``config.bridge_max_iterations``, fewer fitting
+  samples than branches + 1, a singular covariance or non-finite weights mark the estimate
+  unconverged (`Estimate.converged`, `Estimate.problems`; NaN for a degenerate sample).
 - CPO (Gelfand & Dey 1994): ``sum_i log CPO_i``, ``CPO_i = 1 / mean_j 1 / p(y_i | theta_j)``.
 - PPD: ``sum_i log mean_j p(y_i | theta_j)`` (log pointwise predictive density).
 Sites enter CPO and PPD with their pattern weights.
@@ -16,6 +19,7 @@ Sites enter CPO and PPD with their pattern weights.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -73,22 +77,46 @@ def bridge_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
     posterior = ctx.posterior
     x = samples.x[:, 0]
     half = x.shape[0] // 2
+    dim = x.shape[1]
+    diagnostics = _diagnostics(samples)
+    if half < dim + 1:
+        # The proposal's covariance would be singular: the iterate then runs off (+2.1e7 once).
+        ctx.unconverged(
+            f"degenerate sample: {half} posterior samples to fit a {dim}-dimensional proposal "
+            f"(needs at least {dim + 1}; keep more posterior samples)"
+        )
+        return float("nan"), float("nan"), diagnostics
     fit, kept = x[:half], x[half:]
     log_q1 = samples.log_likelihood[half:, 0] + samples.log_prior[half:, 0] + kept.sum(-1)
     mean = fit.mean(0)
-    cov = torch.cov(fit.T) + 1e-8 * torch.eye(x.shape[1], dtype=torch.float64)
-    chol = torch.linalg.cholesky(cov)
+    cov = torch.cov(fit.T) + 1e-8 * torch.eye(dim, dtype=torch.float64)
+    chol, info = torch.linalg.cholesky_ex(cov)
+    if int(info) != 0 or not bool(torch.isfinite(cov).all()):
+        ctx.unconverged("degenerate sample: the posterior samples' covariance is not positive definite")
+        return float("nan"), float("nan"), diagnostics
     n2 = kept.shape[0]
-    z = torch.randn(n2, x.shape[1], generator=ctx.generator, dtype=torch.float64)
+    z = torch.randn(n2, dim, generator=ctx.generator, dtype=torch.float64)
     draws = mean + z @ chol.T
     theta = torch.exp(draws)
     log_q2 = posterior.log_likelihood(theta) + posterior.log_prior(theta) + draws.sum(-1)
     l1 = log_q1 - _gaussian_log_prob(kept, mean, chol)
     l2 = log_q2 - _gaussian_log_prob(draws, mean, chol)
-    value, iterations = bridge_fixed_point(l1, l2, float(samples.ess[0]) * (len(kept) / len(x)))
-    diagnostics = _diagnostics(samples)
-    diagnostics["bridge_iterations"] = float(iterations)
-    return value, float("nan"), diagnostics
+    result = bridge_fixed_point(
+        l1,
+        l2,
+        float(samples.ess[0]) * (len(kept) / len(x)),
+        tol=ctx.config.bridge_tolerance,
+        max_iterations=ctx.config.bridge_max_iterations,
+    )
+    diagnostics["bridge_iterations"] = float(result.iterations)
+    if not result.converged:
+        ctx.unconverged(
+            f"bridge iteration reached its cap of {ctx.config.bridge_max_iterations} iterations "
+            f"(last relative change {result.last_change:.2g}, tolerance {ctx.config.bridge_tolerance:g})"
+        )
+    if not math.isfinite(result.log_z):
+        ctx.unconverged("degenerate sample: the bridge estimate is not finite")
+    return result.log_z, float("nan"), diagnostics
 
 
 def _gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, chol: torch.Tensor) -> torch.Tensor:
@@ -99,36 +127,58 @@ def _gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, chol: torch.Tensor) 
     return -0.5 * (z**2).sum(0) - log_det - 0.5 * dim * math.log(2 * math.pi)
 
 
+@dataclass(frozen=True)
+class BridgeResult:
+    """Outcome of the bridge iteration: ``log Z``, iterations run, whether the relative tolerance
+    was met before the cap, and the last relative change ``|r_new - r_old| / r_new``."""
+
+    log_z: float
+    iterations: int
+    converged: bool
+    last_change: float
+
+
 def bridge_fixed_point(
-    l1: torch.Tensor, l2: torch.Tensor, n1_effective: float | None = None, tol: float = 1e-10
-) -> tuple[float, int]:
-    """Iterate Meng & Wong's optimal bridge estimator in log space.
+    l1: torch.Tensor,
+    l2: torch.Tensor,
+    n1_effective: float | None = None,
+    tol: float = 1e-10,
+    max_iterations: int = 1000,
+) -> BridgeResult:
+    """Iterate Meng & Wong's optimal bridge estimator in log space until the relative change of
+    the estimate ``|r_new - r_old| / r_new`` is below `tol` (Gronau et al. 2017's criterion).
 
     Args:
         l1: (N1,) ``log q(x) - log g(x)`` at posterior samples (q unnormalised target, g proposal).
         l2: (N2,) the same at proposal draws.
         n1_effective: effective size of the posterior sample (its ESS); default N1.
+        tol: relative tolerance.
+        max_iterations: cap; reaching it returns ``converged=False``.
 
     Returns:
-        ``(log Z, iterations)``.
+        A `BridgeResult`; ``log_z`` is NaN when a weight is not finite.
     """
+    if not (bool(torch.isfinite(l1).all()) and bool(torch.isfinite(l2).all())):
+        return BridgeResult(float("nan"), 0, False, float("nan"))
     n1 = float(n1_effective if n1_effective is not None else l1.shape[0])
     n2 = float(l2.shape[0])
     s1, s2 = n1 / (n1 + n2), n2 / (n1 + n2)
     shift = float(torch.median(l1))
     a, b = l1 - shift, l2 - shift
     log_r = 0.0
-    for it in range(1, 10_001):
+    change = float("inf")
+    for it in range(1, max_iterations + 1):
         # numerator: mean_i w2_i / (s1 w2_i + s2 r); denominator: mean_j 1 / (s1 w1_j + s2 r)
         num = torch.logsumexp(
             b - torch.logaddexp(math.log(s1) + b, torch.full_like(b, math.log(s2) + log_r)), 0
         )
         den = torch.logsumexp(-torch.logaddexp(math.log(s1) + a, torch.full_like(a, math.log(s2) + log_r)), 0)
         new = float(num - math.log(n2) - den + math.log(l1.shape[0]))
-        if abs(new - log_r) < tol:
-            return new + shift, it
+        change = abs(math.expm1(log_r - new))  # |r_new - r_old| / r_new
         log_r = new
-    return log_r + shift, 10_000
+        if change < tol:
+            return BridgeResult(new + shift, it, True, change)
+    return BridgeResult(log_r + shift, max_iterations, False, change)
 
 
 def _site_log_likelihoods(ctx: EstimatorContext, samples: ChainSamples) -> torch.Tensor:
