@@ -19,7 +19,7 @@ def whas500_split():
     """whas500 preprocessed with statistics of a stratified 80 % training split."""
     from sklearn.model_selection import train_test_split
 
-    from survival.data import Preprocessor, load_dataset
+    from survival import Preprocessor, load_dataset
 
     data = load_dataset("whas500")
     train, test = train_test_split(range(500), test_size=0.2, random_state=0, stratify=data.y["event"])

@@ -53,12 +53,14 @@ def test_every_model_gives_valid_curves_and_beats_chance(name, whas500_split):
         "mtlr": dict(c1_grid=(1.0, 10.0, 100.0), cv_folds=3),
         "rsf-km": dict(n_estimators=30),
         "coxen-kp": dict(cv_folds=3),
+        "neural-mtlr": dict(max_iter=40, patience=5),
     }
     model = make_model(name, **fast.get(name, {})).fit(X_train, y_train)
-    curves = model.predict_survival_function(X_test)
+    curves = model.predict_curves(X_test)
     assert len(curves) == len(y_test)
     assert np.all(np.diff(curves.probs, axis=1) <= 1e-12) and np.all(curves.probs[:, 0] == 1.0)
-    assert model.predict_survival_function(X_test, return_array=True).shape == curves.probs.shape
+    array = model.predict_survival_function(X_test, return_array=True)
+    assert array.shape == (len(y_test), len(model.unique_times_))
     c = concordance_harrell(y_test["event"], y_test["time"], model.predict(X_test))
     if name == "km":
         assert c == 0.5
@@ -86,12 +88,13 @@ def test_models_work_inside_sklearn_pipelines_and_grid_search():
     from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
 
-    from survival import MTLR, Preprocessor, SurvivalCurves, load_dataset
+    from survival import MTLR, Preprocessor, SurvivalFunction, load_dataset
 
     data = load_dataset("veterans")
     assert clone(MTLR(c1=2.0, hidden=(8,))).get_params()["hidden"] == (8,)
     pipe = make_pipeline(Preprocessor(), MTLR(c1=1.0)).fit(data.X, data.y)
-    assert isinstance(pipe.predict_survival_function(data.X), SurvivalCurves)
+    functions = pipe.predict_survival_function(data.X)
+    assert functions.shape == (len(data.X),) and isinstance(functions[0], SurvivalFunction)
     assert pipe.score(data.X, data.y) > 0.65
     search = GridSearchCV(make_pipeline(Preprocessor(), CoxKP()), {"coxkp__alpha": [1e-4, 10.0]}, cv=3)
     assert search.fit(data.X, data.y).best_score_ > 0.6

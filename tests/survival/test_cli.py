@@ -7,7 +7,7 @@ import pandas as pd
 
 from core.reproduce import registered_experiments
 from survival.cli import main
-from survival.data import simulate_exponential
+from survival.simulate import simulate_exponential
 
 
 def _csv(tmp_path, n=120):

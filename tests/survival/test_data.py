@@ -7,7 +7,10 @@ import pandas as pd
 import pytest
 
 from core.errors import InputError
-from survival.data import DATASETS, Preprocessor, event_time, from_csv, from_dataframe, load_dataset
+from survival.datasets import DATASETS, load_dataset
+from survival.preprocess import Preprocessor
+from survival.tables import from_csv, from_dataframe
+from survival.target import event_time
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
@@ -53,12 +56,17 @@ def test_bad_times_and_events_name_row_and_column(column, row, value, message):
         from_dataframe(df, time_col="T", event_col="E")
 
 
-def test_no_events_constant_features_and_missing_columns_are_refused(tmp_path):
+def test_no_events_and_missing_columns_are_refused_and_a_constant_column_is_dropped_with_a_log(
+    tmp_path, caplog
+):
     df = _table()
     with pytest.raises(InputError, match="no events at all"):
         from_dataframe(df.assign(E=0), "T", "E")
-    with pytest.raises(InputError, match="constant feature column; offending item: column 'c'"):
-        from_dataframe(df.assign(c=1.0), "T", "E")
+    with caplog.at_level("WARNING", logger="survival"):
+        X, _ = from_dataframe(df.assign(c=1.0), "T", "E")
+    assert list(X.columns) == ["x"] and "feature column 'c' is constant: dropped" in caplog.text
+    with pytest.raises(InputError, match="every feature column is constant"):
+        from_dataframe(df.assign(x=1.0), "T", "E")
     with pytest.raises(InputError, match="column not found; offending item: 'time'"):
         from_dataframe(df, "time", "E")
     with pytest.raises(InputError, match="unknown dataset"):
@@ -73,3 +81,39 @@ def test_no_events_constant_features_and_missing_columns_are_refused(tmp_path):
         InputError, match="non-numeric value in a numeric column; offending item: row 1, column 'x'"
     ):
         Preprocessor().fit(pd.DataFrame({"x": pd.array(["1.0", "abc", "2.0"], dtype="string")}))
+
+
+def test_a_numeric_column_with_one_text_cell_is_refused_naming_row_and_column(tmp_path):
+    """pandas reads such a column as text; it must not become a categorical with a level per number."""
+    df = pd.DataFrame({"T": np.arange(1.0, 61.0), "E": [1, 0] * 30, "age": np.arange(40.0, 100.0)})
+    df["age"] = df["age"].astype(object)
+    df.loc[17, "age"] = "n/a?"
+    path = tmp_path / "patients.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(
+        InputError, match=r"non-numeric value in a numeric column; offending item: row 17, column 'age'"
+    ):
+        from_csv(path, time_col="T", event_col="E")
+    text = pd.DataFrame({"site": ["a", "b", "c", "a"] * 5})  # a real categorical is one-hot encoded
+    assert Preprocessor().fit(text).feature_names_ == ["site=b", "site=c"]
+
+
+def test_metrics_refuse_event_codes_the_models_refuse():
+    from survival.metrics import concordance_harrell
+
+    with pytest.raises(InputError, match="event indicator is not 0/1; offending item: row 2"):
+        concordance_harrell(np.array([1, 0, 2]), np.array([1.0, 2.0, 3.0]), np.array([0.3, 0.2, 0.1]))
+
+
+def test_preprocessor_state_round_trip_transforms_identically():
+    data = load_dataset("gbsg2")
+    pre = Preprocessor().fit(data.X.iloc[:400])
+    again = Preprocessor.from_state(pre.state())
+    np.testing.assert_array_equal(again.transform(data.X.iloc[400:]), pre.transform(data.X.iloc[400:]))
+    assert again.feature_names_ == pre.feature_names_
+
+
+def test_actg175_loads_by_name_without_post_baseline_columns():
+    data = load_dataset("actg175")
+    assert len(data.X) == 2139 and int(data.y["event"].sum()) == 521
+    assert not {"cd420", "cd496", "cd820", "offtrt", "pidnum", "days", "cens"} & set(data.X.columns)

@@ -17,7 +17,7 @@ from sksurv.util import Surv
 from core.errors import InputError
 from survival import metrics
 from survival.curves import SurvivalCurves
-from survival.data import simulate_exponential
+from survival.simulate import simulate_exponential
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 

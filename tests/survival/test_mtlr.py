@@ -8,7 +8,6 @@ import torch
 
 from core.errors import CheckpointMismatchError, InputError
 from survival.baselines import KaplanMeier
-from survival.data import simulate_exponential
 from survival.metrics import concordance_harrell
 from survival.mtlr import (
     MTLR,
@@ -18,7 +17,8 @@ from survival.mtlr import (
     mtlr_log_likelihood,
     mtlr_time_grid,
 )
-from survival.train import batched_lbfgs
+from survival.optim import batched_lbfgs
+from survival.simulate import simulate_exponential
 
 
 def test_batched_lbfgs_solves_quadratics_of_very_different_conditioning():
@@ -35,10 +35,16 @@ def test_batched_lbfgs_solves_quadratics_of_very_different_conditioning():
     def objective(x: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
         return 0.5 * torch.einsum("mi,mij,mj->m", x, A[rows], x) - (b[rows] * x).sum(dim=1)
 
-    x, _ = batched_lbfgs(objective, torch.zeros(3, 6, dtype=torch.float64), max_iter=500, tol=1e-10)
+    result = batched_lbfgs(objective, torch.zeros(3, 6, dtype=torch.float64), max_iter=500, gtol=1e-6)
     np.testing.assert_allclose(
-        x.numpy(), np.linalg.solve(np.stack(mats), np.stack(rhs)[..., None])[..., 0], rtol=1e-5, atol=1e-7
+        result.x.numpy(),
+        np.linalg.solve(np.stack(mats), np.stack(rhs)[..., None])[..., 0],
+        rtol=1e-5,
+        atol=1e-7,
     )
+    # converged on the gradient test: the true gradient A x - b at the returned point is below tolerance
+    gradient = torch.einsum("mij,mj->mi", A, result.x) - b
+    assert bool(result.converged.all()) and float(gradient.abs().max()) <= 1e-6
 
 
 def test_likelihood_matches_brute_force_enumeration():
@@ -82,8 +88,8 @@ def test_cross_validated_c1_equals_a_separate_fit_with_that_c1():
     assert set(cv.cv_scores_) == {0.1, 10.0, 1000.0}
     assert cv.c1_ == max(cv.cv_scores_, key=cv.cv_scores_.__getitem__)
     alone = MTLR(c1=cv.c1_).fit(X, y)
-    np.testing.assert_allclose(cv.predict_logits(X), alone.predict_logits(X), atol=2e-3)
-    # the batched optimum is the optimum of torch's own L-BFGS on the same objective
+    # warm-started from its folds or started cold, the full-data fit reaches the same curves (the
+    # bias of the last time point is nearly flat in the objective, so logits are not compared)
     np.testing.assert_allclose(
         cv.predict_survival_function(X, return_array=True),
         alone.predict_survival_function(X, return_array=True),
@@ -102,18 +108,36 @@ def test_mtlr_beats_kaplan_meier_concordance_on_whas500(whas500_split):
     assert c_mtlr > c_km + 0.15
 
 
-def test_neural_mtlr_learns_and_resumes_from_a_checkpoint(tmp_path):
-    X, y, _, _ = simulate_exponential(600, seed=6)
-    params = dict(max_iter=30, patience=1000, lr=0.01, hidden=(16,), dropout=0.0)
-    full = NeuralMTLR(**params).fit(X[:500], y[:500])
-    assert concordance_harrell(y["event"][500:], y["time"][500:], full.predict(X[500:])) > 0.7
+class _Crash(RuntimeError):
+    pass
+
+
+def test_neural_mtlr_learns_and_resumes_from_its_checkpoint_exactly(tmp_path):
+    """Kill-and-resume: a run that dies at epoch 13 resumes from its epoch-10 checkpoint and ends
+    bit-identical (weights and history) to an uninterrupted run; only max_iter may change."""
+    X, y, _, _ = simulate_exponential(300, seed=6)
+    params = dict(max_iter=20, patience=1000, lr=0.01, hidden=(8,), dropout=0.2, batch_size=64)
+    reference = NeuralMTLR(**params).fit(X[:250], y[:250])
+    assert concordance_harrell(y["event"][250:], y["time"][250:], reference.predict(X[250:])) > 0.7
+
+    def crash(epoch, record):
+        if epoch == 13:
+            raise _Crash
+
     path = tmp_path / "run.safetensors"
-    NeuralMTLR(**{**params, "max_iter": 20}).fit(X[:500], y[:500], checkpoint=path)
-    resumed = NeuralMTLR(**params).fit(X[:500], y[:500], checkpoint=path)
-    assert resumed.n_iter_ == 10
-    np.testing.assert_allclose(resumed.predict_logits(X), full.predict_logits(X), atol=1e-5)
-    with pytest.raises(CheckpointMismatchError, match="lr"):
-        NeuralMTLR(**{**params, "lr": 0.5}).fit(X[:500], y[:500], checkpoint=path)
+    with pytest.raises(_Crash):
+        NeuralMTLR(**params).fit(X[:250], y[:250], checkpoint=path, checkpoint_every=5, callback=crash)
+    resumed = NeuralMTLR(**params).fit(X[:250], y[:250], checkpoint=path, checkpoint_every=5)
+    assert resumed.n_iter_ == 10  # epochs 11..20
+    for a, b in zip(reference.net_.state_dict().values(), resumed.net_.state_dict().values()):
+        assert torch.equal(a, b)
+    assert resumed.history_ == reference.history_
+    longer = NeuralMTLR(**{**params, "max_iter": 25}).fit(
+        X[:250], y[:250], checkpoint=path, checkpoint_every=5
+    )
+    assert longer.n_iter_ == 5 and len(longer.history_) == 25  # max_iter is extendable
+    with pytest.raises(CheckpointMismatchError, match="'lr'"):
+        NeuralMTLR(**{**params, "lr": 0.5}).fit(X[:250], y[:250], checkpoint=path)
 
 
 def test_neural_mtlr_chooses_c1_by_cross_validation_when_not_given():
@@ -164,7 +188,7 @@ def test_censoring_at_a_grid_time_rules_out_the_interval_it_closes():
 def test_mtlr_is_d_calibrated_on_rossi_where_everyone_is_censored_at_the_last_grid_time():
     """Every censored rossi patient is censored at week 52, the last event time (a regression
     test: counting them as possibly dying before week 52 made the curves collapse there)."""
-    from survival.data import Preprocessor, load_dataset
+    from survival import Preprocessor, load_dataset
     from survival.metrics import d_calibration
 
     data = load_dataset("rossi")

@@ -3,48 +3,92 @@
 Models with the scikit-survival estimator API (`fit(X, y)` on `Surv` structured arrays,
 `predict_survival_function(X)`, `predict(X)` a risk score): `MTLR` and `NeuralMTLR`, and the
 ISD baselines `KaplanMeier`, `CoxKP`, `CoxElasticNetKP`, `WeibullAFT`, `RandomSurvivalForestKM`.
-Every model returns `SurvivalCurves`, so every metric in `survival.metrics` (concordance, IPCW
-Brier score, L1 hinge/margin, 1-calibration, D-calibration) applies to every model.
+Every model also returns `SurvivalCurves` (`predict_curves`), so every metric in
+`survival.metrics` (concordance, IPCW Brier score, L1 hinge/margin, 1-calibration, D-calibration)
+applies to every model.
+
+``import survival`` is cheap: names load from their modules on first use (PEP 562), so torch,
+scikit-learn and scikit-survival are imported only by what needs them.
 """
 
-from survival.base import SurvivalModel
-from survival.baselines import (
-    CoxElasticNetKP,
-    CoxKP,
-    KaplanMeier,
-    RandomSurvivalForestKM,
-    WeibullAFT,
-    kalbfleisch_prentice_baseline,
-)
-from survival.curves import SurvivalCurves
-from survival.data import (
-    DATASETS,
-    Preprocessor,
-    SurvivalDataset,
-    event_time,
-    from_csv,
-    from_dataframe,
-    load_dataset,
-    make_target,
-    simulate_exponential,
-)
-from survival.metrics import (
-    DCalibration,
-    OneCalibration,
-    brier_score,
-    concordance_harrell,
-    concordance_uno,
-    d_calibration,
-    evaluate,
-    integrated_brier_score,
-    kaplan_meier,
-    l1_loss,
-    one_calibration,
-)
-from survival.models import MODELS, make_model
-from survival.mtlr import MTLR, MTLRConfig, NeuralMTLR
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from survival.base import SurvivalModel
+    from survival.baselines import (
+        CoxElasticNetKP,
+        CoxKP,
+        KaplanMeier,
+        RandomSurvivalForestKM,
+        WeibullAFT,
+        kalbfleisch_prentice_baseline,
+    )
+    from survival.curves import SurvivalCurves, SurvivalFunction
+    from survival.datasets import DATASETS, SurvivalDataset, load_dataset
+    from survival.metrics import (
+        CONVENTIONS,
+        DCalibration,
+        OneCalibration,
+        brier_score,
+        concordance_harrell,
+        concordance_uno,
+        d_calibration,
+        evaluate,
+        integrated_brier_score,
+        kaplan_meier,
+        l1_loss,
+        one_calibration,
+    )
+    from survival.models import MODELS, make_model
+    from survival.mtlr import MTLR, MTLRConfig, NeuralMTLR
+    from survival.preprocess import Preprocessor
+    from survival.simulate import simulate_exponential
+    from survival.tables import from_csv, from_dataframe
+    from survival.target import event_time, make_target
+
+_WHERE = {
+    "SurvivalModel": "survival.base",
+    "CoxElasticNetKP": "survival.baselines",
+    "CoxKP": "survival.baselines",
+    "KaplanMeier": "survival.baselines",
+    "RandomSurvivalForestKM": "survival.baselines",
+    "WeibullAFT": "survival.baselines",
+    "kalbfleisch_prentice_baseline": "survival.baselines",
+    "SurvivalCurves": "survival.curves",
+    "SurvivalFunction": "survival.curves",
+    "DATASETS": "survival.datasets",
+    "SurvivalDataset": "survival.datasets",
+    "load_dataset": "survival.datasets",
+    "CONVENTIONS": "survival.metrics",
+    "DCalibration": "survival.metrics",
+    "OneCalibration": "survival.metrics",
+    "brier_score": "survival.metrics",
+    "concordance_harrell": "survival.metrics",
+    "concordance_uno": "survival.metrics",
+    "d_calibration": "survival.metrics",
+    "evaluate": "survival.metrics",
+    "integrated_brier_score": "survival.metrics",
+    "kaplan_meier": "survival.metrics",
+    "l1_loss": "survival.metrics",
+    "one_calibration": "survival.metrics",
+    "MODELS": "survival.models",
+    "make_model": "survival.models",
+    "MTLR": "survival.mtlr",
+    "MTLRConfig": "survival.mtlr",
+    "NeuralMTLR": "survival.mtlr",
+    "Preprocessor": "survival.preprocess",
+    "simulate_exponential": "survival.simulate",
+    "from_csv": "survival.tables",
+    "from_dataframe": "survival.tables",
+    "event_time": "survival.target",
+    "make_target": "survival.target",
+}
 
 __all__ = [
+    "CONVENTIONS",
     "DATASETS",
     "MODELS",
     "MTLR",
@@ -59,6 +103,7 @@ __all__ = [
     "RandomSurvivalForestKM",
     "SurvivalCurves",
     "SurvivalDataset",
+    "SurvivalFunction",
     "SurvivalModel",
     "WeibullAFT",
     "brier_score",
@@ -79,4 +124,17 @@ __all__ = [
     "one_calibration",
     "simulate_exponential",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'survival' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

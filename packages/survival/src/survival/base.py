@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -52,15 +53,33 @@ class SurvivalModel(BaseEstimator):
         self._check_fitted()
         return self._predict_curves(check_features_array(X, self.n_features_in_))
 
-    def predict_survival_function(self, X: object, return_array: bool = False) -> SurvivalCurves | np.ndarray:
-        """Survival curves of the rows of `X`.
+    @property
+    def unique_times_(self) -> np.ndarray:
+        """(m,) the time points of the predicted curves (scikit-survival's name)."""
+        return self.times_
+
+    def predict_survival_function(self, X: object, return_array: bool = False) -> np.ndarray:
+        """Survival functions of the rows of `X`, as scikit-survival's estimators return them.
 
         Returns:
-            a `SurvivalCurves`, or with ``return_array=True`` the (n, m) probabilities at the
-            curves' time grid (``curves.times``), as scikit-survival estimators do.
+            an (n,) object array of `SurvivalFunction` (callable on times, with ``x`` and ``y`` as
+            scikit-survival's `StepFunction`), or with ``return_array=True`` the (n, m) survival
+            probabilities at ``unique_times_``. `predict_curves` gives the `SurvivalCurves`.
         """
         curves = self.predict_curves(X)
-        return curves.probs if return_array else curves
+        if return_array:
+            return curves.survival_at(self.unique_times_)
+        return curves.functions(self.unique_times_)
+
+    def plot_survival_function(
+        self, X: object, *, ax: Any = None, labels: list[str] | None = None, time_unit: str = "time units"
+    ) -> Any:
+        """Plot the curves of the rows of `X` on `ax` (a new `core.new_figure` axis when None).
+
+        Returns:
+            the matplotlib ``Axes``.
+        """
+        return self.predict_curves(X).plot(ax=ax, labels=labels, time_unit=time_unit)
 
     def predict(self, X: object) -> np.ndarray:
         """(n,) risk score: minus the mean survival time of each curve (higher = earlier event)."""
@@ -72,8 +91,8 @@ class SurvivalModel(BaseEstimator):
 
     def score(self, X: object, y: np.ndarray) -> float:
         """Harrell's concordance of `predict(X)` with `y`, as scikit-survival estimators score."""
-        from survival.data import event_time
         from survival.metrics import concordance_harrell
+        from survival.target import event_time
 
         event, time = event_time(y)
         return concordance_harrell(event, time, self.predict(X))

@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from core.errors import InputError
 from survival.base import SurvivalModel, check_features_array
 from survival.curves import SurvivalCurves
-from survival.data import event_time
+from survival.target import event_time
 
 __all__ = [
     "CoxElasticNetKP",
@@ -40,6 +40,8 @@ def _fit_inputs(X: object, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
         raise InputError(
             "features and target have different numbers of rows", item=f"{features.shape[0]} vs {event.size}"
         )
+    if event.size < 2:
+        raise InputError("too few rows to fit a model", item=f"{event.size} row(s)", expected="at least 2")
     return features, event, time
 
 
@@ -292,6 +294,7 @@ class RandomSurvivalForestKM(SurvivalModel):
             random_state=self.seed,
             low_memory=False,
         ).fit(features, y)
+        self.times_ = self.forest_.unique_times_
         self.n_features_in_ = features.shape[1]
         return self
 

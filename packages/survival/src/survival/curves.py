@@ -9,12 +9,13 @@ from ``(0, 1)`` through ``(t_last, S(t_last))`` until it reaches zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from core.errors import InputError
 
-__all__ = ["SurvivalCurves"]
+__all__ = ["SurvivalCurves", "SurvivalFunction"]
 
 # Smallest drop ``1 - S(t_last)`` used when extrapolating: a curve that never leaves 1 has an
 # infinite extrapolated median/mean; this floor keeps them finite (and very large).
@@ -182,3 +183,65 @@ class SurvivalCurves:
         s_last = self.probs[:, -1]
         zero_at = 1.0 / self._tail_slope()
         return area + 0.5 * s_last * np.maximum(zero_at - self.times[-1], 0.0)
+
+    def functions(self, times: np.ndarray | None = None) -> np.ndarray:
+        """(n,) object array of `SurvivalFunction`, one per patient, tabulated at `times`
+        (default: the grid without its leading 0)."""
+        points = self.times[1:] if times is None else np.asarray(times, dtype=float)
+        values = self.survival_at(points)
+        out = np.empty(self.n_patients, dtype=object)
+        for i in range(self.n_patients):
+            out[i] = SurvivalFunction(self[i], points, values[i])
+        return out
+
+    def plot(self, *, ax: Any = None, labels: list[str] | None = None, time_unit: str = "time units") -> Any:
+        """Draw every curve (piecewise linear, extrapolation to 1.5x the last grid time).
+
+        Args:
+            ax: a matplotlib ``Axes``; None draws on a new `core.new_figure` (no pyplot state).
+            labels: one legend label per curve (default: "patient i" for up to 10 curves).
+            time_unit: the unit of the time axis, shown in its label.
+
+        Returns:
+            the ``Axes``.
+        """
+        if ax is None:
+            from core.plots import new_figure
+
+            ax = new_figure(5.0, 3.5).add_subplot()
+        grid = np.linspace(0.0, 1.5 * self.times[-1], 300)
+        names = labels or [f"patient {i + 1}" for i in range(self.n_patients)]
+        for i, values in enumerate(self.survival_at(grid)):
+            ax.plot(grid, values, linewidth=1.2, label=names[i] if i < len(names) else None)
+        ax.axvline(self.times[-1], color="grey", linestyle=":", linewidth=0.8)
+        ax.set_xlabel(f"time ({time_unit})")
+        ax.set_ylabel("survival probability S(t | x)")
+        ax.set_ylim(0.0, 1.02)
+        if self.n_patients <= 10 or labels:
+            ax.legend(fontsize=7)
+        return ax
+
+
+class SurvivalFunction:
+    """One patient's survival function, used as scikit-survival's `StepFunction` is.
+
+    ``fn(t)`` evaluates the curve (piecewise linear on the grid, the paper's extrapolation past
+    it); ``x`` (m,) and ``y`` (m,) tabulate it at the model's ``unique_times_``, so recipes such as
+    ``[fn(times) for fn in model.predict_survival_function(X)]`` and
+    ``ax.step(fn.x, fn.y, where="post")`` work unchanged.
+    """
+
+    def __init__(self, curve: SurvivalCurves, x: np.ndarray, y: np.ndarray) -> None:
+        self.curve = curve
+        self.x = x
+        self.y = y
+        self.a, self.b = 1.0, 0.0
+        self.domain = (0.0, float("inf"))
+
+    def __call__(self, t: np.ndarray | float) -> np.ndarray:
+        """Survival probability at `t` (scalar or (k,)): same shape as `t`."""
+        values = self.curve.survival_at(t)[0]
+        return values[0] if np.ndim(t) == 0 else values
+
+    def __repr__(self) -> str:
+        return f"SurvivalFunction(x={self.x!r}, y={self.y!r})"

@@ -8,7 +8,6 @@ patient's own predicted probabilities, so pooling gives each test its full sampl
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,20 +19,20 @@ from core.errors import InputError
 from core.progress import progress
 from core.timing import Timer
 from survival.curves import SurvivalCurves
-from survival.data import Preprocessor, SurvivalDataset, event_time
+from survival.datasets import SurvivalDataset
 from survival.metrics import (
-    concordance_harrell,
-    concordance_uno,
+    CONVENTIONS,
+    FOLD_METRICS,
+    Conventions,
     d_calibration,
-    integrated_brier_score,
-    l1_loss,
+    fold_metrics,
     one_calibration,
 )
 from survival.models import make_model
+from survival.preprocess import Preprocessor
+from survival.target import event_time
 
-__all__ = ["CVResult", "cross_validate"]
-
-FOLD_METRICS = ("c_harrell", "c_uno", "ibs", "l1_hinge", "l1_margin")
+__all__ = ["FOLD_METRICS", "CVResult", "cross_validate"]
 
 
 @dataclass
@@ -60,14 +59,6 @@ class CVResult:
     example_curves: dict[str, SurvivalCurves] = field(default_factory=dict)
 
 
-def _safe(fn: Any, *args: Any, **kwargs: Any) -> float:
-    try:
-        value = float(fn(*args, **kwargs))
-    except InputError:
-        return math.nan
-    return value
-
-
 def cross_validate(
     data: SurvivalDataset,
     models: Mapping[str, Mapping[str, Any]],
@@ -76,6 +67,7 @@ def cross_validate(
     seed: int = 0,
     max_rows: int | None = None,
     n_examples: int = 4,
+    conventions: Conventions = CONVENTIONS,
 ) -> CVResult:
     """K-fold cross-validation of several models on one dataset.
 
@@ -85,6 +77,7 @@ def cross_validate(
         folds: number of folds, stratified on the event indicator.
         max_rows: subsample this many rows first (stratified; None = all rows).
         n_examples: patients of the first test fold whose curves are kept for plotting.
+        conventions: the evaluation conventions (`survival.metrics.CONVENTIONS`, the package's one set).
 
     Returns:
         a `CVResult`.
@@ -100,37 +93,32 @@ def cross_validate(
     result = CVResult(dataset=data.name, n_rows=int(ev.size), n_events=int(ev.sum()))
     oof: dict[str, np.ndarray] = {name: np.full(ev.size, np.nan) for name in models}
     oof_event_prob: dict[str, np.ndarray] = {name: np.full(ev.size, np.nan) for name in models}
-    t_star = float(np.median(tm[ev]))
+    t_star = conventions.one_cal_time(ev, tm)  # pooled predictions: all rows are the reference
+    smallest = min(int(ev.sum()), int((~ev).sum())) if (~ev).any() else ev.size
+    if folds < 2 or smallest < folds:
+        raise InputError(
+            f"too few rows for {folds}-fold cross-validation",
+            item=f"{ev.size} rows, {int(ev.sum())} events, {int((~ev).sum())} censored",
+            expected=f"at least {max(folds, 2)} events and {max(folds, 2)} censored rows (or fewer folds, >= 2)",
+        )
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fold, (train, test) in enumerate(progress(list(splitter.split(rows, ev)), desc=f"{data.name} folds")):
         pre = Preprocessor().fit(X_all.iloc[train])
         X_train, X_test = pre.transform(X_all.iloc[train]), pre.transform(X_all.iloc[test])
-        lo, hi = np.quantile(tm[test], [0.1, 0.9])
-        grid = np.linspace(lo, hi, 50)
-        tau = float(np.quantile(tm[train], 0.9))
         for name, params in models.items():
             model = make_model(name, **params)
             with Timer(cuda_sync=False) as timer:
                 model.fit(X_train, y[train])
-            curves = model.predict_survival_function(X_test)
-            risk = model.predict(X_test)
-            metrics = {
-                "c_harrell": _safe(concordance_harrell, ev[test], tm[test], risk),
-                "c_uno": _safe(concordance_uno, ev[test], tm[test], risk, ev[train], tm[train], tau=tau),
-                "ibs": _safe(
-                    integrated_brier_score, curves, ev[test], tm[test], ev[train], tm[train], times=grid
-                ),
-                "l1_hinge": _safe(l1_loss, curves, ev[test], tm[test], method="hinge"),
-                "l1_margin": _safe(
-                    l1_loss,
-                    curves,
-                    ev[test],
-                    tm[test],
-                    method="margin",
-                    train_event=ev[train],
-                    train_time=tm[train],
-                ),
-            }
+            curves = model.predict_curves(X_test)
+            metrics = fold_metrics(
+                curves,
+                ev[test],
+                tm[test],
+                ev[train],
+                tm[train],
+                risk=model.predict(X_test),
+                conventions=conventions,
+            )
             per_model = result.fold_metrics.setdefault(name, {m: [] for m in FOLD_METRICS})
             for key, value in metrics.items():
                 per_model[key].append(value)
@@ -141,6 +129,13 @@ def cross_validate(
                 result.example_curves[name] = curves[np.arange(min(n_examples, len(test)))]
     for name in models:
         result.oof_probability[name] = oof[name]
-        result.d_calibration[name] = d_calibration(oof[name], ev, tm)
-        result.one_calibration[name] = one_calibration(1.0 - oof_event_prob[name], ev, tm, t_star)
+        result.d_calibration[name] = d_calibration(oof[name], ev, tm, n_bins=conventions.d_cal_bins)
+        result.one_calibration[name] = one_calibration(
+            1.0 - oof_event_prob[name],
+            ev,
+            tm,
+            t_star,
+            n_bins=conventions.one_cal_bins,
+            variance=conventions.one_cal_variance,
+        )
     return result

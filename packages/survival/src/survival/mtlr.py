@@ -14,19 +14,22 @@ internal cross-validation when not given, as in Haider et al. (JMLR 2020, Sectio
 
 from __future__ import annotations
 
-import functools
-from dataclasses import asdict, dataclass
+import itertools
+import math
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from core.checkpoint import load_checkpoint, save_checkpoint
+from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
 from core.errors import InputError
 from survival.base import SurvivalModel, check_features_array
+from survival.config import C1_GRID, MTLRConfig
 from survival.curves import SurvivalCurves
-from survival.data import event_time
+from survival.target import event_time
 
 __all__ = [
     "MTLR",
@@ -37,39 +40,6 @@ __all__ = [
     "mtlr_log_likelihood",
     "mtlr_time_grid",
 ]
-
-C1_GRID: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
-
-
-@dataclass(frozen=True)
-class MTLRConfig:
-    """Hyper-parameters of MTLR; defaults follow Haider et al. (2020) and the MTLR R package.
-
-    Attributes:
-        n_bins: number of time points K; None = ceil(sqrt(number of events)).
-        c1: L2 weight C1 on the MTLR weights; None = chosen from `c1_grid` by `cv_folds`-fold CV
-            of the held-out log-likelihood.
-        optimizer: "lbfgs" (full batch, run to convergence; the objective is convex for the
-            linear model) or "adam" (early stopping on a validation split).
-        max_iter: L-BFGS iterations or Adam epochs.
-        hidden: hidden layer widths of the MLP in front of the MTLR layer (empty = linear MTLR).
-    """
-
-    n_bins: int | None = None
-    c1: float | None = None
-    c1_grid: tuple[float, ...] = C1_GRID
-    cv_folds: int = 5
-    optimizer: str = "lbfgs"
-    max_iter: int = 500
-    tol: float = 1e-6
-    lr: float = 0.01
-    batch_size: int | None = None
-    patience: int = 20
-    validation_fraction: float = 0.2
-    hidden: tuple[int, ...] = ()
-    dropout: float = 0.0
-    seed: int = 0
-    device: str = "cpu"
 
 
 def mtlr_time_grid(time: np.ndarray, event: np.ndarray, n_bins: int | None = None) -> np.ndarray:
@@ -114,15 +84,11 @@ def _target_mask(bins: torch.Tensor, event: torch.Tensor, n_intervals: int) -> t
 def _interval_scores(logits: torch.Tensor) -> torch.Tensor:
     """(..., K) per-time-point scores f_k -> (..., K+1) interval scores sum_{k >= j} f_k (last = 0).
 
-    One product with the (K, K+1) lower-triangular ones matrix ``U[k, j] = 1{j <= k}``.
+    A reversed cumulative sum: O(K) per patient (a product with the (K, K+1) triangle of ones is
+    O(K^2) and was most of the fitting time on data with many time points).
     """
-    k = logits.shape[-1]
-    return logits @ _triangle(k, logits.dtype, logits.device)
-
-
-@functools.lru_cache(maxsize=32)
-def _triangle(k: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    return torch.tril(torch.ones(k, k + 1, dtype=dtype, device=device))
+    tail = torch.flip(torch.cumsum(torch.flip(logits, [-1]), -1), [-1])
+    return torch.cat([tail, torch.zeros_like(logits[..., :1])], dim=-1)
 
 
 def mtlr_log_likelihood(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -152,25 +118,50 @@ def _survival_from_logits(logits: torch.Tensor) -> torch.Tensor:
     return tail[..., 1:]
 
 
+def _init_linear(layer: nn.Linear, generator: torch.Generator | None) -> None:
+    """torch's default `nn.Linear` initialisation, drawn from `generator` (no global RNG)."""
+    with torch.no_grad():
+        nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+        bound = 1.0 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0.0
+        layer.bias.uniform_(-bound, bound, generator=generator)
+
+
 class MTLRNet(nn.Module):
-    """An optional MLP followed by the MTLR layer: (n, d) features -> (n, K) logits f_k(x)."""
+    """An optional MLP followed by the MTLR layer: (n, d) features -> (n, K) logits f_k(x).
+
+    Args:
+        generator: draws the initial weights (torch's default scheme); None: a generator seeded 0.
+    """
 
     def __init__(
-        self, n_features: int, n_times: int, hidden: tuple[int, ...] = (), dropout: float = 0.0
+        self,
+        n_features: int,
+        n_times: int,
+        hidden: tuple[int, ...] = (),
+        dropout: float = 0.0,
+        *,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        width = n_features
-        for size in hidden:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = size
-        self.body = nn.Sequential(*layers)
-        self.mtlr = nn.Linear(width, n_times)
+        generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        widths = [n_features, *hidden]
+        self.body = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
+        self.mtlr = nn.Linear(widths[-1], n_times)
+        self.dropout = dropout
+        for layer in [*self.body, self.mtlr]:
+            _init_linear(layer, generator)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mtlr(self.body(x))
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Logits; in training mode dropout masks are drawn from `generator` (CPU) when given."""
+        for layer in self.body:
+            x = torch.relu(layer(x))
+            if self.training and self.dropout > 0:
+                if generator is None:
+                    x = nn.functional.dropout(x, self.dropout, training=True)
+                else:
+                    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= self.dropout
+                    x = x * keep.to(x.device) / (1.0 - self.dropout)
+        return self.mtlr(x)
 
 
 class MTLR(SurvivalModel):
@@ -198,7 +189,7 @@ class MTLR(SurvivalModel):
         cv_folds: int = 5,
         optimizer: str = "lbfgs",
         max_iter: int = 500,
-        tol: float = 1e-6,
+        tol: float = 1e-5,
         lr: float = 0.01,
         batch_size: int | None = None,
         patience: int = 20,
@@ -231,15 +222,27 @@ class MTLR(SurvivalModel):
         params["hidden"] = tuple(params["hidden"])
         return MTLRConfig(**params)
 
-    def fit(self, X: object, y: np.ndarray, *, checkpoint: str | Path | None = None) -> MTLR:
+    def fit(
+        self,
+        X: object,
+        y: np.ndarray,
+        *,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 10,
+        callback: Any = None,
+    ) -> MTLR:
         """Fit on (n, d) numeric features and a structured survival target.
 
         Args:
-            checkpoint: Adam training only: a file to save progress to every few epochs and to
-                resume from when it exists (with the same configuration).
+            checkpoint: Adam training only: a file to save progress to every `checkpoint_every`
+                epochs and to resume from when it exists. Resuming follows the workspace's one
+                rule: the configuration must equal the saved one except `max_iter`, which may grow.
+            callback: Adam training only: ``callback(epoch, record)`` after every epoch (``record``:
+                that epoch's entry of ``history_``).
 
         Raises:
-            InputError: bad features or target, unknown optimiser.
+            InputError: bad features or target, unknown optimiser, too few rows.
+            CheckpointMismatchError: `checkpoint` was saved under another configuration.
         """
         from survival.train import fit_mtlr
 
@@ -254,13 +257,29 @@ class MTLR(SurvivalModel):
                 item=f"{features.shape[0]} vs {event.size}",
             )
         self.time_grid_ = mtlr_time_grid(time, event, config.n_bins)
-        result = fit_mtlr(features, time, event, self.time_grid_, config, checkpoint=checkpoint)
+        result = fit_mtlr(
+            features,
+            time,
+            event,
+            self.time_grid_,
+            config,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            callback=callback,
+        )
         self.net_ = result.net
         self.c1_ = result.c1
         self.cv_scores_ = result.cv_scores
         self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
+        self.history_ = result.history
         self.n_features_in_ = features.shape[1]
         return self
+
+    @property
+    def unique_times_(self) -> np.ndarray:
+        """(K,) the time points of the curves (scikit-survival's name): `time_grid_`."""
+        return self.time_grid_
 
     def predict_logits(self, X: object) -> np.ndarray:
         """(n, K) MTLR scores f_k(x)."""
@@ -279,27 +298,45 @@ class MTLR(SurvivalModel):
             np.concatenate([np.ones((surv.shape[0], 1)), surv], axis=1),
         )
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model (weights, time grid, C1, configuration) to a safetensors file."""
+    def save(self, path: str | Path, *, preprocessor: Any = None) -> Path:
+        """Write the fitted model (weights, time grid, C1, configuration) to a safetensors file.
+
+        Args:
+            preprocessor: a fitted `survival.Preprocessor` whose state is stored with the model,
+                so that `load` gives back a model that predicts from raw tables (``preprocessor_``).
+        """
         self._check_fitted()
         state = {"net": self.net_.state_dict(), "time_grid": torch.as_tensor(self.time_grid_)}
         extra = {"c1": self.c1_, "n_features": self.n_features_in_, "class": type(self).__name__}
+        if preprocessor is not None:
+            extra["preprocessor"] = preprocessor.state()
         return save_checkpoint(path, state, self.config, extra=extra)
 
     @classmethod
     def load(cls, path: str | Path) -> MTLR:
-        """Read a model written by `save`."""
+        """Read a model written by `save` (``preprocessor_`` is the stored `Preprocessor` or None).
+
+        Raises:
+            InputError: a missing, damaged or foreign file (named).
+        """
         checkpoint = load_checkpoint(path, MTLRConfig)
+        if "n_features" not in checkpoint.extra or "time_grid" not in checkpoint.state:
+            raise InputError("not an MTLR model file", item=str(path))
         model = cls(**asdict(checkpoint.config))
         grid = checkpoint.state["time_grid"].numpy()
         net = MTLRNet(
             checkpoint.extra["n_features"], grid.size, checkpoint.config.hidden, checkpoint.config.dropout
         )
         net.to(next(iter(checkpoint.state["net"].values())).dtype)
-        net.load_state_dict(checkpoint.state["net"])
+        load_state_into(net, checkpoint.state["net"], source=path)
         model.net_, model.time_grid_ = net, grid
         model.c1_, model.n_features_in_ = checkpoint.extra["c1"], checkpoint.extra["n_features"]
-        model.cv_scores_, model.n_iter_ = {}, 0
+        model.cv_scores_, model.n_iter_, model.converged_, model.history_ = {}, 0, True, []
+        model.preprocessor_ = None
+        if "preprocessor" in checkpoint.extra:
+            from survival.preprocess import Preprocessor
+
+            model.preprocessor_ = Preprocessor.from_state(checkpoint.extra["preprocessor"])
         return model
 
 
@@ -317,7 +354,7 @@ class NeuralMTLR(MTLR):
         cv_folds: int = 5,
         optimizer: str = "adam",
         max_iter: int = 500,
-        tol: float = 1e-6,
+        tol: float = 1e-5,
         lr: float = 0.005,
         batch_size: int | None = None,
         patience: int = 20,

@@ -1,35 +1,28 @@
-"""Figures of the headline experiment: D-calibration histograms and example predicted curves."""
+"""Figures of the headline experiment: D-calibration histograms and example predicted curves.
+
+Figures are `matplotlib.figure.Figure` objects from `core.new_figure` (no pyplot, no backend
+change) saved with `core.save_figure`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
-from core.checkpoint import atomic_write
+from core.plots import new_figure, save_figure
 from survival.experiment import CVResult
 
 __all__ = ["plot_d_calibration", "plot_example_curves"]
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=110))
-    plt.close(fig)
-    return path
 
 
 def plot_d_calibration(results: Sequence[CVResult], path: str | Path) -> Path:
     """One histogram per (dataset, model): the share of patients per survival-probability decile,
     against the uniform 10 % a D-calibrated model gives (Haider et al. 2020, Figure 6)."""
     models = list(results[0].d_calibration)
-    fig, axes = plt.subplots(
-        len(results), len(models), figsize=(1.9 * len(models), 1.5 * len(results)), squeeze=False, sharex=True
-    )
+    fig = new_figure(1.9 * len(models), 1.5 * len(results))
+    axes = fig.subplots(len(results), len(models), squeeze=False, sharex=True)
     for r, result in enumerate(results):
         for c, name in enumerate(models):
             ax = axes[r, c]
@@ -53,31 +46,30 @@ def plot_d_calibration(results: Sequence[CVResult], path: str | Path) -> Path:
                 )
             if c == 0:
                 ax.set_ylabel(result.dataset, fontsize=8)
+            if r == len(results) - 1:
+                ax.set_xlabel("S_i(t_i)", fontsize=7)
     fig.suptitle("D-calibration: share of patients per decile of S_i(t_i) (green: p > 0.05)", fontsize=9)
-    fig.tight_layout()
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path), dpi=110)
 
 
-def plot_example_curves(result: CVResult, path: str | Path) -> Path:
+def plot_example_curves(
+    result: CVResult, path: str | Path, time_unit: str = "time units of the data"
+) -> Path:
     """Predicted survival curves of the same few test patients under every model."""
     models = list(result.example_curves)
     ncols = min(4, len(models))
     nrows = -(-len(models) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.3 * nrows), squeeze=False, sharey=True)
-    horizon = max(float(curves.times[-1]) for curves in result.example_curves.values())
-    grid = np.linspace(0.0, horizon, 200)
+    fig = new_figure(2.6 * ncols, 2.3 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax, name in zip(axes.flat, models):
-        curves = result.example_curves[name]
-        for i, values in enumerate(curves.survival_at(grid)):
-            ax.plot(grid, values, linewidth=1.2, label=f"patient {i + 1}")
+        result.example_curves[name].plot(ax=ax, time_unit=time_unit)
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("time", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.label.set_fontsize(7)
+        ax.yaxis.label.set_fontsize(7)
+        if ax is not axes.flat[0] and ax.get_legend() is not None:
+            ax.get_legend().remove()
     for ax in list(axes.flat)[len(models) :]:
         ax.axis("off")
-    for row in axes:
-        row[0].set_ylabel("S(t | x)", fontsize=8)
-    axes.flat[0].legend(fontsize=6)
     fig.suptitle(f"{result.dataset}: individual survival distributions of four test patients", fontsize=9)
-    fig.tight_layout()
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path), dpi=110)

@@ -11,18 +11,18 @@ minutes on 2 CPU cores). ``--scale full``: eight datasets at full size, the pape
 from __future__ import annotations
 
 import math
-from typing import Any
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.cli import RunOptions
-from core.device import torch_threads
-from core.progress import progress
 from core.results import ResultTable, mean_sd
-from survival.data import load_dataset
-from survival.experiment import FOLD_METRICS, CVResult, cross_validate
-from survival.mtlr import C1_GRID
-from survival.plots import plot_d_calibration, plot_example_curves
+from survival.config import C1_GRID
+from survival.metrics.evaluation import FOLD_METRICS
+
+if TYPE_CHECKING:
+    from survival.experiment import CVResult
 
 __all__ = ["SETTINGS", "reproduce"]
 
@@ -58,6 +58,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 _SEEDED = {"coxen-kp", "rsf-km", "mtlr", "neural-mtlr"}
+_ON_DEVICE = {"mtlr", "neural-mtlr"}
 
 _METRIC_TITLES = {
     "c_harrell": ("concordance", "Harrell's concordance (higher is better)"),
@@ -81,37 +82,58 @@ _METRIC_TITLES = {
 
 
 def reproduce(options: RunOptions) -> list[ResultTable]:
-    """Run the cross-validated comparison at `options.scale`; write figures to `options.out`."""
+    """Run the cross-validated comparison at `options.scale`; write figures to `options.out`.
+
+    Every table is published (`options.publish`) after each dataset with the datasets done so
+    far, so a run that dies keeps the tables of every dataset it finished; the last publication
+    holds them all.
+    """
+    from core.device import torch_threads
+    from core.progress import progress
+    from survival.datasets import load_dataset
+    from survival.experiment import cross_validate
+    from survival.plots import plot_d_calibration, plot_example_curves
+
     setting = SETTINGS[options.scale]
-    with torch_threads(1):  # many small fits: one thread avoids oversubscribing small CPUs
-        results = []
-        for name in progress(setting["datasets"], desc="survival datasets"):
-            models = {
-                model: {**params, **({"seed": options.seed} if model in _SEEDED else {})}
-                for model, params in setting["models"].items()
-            }
-            results.append(
-                cross_validate(
-                    load_dataset(name),
-                    models,
-                    folds=setting["folds"],
-                    seed=options.seed,
-                    max_rows=setting["max_rows"],
-                )
-            )
-    options.out.mkdir(parents=True, exist_ok=True)
-    plot_d_calibration(results, options.out / "d_calibration.png")
-    plot_example_curves(results[0], options.out / f"curves_{results[0].dataset}.png")
     protocol = (
         f"{setting['folds']}-fold stratified CV, seed {options.seed}, scale {options.scale}"
         + (f", datasets subsampled to at most {setting['max_rows']} rows" if setting["max_rows"] else "")
-        + "."
+        + "; conventions: survival.metrics.CONVENTIONS."
     )
-    return [
-        *_metric_tables(results, protocol),
-        *_calibration_tables(results, protocol),
-        _fit_time_table(results, protocol),
-    ]
+    # many small fits: one thread avoids oversubscribing small CPUs, unless --threads says otherwise
+    threads = torch_threads(1) if options.threads is None else nullcontext()
+    results: list[CVResult] = []
+    sources: dict[str, str] = {}
+    tables: list[ResultTable] = []
+    with threads:
+        for name in progress(setting["datasets"], desc="survival datasets"):
+            models = {
+                model: {
+                    **params,
+                    **({"seed": options.seed} if model in _SEEDED else {}),
+                    **({"device": options.device} if model in _ON_DEVICE else {}),
+                }
+                for model, params in setting["models"].items()
+            }
+            data = load_dataset(name)
+            sources[name] = data.source
+            results.append(
+                cross_validate(
+                    data, models, folds=setting["folds"], seed=options.seed, max_rows=setting["max_rows"]
+                )
+            )
+            last = len(results) == len(setting["datasets"])
+            tables = [
+                *_metric_tables(results, protocol),
+                *_calibration_tables(results, protocol),
+                _fit_time_table(results, protocol),
+            ]
+            for table in tables:
+                table.data = dict(sources)
+                options.publish(table, quiet=not last)
+    plot_d_calibration(results, options.out / "d_calibration.png")
+    plot_example_curves(results[0], options.out / f"curves_{results[0].dataset}.png")
+    return tables
 
 
 def _metric_tables(results: list[CVResult], protocol: str) -> list[ResultTable]:
@@ -151,9 +173,8 @@ def _calibration_tables(results: list[CVResult], protocol: str) -> list[ResultTa
             row: dict[str, Any] = {"dataset": result.dataset}
             for model in models:
                 p = getattr(result, key)[model].p_value
-                ok = math.isfinite(p) and p > 0.05
-                passed[model] += int(ok)
-                row[model] = f"{p:.3g}" + (" ✓" if ok else "")
+                passed[model] += int(math.isfinite(p) and p > 0.05)
+                row[model] = p
             table.add(**row)
         table.add(dataset="passed", **{model: f"{count}/{len(results)}" for model, count in passed.items()})
         tables.append(table)
