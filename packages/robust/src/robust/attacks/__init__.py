@@ -1,0 +1,67 @@
+"""The attack library: one registry of named attacks with one call signature.
+
+``make_attack(name, model, **budget)`` builds any of them; every attack is called as
+``attack(x, y) -> x_adv`` and reports ``attack.cost_`` (gradient calls or queries per example).
+
+=========  =====================================================  ==========================
+name       attack                                                 paper
+=========  =====================================================  ==========================
+fgsm       `FGSM`                                                 Goodfellow et al. 2015
+bim        `BIM` (I-FGSM)                                         Kurakin et al. 2017
+pgd        `PGD` L-inf with random start (``norm="l2"`` for L2)   Madry et al. 2018
+pgd-l2     `PGDL2`                                                Madry et al. 2018
+mifgsm     `MIFGSM` (momentum)                                    Dong et al. 2018
+difgsm     `DIFGSM` (input diversity)                             Xie et al. 2019
+=========  =====================================================  ==========================
+
+`BPDA` (a module) and `EOT` (a wrapper of any gradient attack) adapt these attacks to
+non-differentiable and randomised defenses (Athalye et al. 2018).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from torch import nn
+
+from core.errors import InputError
+from robust.attacks.adaptive import BPDA, EOT
+from robust.attacks.base import Attack
+from robust.attacks.diverse import DIFGSM
+from robust.attacks.fgsm import FGSM
+from robust.attacks.momentum import MIFGSM
+from robust.attacks.pgd import BIM, PGD, PGDL2
+
+__all__ = [
+    "ATTACKS",
+    "BIM",
+    "BPDA",
+    "DIFGSM",
+    "EOT",
+    "FGSM",
+    "MIFGSM",
+    "PGD",
+    "PGDL2",
+    "Attack",
+    "make_attack",
+]
+
+ATTACKS: dict[str, type[Attack]] = {cls.name: cls for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM)}
+"""Attack classes by registry name."""
+
+
+def make_attack(name: str, model: nn.Module, **budget: object) -> Attack:
+    """The attack registered as `name` on `model` with `budget` (its constructor's keyword arguments).
+
+    Raises:
+        InputError: an unknown attack name (listing the known ones), a budget parameter the
+            attack does not take (listing those it does), or a budget value it refuses.
+    """
+    cls = ATTACKS.get(name)
+    if cls is None:
+        raise InputError("unknown attack", item=name, expected=", ".join(ATTACKS))
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "model")]
+    unknown = [key for key in budget if key not in accepted]
+    if unknown:
+        raise InputError(f"attack {name!r} takes no parameter {unknown[0]!r}", expected=", ".join(accepted))
+    return cls(model, **budget)  # type: ignore[arg-type]

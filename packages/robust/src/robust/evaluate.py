@@ -1,0 +1,112 @@
+"""`evaluate`: the clean / adversarial accuracy table every robust experiment reports.
+
+One row per attack: the clean accuracy of the model on the examples, the robust accuracy (the
+fraction still classified correctly after the attack), the attack's success rate on the examples
+the model got right, the mean cost per example (gradient calls or queries) and the mean L-inf /
+L2 size of the perturbations. Defenses and certificates (issue 2 of robust) add columns
+(verified accuracy, rejection rate) to the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from core.errors import InputError
+from core.results import ResultTable
+from robust.attacks import Attack, make_attack
+from robust.attacks.norms import l2_norm, linf_norm
+from robust.data import ImageData
+from robust.guard import evaluation_mode
+
+__all__ = ["AttackSpec", "attack_in_batches", "evaluate"]
+
+AttackSpec = Attack | str | tuple[str, dict[str, Any]]
+"""An attack instance, a registry name, or ``(name, budget)``."""
+
+
+def attack_in_batches(attack: Attack, x: Tensor, y: Tensor, batch_size: int = 256) -> tuple[Tensor, Tensor]:
+    """Run `attack` over ``x (n, ...)``, ``y (n,)`` in batches; returns ``(x_adv, cost (n,))``."""
+    adversarial, costs = [], []
+    for start in range(0, len(x), batch_size):
+        adversarial.append(attack(x[start : start + batch_size], y[start : start + batch_size]))
+        costs.append(attack.cost_)
+    return torch.cat(adversarial), torch.cat(costs)
+
+
+def evaluate(
+    model: nn.Module,
+    data: ImageData | tuple[Tensor, Tensor],
+    attacks: Sequence[AttackSpec],
+    *,
+    limit: int | None = None,
+    batch_size: int = 256,
+    name: str = "evaluation",
+) -> ResultTable:
+    """Clean and adversarial accuracy of `model` under each attack, on the test split of `data`.
+
+    Args:
+        model: classifier returning logits.
+        data: an `ImageData` (its test split is used) or ``(x (n, c, h, w), y (n,))``.
+        attacks: attack instances, registry names or ``(name, budget)`` pairs.
+        limit: evaluate only the first `limit` test examples.
+        batch_size: examples per attack call.
+        name: the table's name.
+
+    Returns:
+        A `ResultTable` with one row per attack: ``attack``, its budget, ``clean_accuracy``,
+        ``robust_accuracy``, ``success_rate`` (among correctly classified examples), ``cost``
+        (mean per example), ``cost_unit``, ``linf``, ``l2`` (mean perturbation sizes), ``n``.
+
+    Raises:
+        InputError: no attacks, a bad attack spec, or bad images/labels (from the attack).
+    """
+    if isinstance(data, ImageData):
+        x, y, source = data.x_test, data.y_test, data.describe()
+    else:
+        x, y = data
+        source = f"{len(x)} given images"
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    if not attacks:
+        raise InputError("evaluate needs at least one attack")
+    built = [_build(spec, model) for spec in attacks]
+    with evaluation_mode(model), torch.no_grad():
+        correct = (
+            torch.cat([model(x[s : s + batch_size]).argmax(1) for s in range(0, len(x), batch_size)]) == y
+        )
+    table = ResultTable(name, title=f"Clean and adversarial accuracy ({len(x)} test images)", data=source)
+    for attack in built:
+        x_adv, cost = attack_in_batches(attack, x, y, batch_size)
+        with evaluation_mode(model), torch.no_grad():
+            predicted = torch.cat(
+                [model(x_adv[s : s + batch_size]).argmax(1) for s in range(0, len(x), batch_size)]
+            )
+        robust = predicted == y
+        delta = x_adv - x
+        table.add(
+            attack=attack.name,
+            **attack.budget(),
+            clean_accuracy=float(correct.float().mean()),
+            robust_accuracy=float(robust.float().mean()),
+            success_rate=float((correct & ~robust).sum() / correct.sum().clamp_min(1)),
+            cost=float(cost.float().mean()),
+            cost_unit=attack.cost_unit,
+            linf=float(linf_norm(delta).mean()),
+            l2=float(l2_norm(delta).mean()),
+            n=len(x),
+        )
+    return table
+
+
+def _build(spec: AttackSpec, model: nn.Module) -> Attack:
+    if isinstance(spec, Attack):
+        return spec
+    if isinstance(spec, str):
+        return make_attack(spec, model)
+    if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str) and isinstance(spec[1], dict):
+        return make_attack(spec[0], model, **spec[1])
+    raise InputError("an attack must be an Attack, a registry name or (name, budget)", item=repr(spec))

@@ -1,0 +1,24 @@
+"""``reproduce robust``: the package's experiments, one sub-experiment per part of the package.
+
+``uv run reproduce robust --only attacks --scale smoke`` runs the attack library's experiment
+(`robust.experiments.attacks`). The defenses/certificates and analyses sub-experiments
+(``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
+"""
+
+from __future__ import annotations
+
+from core.cli import RunOptions
+from core.results import ResultTable
+
+__all__ = ["EXPERIMENTS", "attacks"]
+
+
+def attacks(options: RunOptions) -> list[ResultTable]:
+    """White-box robust accuracy against eps and transfer of (M-)I-FGSM vs (M-)DI2-FGSM."""
+    from robust.experiments.attacks import attacks as run
+
+    return run(options)
+
+
+EXPERIMENTS = {"attacks": attacks}
+"""Sub-experiments by name (the ``core.reproduce`` entry point)."""

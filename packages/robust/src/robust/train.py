@@ -1,0 +1,138 @@
+"""Standard (clean) training of the reference classifiers: resumable, checkpointed, with a progress bar.
+
+Reads top to bottom: seed the initialisation, shuffle with an explicit generator, one Adam step per
+minibatch of cross-entropy, evaluate on the test split after every epoch, checkpoint (model,
+optimiser, shuffling generator, history) after every epoch. A checkpoint resumes under the one
+resume rule: the config must equal the saved one except ``epochs``, which may be raised.
+Adversarial training recipes (issue 2 of robust) will reuse this loop with a perturbation step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
+from core.errors import InputError
+from core.progress import progress
+from robust.config import TrainConfig
+from robust.data import ImageData
+from robust.models import accuracy, build_model
+
+__all__ = ["TrainConfig", "fit", "load_model"]
+
+
+EpochCallback = Callable[[int, nn.Module], None]
+
+
+def fit(
+    data: ImageData,
+    config: TrainConfig,
+    checkpoint: str | Path | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    callback: EpochCallback | None = None,
+) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Train ``build_model(config.model)`` on ``data``'s training split.
+
+    Args:
+        data: images; its ``name`` must equal ``config.data`` and its shape the model config's.
+        config: the run.
+        checkpoint: a ``.safetensors`` path; an existing file is resumed (same config except
+            ``epochs``), and the file is rewritten after every epoch.
+        device: where to train.
+        callback: called as ``callback(epoch, model)`` after each epoch's checkpoint.
+
+    Returns:
+        ``(model, history)``: the trained model (in eval mode) and one row per epoch with
+        ``epoch``, ``train_loss``, ``test_accuracy`` and cumulative ``train_seconds``.
+
+    Raises:
+        InputError: data that does not fit the config; CheckpointMismatchError when resuming with
+            a different config.
+    """
+    _check_fits(data, config)
+    device = torch.device(device)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        model = build_model(config.model)
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    generator = torch.Generator().manual_seed(config.seed)
+    history: list[dict[str, float]] = []
+    start = 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and path.exists():
+        saved = load_checkpoint(path, TrainConfig, resume=config, map_location=device)
+        load_state_into(model, saved.state["model"], source=path)
+        optimizer.load_state_dict(saved.state["optimizer"])
+        generator.set_state(saved.state["generator"])
+        history = list(saved.extra["history"])
+        start = int(saved.extra["epoch"])
+    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
+    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
+    seconds = history[-1]["train_seconds"] if history else 0.0
+    for epoch in progress(range(start + 1, config.epochs + 1), desc=f"train {config.model.architecture}"):
+        began = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(x_train), generator=generator).to(device)
+        total, count = 0.0, 0
+        for batch in order.split(config.batch_size):
+            loss = nn.functional.cross_entropy(model(x_train[batch]), y_train[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * len(batch)
+            count += len(batch)
+        seconds += time.perf_counter() - began
+        model.eval()
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / count,
+                "test_accuracy": accuracy(model, x_test, y_test),
+                "train_seconds": seconds,
+            }
+        )
+        if path is not None:
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "generator": generator.get_state(),
+            }
+            save_checkpoint(path, state, config, extra={"epoch": epoch, "history": history})
+        if callback is not None:
+            callback(epoch, model)
+    model.eval()
+    return model, history
+
+
+def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, TrainConfig]:
+    """The trained model (eval mode) and its `TrainConfig` from a checkpoint written by `fit`.
+
+    Raises:
+        InputError: a missing, damaged or foreign checkpoint (one line naming the file).
+    """
+    saved = load_checkpoint(path, TrainConfig, map_location=device)
+    model = build_model(saved.config.model).to(device)
+    load_state_into(model, saved.state["model"], source=path)
+    return model.eval(), saved.config
+
+
+def _check_fits(data: ImageData, config: TrainConfig) -> None:
+    if data.name != config.data:
+        raise InputError("training data does not match the config", item=data.name, expected=config.data)
+    c, h, w = data.image_shape
+    model = config.model
+    if (c, h, w) != (model.in_channels, model.image_size, model.image_size):
+        raise InputError(
+            f"images are {c}x{h}x{w} but the model config expects "
+            f"{model.in_channels}x{model.image_size}x{model.image_size}",
+            item=data.name,
+        )
+    if data.num_classes != model.num_classes:
+        raise InputError("number of classes differs from the model config", item=data.num_classes)
