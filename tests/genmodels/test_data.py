@@ -72,7 +72,7 @@ def test_image_folder_and_npz_files_load(tmp_path):
     assert np.allclose(images.images[2], 80 / 255.0)
     assert load_image_folder(folder, grey=True).images.shape == (3, 1, 10, 12)
     Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(folder / "odd.png")
-    with pytest.raises(InputError, match="odd.png"):
+    with pytest.raises(InputError, match=r"odd\.png"):
         load_image_folder(folder)
     np.savez(tmp_path / "set.npz", images=np.zeros((2, 4, 4), np.uint8), labels=np.array([1, 2]))
     assert load_images(tmp_path / "set.npz").labels.tolist() == [1, 2]

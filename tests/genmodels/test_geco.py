@@ -37,12 +37,13 @@ def test_moving_average_and_update_follow_the_algorithm_by_hand():
     first, second = PIXELS * 0.04 - PIXELS * 0.01, PIXELS * 0.0025 - PIXELS * 0.01
     _, metrics = geco.loss(torch.zeros(4), _errors(0.2), PIXELS)
     assert metrics["constraint_ma"] == pytest.approx(first)  # first step: the batch value
-    assert geco.multiplier == pytest.approx(2.0 * math.exp(0.01 * first))
+    scale = PIXELS * 0.01  # D tol^2
+    assert geco.multiplier == pytest.approx(2.0 * math.exp(0.01 * first / scale))
     _, metrics = geco.loss(torch.zeros(4), _errors(0.05), PIXELS)
     average = 0.9 * first + 0.1 * second
     assert metrics["constraint_ma"] == pytest.approx(average)
-    assert metrics["lambda"] == pytest.approx(2.0 * math.exp(0.01 * first))
-    assert geco.multiplier == pytest.approx(2.0 * math.exp(0.01 * (first + average)))
+    assert metrics["lambda"] == pytest.approx(2.0 * math.exp(0.01 * first / scale))
+    assert geco.multiplier == pytest.approx(2.0 * math.exp(0.01 * (first + average) / scale))
 
 
 def test_loss_has_the_moving_average_value_and_the_batch_gradient():

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
         importance_log_likelihood,
         iwae_bound,
     )
-    from genmodels.vae.objectives import Objective, ObjectiveConfig
-    from genmodels.vae.training import VAERun, VAERunConfig, evaluate_vae, fit_vae
+    from genmodels.vae.objectives import Objective
+    from genmodels.vae.training import VAERun, evaluate_vae, fit_vae
 
 _WHERE = {
     "ImageSet": "genmodels.data",
@@ -43,19 +43,19 @@ _WHERE = {
     "load_images": "genmodels.data",
     "load_mnist_5000": "genmodels.data",
     "GECO": "genmodels.geco",
-    "TrainConfig": "genmodels.train",
+    "TrainConfig": "genmodels.config",
     "run_epochs": "genmodels.train",
     "VAE": "genmodels.vae",
-    "VAEConfig": "genmodels.vae",
+    "VAEConfig": "genmodels.config",
     "build_vae": "genmodels.vae",
     "elbo": "genmodels.vae",
     "gaussian_kl": "genmodels.vae",
     "importance_log_likelihood": "genmodels.vae",
     "iwae_bound": "genmodels.vae",
     "Objective": "genmodels.vae.objectives",
-    "ObjectiveConfig": "genmodels.vae.objectives",
+    "ObjectiveConfig": "genmodels.config",
     "VAERun": "genmodels.vae.training",
-    "VAERunConfig": "genmodels.vae.training",
+    "VAERunConfig": "genmodels.config",
     "evaluate_vae": "genmodels.vae.training",
     "fit_vae": "genmodels.vae.training",
 }

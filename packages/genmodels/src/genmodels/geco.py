@@ -9,9 +9,11 @@ through the Lagrangian ``KL + lambda * C``. Each step:
 1. ``C_ma <- alpha C_ma + (1 - alpha) C_batch`` (``C_ma = C_batch`` at the first step; alpha 0.99),
 2. the loss uses ``C_hat = C_batch + stopgrad(C_ma - C_batch)`` (value of the moving average,
    gradient of the batch),
-3. ``lambda <- lambda * exp(rate * C_ma)``: it grows while the constraint is violated (C_ma > 0)
-   and shrinks once it holds, so the model first meets the reconstruction target and then
-   spends the remaining steps lowering the KL.
+3. ``lambda <- lambda * exp(rate * C_ma / (D tol^2))``: it grows while the constraint is violated
+   (C_ma > 0) and shrinks once it holds, so the model first meets the reconstruction target and
+   then spends the remaining steps lowering the KL. The paper's update is ``lambda * exp(C_ma)``
+   up to a speed; dividing by ``D tol^2`` (the exponent is the relative violation
+   ``mse / tol^2 - 1``) lets one `rate` serve every image size and tolerance.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class GECO:
     Args:
         tolerance: tolerated RMS pixel error tol (image units, e.g. 0.1 for images in [0, 1]).
         alpha: moving-average factor of the constraint (the paper's 0.99).
-        rate: multiplier update speed: ``lambda *= exp(rate * C_ma)``.
+        rate: multiplier update speed: ``lambda *= exp(rate * C_ma / (D tol^2))``.
         initial_lambda: the multiplier at the first step (the paper starts at 1).
         lambda_bounds: the multiplier is kept inside ``[low, high]`` (guards exp overflow).
     """
@@ -85,7 +87,8 @@ class GECO:
         used = self.multiplier
         loss = kl.mean() + used * smoothed
         low, high = self.bounds
-        self.multiplier = min(high, max(low, used * math.exp(self.rate * average)))
+        relative = average / (pixels * self.tolerance**2)
+        self.multiplier = min(high, max(low, used * math.exp(self.rate * relative)))
         return loss, {"lambda": used, "constraint": value, "constraint_ma": average}
 
     def state_dict(self) -> dict[str, Any]:

@@ -12,7 +12,6 @@ the extendable ``epochs``, which may be raised to extend a finished run.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +20,7 @@ import torch
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import InputError
 from core.progress import progress
-from core.resume import extendable
+from genmodels.config import TrainConfig
 
 __all__ = ["Stateful", "TrainConfig", "run_epochs"]
 
@@ -29,32 +28,6 @@ __all__ = ["Stateful", "TrainConfig", "run_epochs"]
 class Stateful(Protocol):
     def state_dict(self) -> Mapping[str, Any]: ...
     def load_state_dict(self, state: Mapping[str, Any]) -> Any: ...
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation of one run.
-
-    Attributes:
-        epochs: passes over the training data (extendable: raise it to continue a finished run).
-        batch_size: images (or sequences) per step.
-        learning_rate: Adam step size.
-        seed: seeds initialisation, shuffling and every reparameterisation draw.
-        checkpoint_every: epochs between checkpoints (the last epoch is always saved).
-    """
-
-    epochs: int = extendable(20)
-    batch_size: int = 100
-    learning_rate: float = 1e-3
-    seed: int = 0
-    checkpoint_every: int = 1
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "checkpoint_every"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise InputError(f"{name} must be a positive integer", item=getattr(self, name))
-        if not self.learning_rate > 0:
-            raise InputError("learning_rate must be > 0", item=self.learning_rate)
 
 
 StepFn = Callable[[torch.Tensor, torch.Generator, int], Mapping[str, float]]

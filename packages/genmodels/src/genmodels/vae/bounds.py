@@ -50,6 +50,8 @@ class ELBOTerms:
     squared_error: Tensor
     reconstruction: Tensor
 
+    kl_dims: int = 0
+
     @property
     def elbo(self) -> Tensor:
         return self.log_likelihood - self.kl
@@ -67,6 +69,7 @@ def elbo(model: VAE, x: Tensor, generator: torch.Generator | None = None) -> ELB
         kl=gaussian_kl(mean, log_var),
         squared_error=(x - reconstruction).pow(2).flatten(1).sum(-1),
         reconstruction=reconstruction,
+        kl_dims=mean.shape[-1],
     )
 
 

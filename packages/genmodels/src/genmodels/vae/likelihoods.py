@@ -18,6 +18,8 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
+from genmodels.config import LIKELIHOODS
+
 __all__ = ["LIKELIHOODS", "Bernoulli", "Gaussian", "Likelihood", "make_likelihood"]
 
 
@@ -58,9 +60,6 @@ class Gaussian(Likelihood):
 
     def mean(self, output: Tensor) -> Tensor:
         return output
-
-
-LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 def make_likelihood(name: str, sigma: float = 0.1) -> Likelihood:

@@ -16,59 +16,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
 from core.errors import InputError
-from genmodels.vae.likelihoods import LIKELIHOODS, Likelihood, make_likelihood
+from genmodels.config import VAEConfig
+from genmodels.vae.likelihoods import Likelihood, make_likelihood
 
 __all__ = ["VAE", "VAEConfig", "build_vae"]
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    """Architecture of a VAE.
-
-    Attributes:
-        architecture: "mlp" or "conv".
-        image_shape: ``(channels, height, width)`` of the data.
-        latent_dim: size of z.
-        hidden: widths of the MLP's hidden layers (encoder; the decoder mirrors them).
-        channels: output channels of the convolutional encoder's layers (decoder mirrors them).
-        likelihood: "bernoulli" or "gaussian".
-        sigma: the Gaussian likelihood's fixed pixel standard deviation.
-    """
-
-    architecture: Literal["mlp", "conv"] = "mlp"
-    image_shape: tuple[int, ...] = (1, 28, 28)
-    latent_dim: int = 20
-    hidden: tuple[int, ...] = (400,)
-    channels: tuple[int, ...] = (32, 64)
-    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
-    sigma: float = 0.1
-
-    def __post_init__(self) -> None:
-        if self.architecture not in ("mlp", "conv"):
-            raise InputError("unknown VAE architecture", item=self.architecture, expected="mlp or conv")
-        if self.likelihood not in LIKELIHOODS:
-            raise InputError("unknown likelihood", item=self.likelihood, expected=", ".join(LIKELIHOODS))
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise InputError("image_shape must be (channels, height, width)", item=self.image_shape)
-        if self.latent_dim < 1 or any(w < 1 for w in (*self.hidden, *self.channels)):
-            raise InputError("latent_dim, hidden and channels must be positive", item=self)
-        if self.architecture == "conv":
-            factor = 2 ** len(self.channels)
-            _, height, width = self.image_shape
-            if height % factor or width % factor:
-                raise InputError(
-                    f"the conv VAE halves the image {len(self.channels)} times: height and width must be "
-                    f"divisible by {factor}",
-                    item=f"image_shape {self.image_shape}",
-                    expected="fewer channels entries, or resized images",
-                )
 
 
 class VAE(nn.Module):
@@ -143,6 +99,8 @@ def build_vae(config: VAEConfig) -> VAE:
             *_mlp([config.latent_dim, *reversed(config.hidden), pixels]), nn.Unflatten(1, config.image_shape)
         )
         return VAE(encoder, decoder, likelihood, config.latent_dim, config.image_shape)
+    if config.architecture == "world-models":
+        return _world_models_vae(config, likelihood)
     factor = 2 ** len(config.channels)
     inner = (config.channels[-1], height // factor, width // factor)
     convs: list[nn.Module] = []
@@ -164,3 +122,32 @@ def build_vae(config: VAEConfig) -> VAE:
             deconvs.append(nn.ReLU())
         previous = out
     return VAE(encoder, nn.Sequential(*deconvs), likelihood, config.latent_dim, config.image_shape)
+
+
+def _world_models_vae(config: VAEConfig, likelihood: Likelihood) -> VAE:
+    """V of World Models (reference code of Ha & Schmidhuber 2018): 64x64x3 -> 2x2x256 -> z -> 64x64x3."""
+    encoder = nn.Sequential(
+        nn.Conv2d(3, 32, 4, stride=2),
+        nn.ReLU(),  # 31x31
+        nn.Conv2d(32, 64, 4, stride=2),
+        nn.ReLU(),  # 14x14
+        nn.Conv2d(64, 128, 4, stride=2),
+        nn.ReLU(),  # 6x6
+        nn.Conv2d(128, 256, 4, stride=2),
+        nn.ReLU(),  # 2x2
+        nn.Flatten(),
+        nn.Linear(1024, 2 * config.latent_dim),
+    )
+    decoder = nn.Sequential(
+        nn.Linear(config.latent_dim, 1024),
+        nn.Unflatten(1, (1024, 1, 1)),
+        nn.ConvTranspose2d(1024, 128, 5, stride=2),
+        nn.ReLU(),  # 5x5
+        nn.ConvTranspose2d(128, 64, 5, stride=2),
+        nn.ReLU(),  # 13x13
+        nn.ConvTranspose2d(64, 32, 6, stride=2),
+        nn.ReLU(),  # 30x30
+        nn.ConvTranspose2d(32, 3, 6, stride=2),
+        nn.Sigmoid(),  # 64x64
+    )
+    return VAE(encoder, decoder, likelihood, config.latent_dim, config.image_shape)

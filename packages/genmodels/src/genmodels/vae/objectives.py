@@ -6,54 +6,24 @@ Each objective turns one batch's `ELBOTerms` into a loss to minimise and a few m
 - ``beta``: ``-(log p(x|z) - beta KL)`` (Higgins et al. 2017; beta = 4 by default);
 - ``warmup``: beta rises linearly from 0 to 1 over ``warmup_steps`` steps (Bowman et al. 2016,
   Sønderby et al. 2016);
-- ``geco``: ``KL + lambda C`` with the reconstruction constraint of `genmodels.geco.GECO`.
+- ``geco``: ``KL + lambda C`` with the reconstruction constraint of `genmodels.geco.GECO`;
+- ``kl-tolerance``: ``-log p(x|z) + max(mean KL, kl_tolerance * latent_dim)`` (World Models' V,
+  Ha & Schmidhuber 2018, reference code: the KL stops being pushed below 0.5 nats per dimension).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from torch import Tensor
 
-from core.errors import InputError
+from genmodels.config import OBJECTIVES, ObjectiveConfig
 from genmodels.geco import GECO
 from genmodels.vae.bounds import ELBOTerms
 
 __all__ = ["OBJECTIVES", "Objective", "ObjectiveConfig", "make_objective"]
-
-OBJECTIVES = ("elbo", "beta", "warmup", "geco")
-
-
-@dataclass(frozen=True)
-class ObjectiveConfig:
-    """Which objective, and its settings (fields of the other objectives are ignored).
-
-    Attributes:
-        kind: "elbo", "beta", "warmup" or "geco".
-        beta: the KL weight of "beta".
-        warmup_steps: steps over which "warmup" raises the KL weight from 0 to 1.
-        tolerance: GECO's tolerated RMS pixel error.
-        alpha: GECO's moving-average factor (paper: 0.99).
-        rate: GECO's multiplier speed (``lambda *= exp(rate * C_ma)``).
-        initial_lambda: GECO's starting multiplier.
-    """
-
-    kind: Literal["elbo", "beta", "warmup", "geco"] = "elbo"
-    beta: float = 4.0
-    warmup_steps: int = 1000
-    tolerance: float = 0.1
-    alpha: float = 0.99
-    rate: float = 0.01
-    initial_lambda: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in OBJECTIVES:
-            raise InputError("unknown objective", item=self.kind, expected=", ".join(OBJECTIVES))
-        if self.beta < 0 or self.warmup_steps < 1:
-            raise InputError("beta must be >= 0 and warmup_steps >= 1", item=(self.beta, self.warmup_steps))
 
 
 class Objective:
@@ -79,6 +49,10 @@ class Objective:
         pixels = math.prod(terms.reconstruction.shape[1:])
         if self.geco is not None:
             return self.geco.loss(terms.kl, terms.squared_error, pixels)
+        if self.config.kind == "kl-tolerance":
+            floor = self.config.kl_tolerance * terms.kl_dims
+            loss = -terms.log_likelihood.mean() + terms.kl.mean().clamp(min=floor)
+            return loss, {"kl_weight": float(terms.kl.detach().mean() > floor)}
         weight = self.kl_weight(step)
         loss = -(terms.log_likelihood - weight * terms.kl).mean()
         return loss, {"kl_weight": weight}

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from core.errors import InputError
+from genmodels.config import VAERunConfig
 from genmodels.data import ImageSet
-from genmodels.train import TrainConfig, run_epochs
+from genmodels.train import run_epochs
 from genmodels.vae.bounds import elbo
-from genmodels.vae.networks import VAE, VAEConfig, build_vae
-from genmodels.vae.objectives import Objective, ObjectiveConfig
+from genmodels.vae.networks import VAE, build_vae
+from genmodels.vae.objectives import Objective
 
 __all__ = ["VAERun", "VAERunConfig", "evaluate_vae", "fit_vae"]
-
-
-@dataclass(frozen=True)
-class VAERunConfig:
-    """Everything that defines a VAE run (stored in its checkpoint)."""
-
-    model: VAEConfig = field(default_factory=VAEConfig)
-    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 @dataclass
@@ -105,6 +97,7 @@ def fit_vae(
             "loss": float(loss.detach()),
             "elbo": float(terms.elbo.detach().mean()),
             "kl": float(terms.kl.detach().mean()),
+            "squared_error": float(terms.squared_error.detach().mean()),
             **metrics,
         }
 

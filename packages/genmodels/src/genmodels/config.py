@@ -1,0 +1,218 @@
+"""The configs of every genmodels model and trainer: frozen dataclasses whose defaults are the papers'.
+
+They live in one torch-free module so that ``genmodels --help`` (and every sub-command's help,
+whose option defaults are read from these dataclasses) never imports torch. Each model module
+re-exports its own config (``genmodels.vae.VAEConfig`` is ``genmodels.config.VAEConfig``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from core.errors import InputError
+from core.resume import extendable
+
+__all__ = [
+    "LIKELIHOODS",
+    "OBJECTIVES",
+    "CMAConfig",
+    "MDNRNNConfig",
+    "ObjectiveConfig",
+    "TrainConfig",
+    "VAEConfig",
+    "VAERunConfig",
+]
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+"""Observation models of the VAE family (`genmodels.vae.likelihoods`)."""
+
+OBJECTIVES = ("elbo", "beta", "warmup", "geco", "kl-tolerance")
+"""Training objectives of the VAE family (`genmodels.vae.objectives`)."""
+
+
+# --- training (genmodels.train) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation of one run.
+
+    Attributes:
+        epochs: passes over the training data (extendable: raise it to continue a finished run).
+        batch_size: images (or sequences) per step.
+        learning_rate: Adam step size.
+        seed: seeds initialisation, shuffling and every reparameterisation draw.
+        checkpoint_every: epochs between checkpoints (the last epoch is always saved).
+    """
+
+    epochs: int = extendable(20)
+    batch_size: int = 100
+    learning_rate: float = 1e-3
+    seed: int = 0
+    checkpoint_every: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "checkpoint_every"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise InputError(f"{name} must be a positive integer", item=getattr(self, name))
+        if not self.learning_rate > 0:
+            raise InputError("learning_rate must be > 0", item=self.learning_rate)
+
+
+# --- VAE family (genmodels.vae) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Architecture of a VAE.
+
+    Attributes:
+        architecture: "mlp", "conv", or "world-models" (V of Ha & Schmidhuber: 64x64x3 frames,
+            encoder 32-64-128-256 channels of 4x4 stride-2 convolutions without padding, decoder
+            of 5-5-6-6 transposed convolutions and a sigmoid; `channels` and `hidden` are unused).
+        image_shape: ``(channels, height, width)`` of the data.
+        latent_dim: size of z.
+        hidden: widths of the MLP's hidden layers (encoder; the decoder mirrors them).
+        channels: output channels of the convolutional encoder's layers (decoder mirrors them).
+        likelihood: "bernoulli" or "gaussian".
+        sigma: the Gaussian likelihood's fixed pixel standard deviation.
+    """
+
+    architecture: Literal["mlp", "conv", "world-models"] = "mlp"
+    image_shape: tuple[int, ...] = (1, 28, 28)
+    latent_dim: int = 20
+    hidden: tuple[int, ...] = (400,)
+    channels: tuple[int, ...] = (32, 64)
+    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
+    sigma: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ("mlp", "conv", "world-models"):
+            raise InputError(
+                "unknown VAE architecture", item=self.architecture, expected="mlp, conv or world-models"
+            )
+        if self.architecture == "world-models" and tuple(self.image_shape) != (3, 64, 64):
+            raise InputError(
+                "the world-models VAE takes 64x64 RGB frames", item=f"image_shape {self.image_shape}"
+            )
+        if self.architecture == "world-models" and self.likelihood != "gaussian":
+            raise InputError(
+                "the world-models VAE ends in a sigmoid: use the gaussian likelihood", item=self.likelihood
+            )
+        if self.likelihood not in LIKELIHOODS:
+            raise InputError("unknown likelihood", item=self.likelihood, expected=", ".join(LIKELIHOODS))
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise InputError("image_shape must be (channels, height, width)", item=self.image_shape)
+        if self.latent_dim < 1 or any(w < 1 for w in (*self.hidden, *self.channels)):
+            raise InputError("latent_dim, hidden and channels must be positive", item=self)
+        if self.architecture == "conv":
+            factor = 2 ** len(self.channels)
+            _, height, width = self.image_shape
+            if height % factor or width % factor:
+                raise InputError(
+                    f"the conv VAE halves the image {len(self.channels)} times: height and width must be "
+                    f"divisible by {factor}",
+                    item=f"image_shape {self.image_shape}",
+                    expected="fewer channels entries, or resized images",
+                )
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """Which objective, and its settings (fields of the other objectives are ignored).
+
+    Attributes:
+        kind: "elbo", "beta", "warmup" or "geco".
+        beta: the KL weight of "beta".
+        warmup_steps: steps over which "warmup" raises the KL weight from 0 to 1.
+        tolerance: GECO's tolerated RMS pixel error.
+        alpha: GECO's moving-average factor (paper: 0.99).
+        rate: GECO's multiplier speed (``lambda *= exp(rate * C_ma / (D tol^2))``).
+        initial_lambda: GECO's starting multiplier.
+        kl_tolerance: "kl-tolerance" (World Models' V): the batch-mean KL counts as at least
+            ``kl_tolerance * latent_dim`` nats (the reference code's 0.5 per dimension).
+    """
+
+    kind: Literal["elbo", "beta", "warmup", "geco", "kl-tolerance"] = "elbo"
+    beta: float = 4.0
+    warmup_steps: int = 1000
+    tolerance: float = 0.1
+    alpha: float = 0.99
+    rate: float = 0.01
+    initial_lambda: float = 1.0
+    kl_tolerance: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.kind not in OBJECTIVES:
+            raise InputError("unknown objective", item=self.kind, expected=", ".join(OBJECTIVES))
+        if self.beta < 0 or self.warmup_steps < 1:
+            raise InputError("beta must be >= 0 and warmup_steps >= 1", item=(self.beta, self.warmup_steps))
+
+
+@dataclass(frozen=True)
+class VAERunConfig:
+    """Everything that defines a VAE run (stored in its checkpoint)."""
+
+    model: VAEConfig = field(default_factory=VAEConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+# --- World Models (genmodels.world_models) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MDNRNNConfig:
+    """M of World Models (paper: 256 LSTM units, 5 Gaussians, z of 32, CarRacing's 3 actions).
+
+    Attributes:
+        latent_dim: size of z (V's latent).
+        action_dim: size of an action.
+        hidden: LSTM units.
+        gaussians: mixture components per latent dimension.
+        reward_weight: weight of the reward regression (squared error) in M's loss.
+        done_weight: weight of the done classification (cross-entropy) in M's loss.
+    """
+
+    latent_dim: int = 32
+    action_dim: int = 3
+    hidden: int = 256
+    gaussians: int = 5
+    reward_weight: float = 1.0
+    done_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if min(self.latent_dim, self.action_dim, self.hidden, self.gaussians) < 1:
+            raise InputError("MDN-RNN sizes must be positive", item=self)
+
+
+@dataclass(frozen=True)
+class CMAConfig:
+    """CMA-ES for C (paper: population 64, 16 rollouts per candidate).
+
+    Attributes:
+        population: candidates per generation.
+        rollouts: episodes per candidate (its fitness is their mean return).
+        generations: generations to run (extendable).
+        sigma0: initial step size.
+        workers: joblib processes scoring candidates (1: in this process).
+        seed: seeds CMA-ES's own sampling.
+        seed_base: first track seed of the training rollouts (evaluation uses other seeds).
+    """
+
+    population: int = 64
+    rollouts: int = 16
+    generations: int = extendable(100)
+    sigma0: float = 0.1
+    workers: int = 1
+    seed: int = 0
+    seed_base: int = 10_000
+
+    def __post_init__(self) -> None:
+        if min(self.population, self.rollouts, self.generations, self.workers) < 1 or self.population < 2:
+            raise InputError(
+                "population (>= 2), rollouts, generations and workers must be positive", item=self
+            )
+        if not self.sigma0 > 0:
+            raise InputError("sigma0 must be > 0", item=self.sigma0)

@@ -1,0 +1,21 @@
+"""``reproduce genmodels``: the package's sub-experiments, by name (``--only vae``).
+
+Each entry imports its module when it runs, so listing or choosing experiments stays light.
+"""
+
+from __future__ import annotations
+
+from core.cli import RunOptions
+from core.results import ResultTable
+
+__all__ = ["EXPERIMENTS"]
+
+
+def _vae(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.vae import run
+
+    return run(options)
+
+
+EXPERIMENTS = {"vae": _vae}
+"""Sub-experiments in the order `reproduce genmodels` runs them."""
