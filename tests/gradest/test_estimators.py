@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from core.errors import InputError
-from gradest import ESTIMATORS, estimate, exact_gradient, gradient_draws, make_estimator
+from gradest import ESTIMATORS, Exact, estimate, exact_gradient, gradient_draws, make_estimator
 
 UNBIASED = [
     "reinforce",
@@ -45,9 +45,10 @@ def test_unbiased_estimators_average_to_the_exact_gradient(name, concentrated_pr
     logits, objective = concentrated_problem
     exact = exact_gradient(logits, objective).reshape(-1)
     generator = torch.Generator().manual_seed(11)
-    estimator = (
-        make_estimator(name, tune=False) if name.endswith(("rebar", "relax")) else make_estimator(name)
-    )
+    options = {"tune": False} if name.endswith(("rebar", "relax")) else {}
+    if name in ("rb-rebar", "rb-relax"):
+        options["k"] = 1  # k="auto" is refused for bases with Gumbel noise
+    estimator = make_estimator(name, **options)
     if name.endswith("-ma"):  # a non-zero baseline from earlier calls
         estimator(logits, objective, num_samples=4, generator=generator)
         (estimator.base if hasattr(estimator, "base") else estimator).baseline_value = 0.8
@@ -97,7 +98,8 @@ def test_rb_with_k_equal_to_k_categories_is_exact(concentrated_problem):
 def test_every_estimator_runs_on_a_batch_and_backpropagates(name, quadratic_objective):
     logits = torch.randn(5, 7, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
     target = torch.rand(7, generator=torch.Generator().manual_seed(2))
-    result = estimate(logits, quadratic_objective(target), name, num_samples=3)
+    options = {"k": 1} if name.startswith("rb-") and "reinforce" not in name else {}
+    result = estimate(logits, quadratic_objective(target), name, num_samples=3, **options)
     result.loss.backward()
     assert logits.grad is not None and torch.isfinite(logits.grad).all()
     assert logits.grad.abs().sum() > 0
@@ -151,18 +153,78 @@ def test_non_finite_objective_is_rejected():
         estimate(torch.zeros(4), lambda z: z.sum(-1) / 0.0, "reinforce")
 
 
-def test_leave_one_out_needs_two_samples(table_objective):
-    with pytest.raises(InputError, match="num_samples"):
+def test_leave_one_out_says_it_needs_two_samples(table_objective):
+    with pytest.raises(InputError, match=r"reinforce-loo needs at least 2 draws.*num_samples = 1"):
         estimate(torch.zeros(4), table_objective(torch.ones(4)), "reinforce-loo", num_samples=1)
+    with pytest.raises(InputError, match="must be an integer"):
+        estimate(torch.zeros(4), table_objective(torch.ones(4)), "reinforce", num_samples=2.0)
 
 
-def test_unknown_estimator_and_option_are_named():
+@pytest.mark.parametrize(
+    ("name", "option", "accepted"),
+    [
+        ("gumbel-soft", "temprature", "temperature"),
+        ("reinforce-ma", "decy", "decay"),
+        ("reinforce", "decay", "no options"),
+        ("rb-reinforce", "temperature", "k"),
+        ("rebar", "eta0", "learning_rate"),
+        ("exact", "k", "no options"),
+    ],
+)
+def test_unknown_options_are_named_with_what_is_accepted(name, option, accepted):
+    with pytest.raises(InputError) as error:
+        make_estimator(name, **{option: 1})
+    message = str(error.value)
+    assert f"unknown option for estimator {name!r}" in message and option in message and accepted in message
+    assert "lambda" not in message and "()" not in message
+
+
+def test_unknown_estimator_and_bad_option_values_are_named():
     with pytest.raises(InputError, match="unknown estimator"):
         make_estimator("reinforced")
-    with pytest.raises(InputError, match="bad option"):
-        make_estimator("gumbel-soft", temprature=0.5)
     with pytest.raises(InputError, match="temperature must be positive"):
         make_estimator("gumbel-st", temperature=0.0)
+
+
+@pytest.mark.parametrize("name", ["rb-gumbel-soft", "rb-gumbel-st", "rb-rebar", "rb-relax"])
+def test_auto_k_is_refused_for_bases_with_gumbel_noise_saying_why(name):
+    with pytest.raises(InputError, match=r"k='auto' is not available.*function of the draw alone"):
+        make_estimator(name)
+    assert make_estimator(name, k=1).k == 1  # an explicit k is accepted
+
+
+def test_auto_k_with_one_draw_names_the_budget_it_needs(table_objective):
+    for name in ("rb-reinforce", "rb-reinforce-ma"):
+        with pytest.raises(InputError, match=r"num_samples >= 2"):
+            estimate(torch.zeros(4), table_objective(torch.ones(4)), name, num_samples=1)
+    leaf = torch.zeros(4, requires_grad=True)  # k=0 asks for the base on purpose
+    estimate(leaf, table_objective(torch.ones(4)), "rb-reinforce", num_samples=1, k=0).loss.backward()
+
+
+def test_exact_gradient_of_2000_categories_in_o_k_b_memory(table_objective):
+    # K = 2000 categories: a (K, B, K) one-hot block is 4 K^2 B bytes (8 GB at the B = 500; 256 MB
+    # here, B = 16, to keep the K^2 B objective work small). The objective must only ever see blocks of at
+    # most max(K * B, Exact().chunk_elements) entries, so memory grows as K B, not K^2 B.
+    rows, categories = 16, 2000
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(rows, categories, generator=generator).requires_grad_(True)
+    table = torch.randn(rows, categories, generator=generator)
+    bound = max(rows * categories, Exact().chunk_elements)
+    largest = []
+
+    def objective(z):
+        largest.append(z.numel())
+        assert z.numel() <= bound, f"objective given {tuple(z.shape)}"
+        return (z * table).sum(-1)
+
+    result = estimate(logits, objective, "exact")
+    result.loss.backward()
+    assert max(largest) <= bound and result.evaluations == categories
+    q = torch.softmax(logits.detach(), -1)
+    expected = (q * table).sum()
+    closed_form = q * (table - (q * table).sum(-1, keepdim=True))
+    assert float(result.value) == pytest.approx(float(expected), rel=1e-5, abs=1e-3)
+    assert torch.allclose(logits.grad, closed_form, atol=1e-6)
 
 
 def test_wrong_logits_shape_and_dtype_are_rejected(table_objective):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -47,8 +48,9 @@ def test_canvases_hold_the_digit_at_its_position_and_paste_matches_slicing(digit
 
 
 def test_vae_exact_bounds_match_brute_force_enumeration(digits):
-    torch.manual_seed(0)
-    model = CategoricalVAE(VAEConfig(num_categories=5, hidden=16))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = CategoricalVAE(VAEConfig(num_categories=5, hidden=16))
     x = digits.test[:7]
     neg_elbo, nll = model.exact_bounds(x)
     with torch.no_grad():
@@ -79,10 +81,11 @@ def test_toy_learning_with_rb_reinforce_approaches_the_optimum():
     assert float(losses[-1].max()) - optimum < 0.5 * (initial - optimum)
 
 
-@pytest.mark.parametrize("name", ["reinforce-loo", "rb-gumbel-soft"])
-def test_vae_training_beats_independent_pixels(name, digits):
+@pytest.mark.parametrize(("name", "k"), [("reinforce-loo", "auto"), ("rb-gumbel-soft", 1)])
+def test_vae_training_beats_independent_pixels(name, k, digits):
     task = DigitVAETask(config=VAEConfig(num_categories=16, hidden=64), split=digits)
-    _, history = fit(task, TrainConfig(estimator=name, steps=500, eval_every=500, learning_rate=3e-3, seed=0))
+    config = TrainConfig(estimator=name, steps=500, eval_every=500, learning_rate=3e-3, seed=0, k=k)
+    _, history = fit(task, config)
     # independent Bernoulli pixels score ~24.3 nats; a 16-category VAE must beat them by 2.5 nats
     # (seeds 0-3 reach 19.6-20.6 nats after 500 steps with either estimator)
     assert history[-1]["test_nll"] < task.trivial_baseline() - 2.5
@@ -115,30 +118,65 @@ class _CrashingTask(DigitVAETask):
         return super().batch_loss(model, estimator, index, num_samples, generator)
 
 
-def test_training_resumes_from_its_checkpoint_exactly(tmp_path, digits):
-    config = TrainConfig(estimator="rb-reinforce-ma", steps=30, eval_every=10, checkpoint_every=10, k=1)
-    vae = VAEConfig(num_categories=8, hidden=16)
-    reference, reference_history = fit(DigitVAETask(config=vae, split=digits), config)
-    crashing = _CrashingTask(config=vae, split=digits)
+RESUME_CONFIG = TrainConfig(estimator="rb-reinforce-ma", steps=30, eval_every=10, checkpoint_every=10, k=1)
+RESUME_VAE = VAEConfig(num_categories=8, hidden=16)
+
+
+@pytest.fixture(scope="module")
+def reference_run(digits):
+    """An uninterrupted 30-step run, the reference for resumed and extended ones."""
+    return fit(DigitVAETask(config=RESUME_VAE, split=digits), RESUME_CONFIG)
+
+
+def _same_run(run, reference):
+    (model, history), (reference_model, reference_history) = run, reference
+    for a, b in zip(model.state_dict().values(), reference_model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    metrics = ("step", "evaluations", "test_neg_elbo", "test_nll")
+    assert [[row[m] for m in metrics] for row in history] == [
+        [row[m] for m in metrics] for row in reference_history
+    ]
+
+
+def test_training_resumes_from_its_checkpoint_exactly(tmp_path, digits, reference_run):
+    crashing = _CrashingTask(config=RESUME_VAE, split=digits)
     crashing.crash_at = 25  # dies during step 25; the checkpoint of step 20 survives
     path = tmp_path / "run.safetensors"
     with pytest.raises(_Crash):
-        fit(crashing, config, checkpoint=path)
-    resumed, history = fit(DigitVAETask(config=vae, split=digits), config, checkpoint=path)
-    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
-        assert torch.equal(a, b)
-    assert [row["test_neg_elbo"] for row in history] == [row["test_neg_elbo"] for row in reference_history]
+        fit(crashing, RESUME_CONFIG, checkpoint=path)
+    _same_run(
+        fit(DigitVAETask(config=RESUME_VAE, split=digits), RESUME_CONFIG, checkpoint=path), reference_run
+    )
     with pytest.raises(CheckpointMismatchError, match="learning_rate"):
-        fit(
-            DigitVAETask(config=vae, split=digits),
-            TrainConfig(**{**config.__dict__, "learning_rate": 0.1}),
-            path,
-        )
+        fit(DigitVAETask(config=RESUME_VAE, split=digits), replace(RESUME_CONFIG, learning_rate=0.1), path)
+
+
+def test_extending_steps_of_a_finished_run_equals_the_longer_run(tmp_path, digits, reference_run):
+    # 25 steps (an end-of-run evaluation at step 25, off the every-10 schedule), then extended to 30
+    path = tmp_path / "run.safetensors"
+    _, short_history = fit(
+        DigitVAETask(config=RESUME_VAE, split=digits), replace(RESUME_CONFIG, steps=25), checkpoint=path
+    )
+    assert [row["step"] for row in short_history] == [0, 10, 20, 25]
+    extended = fit(DigitVAETask(config=RESUME_VAE, split=digits), RESUME_CONFIG, checkpoint=path)
+    _same_run(extended, reference_run)
+    with pytest.raises(InputError, match="further along"):  # shrinking a finished run is refused
+        fit(DigitVAETask(config=RESUME_VAE, split=digits), replace(RESUME_CONFIG, steps=20), checkpoint=path)
+
+
+def test_training_leaves_the_global_rng_untouched(digits):
+    before = torch.random.get_rng_state()
+    fit(DigitVAETask(config=RESUME_VAE, split=digits), replace(RESUME_CONFIG, steps=2, eval_every=2))
+    assert torch.equal(torch.random.get_rng_state(), before)
 
 
 def test_bad_training_config_is_rejected(digits):
     with pytest.raises(InputError, match="steps"):
-        fit(DigitVAETask(split=digits), TrainConfig(steps=0))
+        TrainConfig(steps=0)
+    with pytest.raises(InputError, match="seed"):
+        TrainConfig(seed=-1)
+    with pytest.raises(InputError, match="k must"):
+        TrainConfig(k="all")
     with pytest.raises(InputError, match="unknown estimator"):
         fit(DigitVAETask(split=digits), TrainConfig(estimator="gumbel"))
 

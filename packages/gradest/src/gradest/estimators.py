@@ -98,9 +98,17 @@ def evaluate_objective(objective: Objective, z: Tensor) -> Tensor:
     return out
 
 
-def _check_num_samples(num_samples: int, minimum: int = 1) -> None:
-    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < minimum:
-        raise InputError("num_samples must be an integer", item=num_samples, expected=f">= {minimum}")
+def _check_num_samples(
+    num_samples: int, minimum: int = 1, name: str = "this estimator", why: str = ""
+) -> None:
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool):
+        raise InputError("num_samples must be an integer", item=repr(num_samples), expected=f">= {minimum}")
+    if num_samples < minimum:
+        raise InputError(
+            f"{name} needs at least {minimum} draw{'s' if minimum > 1 else ''} per row{why}",
+            item=f"num_samples = {num_samples}",
+            expected=f"num_samples >= {minimum}",
+        )
 
 
 def combine(weights: Tensor, terms: SampleTerms) -> tuple[Tensor, Tensor]:
@@ -149,17 +157,35 @@ class Exact(Estimator):
 
     ``loss = sum_b sum_k q_b(k) f_b(e_k)``; costs K evaluations per row. The reference for all tests.
     `num_samples` and `generator` are ignored.
+
+    Memory is O(K B): the objective is called on chunks of ``c`` categories at a time, ``z`` of shape
+    ``(c, B, K)`` with ``c B K <= max(K B, chunk_elements)``, never on all K one-hots at once (a
+    ``(K, B, K)`` tensor is 8 GB at K = 2000, B = 500). What the objective keeps for backward (when
+    ``f`` has parameters of its own) is the objective's.
+
+    Args:
+        chunk_elements: the largest one-hot block ``c B K`` handed to the objective in one call.
     """
 
     name = "exact"
+
+    def __init__(self, chunk_elements: int = 1 << 20) -> None:
+        if not isinstance(chunk_elements, int) or chunk_elements < 1:
+            raise InputError("chunk_elements must be a positive integer", item=chunk_elements)
+        self.chunk_elements = chunk_elements
 
     def __call__(self, logits, objective, num_samples=1, generator=None):
         logits = check_logits(logits)
         rows, k = logits.shape
         probs = torch.softmax(logits, -1)
-        z = torch.eye(k, dtype=logits.dtype, device=logits.device).unsqueeze(1).expand(k, rows, k)
-        values = evaluate_objective(objective, z)  # (K, B)
-        expected = (probs.transpose(0, 1) * values).sum(0)
+        chunk = max(1, self.chunk_elements // (rows * k))
+        expected = torch.zeros(rows, dtype=logits.dtype, device=logits.device)
+        for start in range(0, k, chunk):
+            stop = min(start + chunk, k)
+            categories = torch.arange(start, stop, device=logits.device)
+            z = F.one_hot(categories, k).to(logits.dtype).unsqueeze(1).expand(stop - start, rows, k)
+            values = evaluate_objective(objective, z)  # (c, B)
+            expected = expected + (probs[:, start:stop].transpose(0, 1) * values).sum(0)
         return finish(expected, expected.detach(), k)
 
 
@@ -198,7 +224,7 @@ class SampleEstimator(Estimator):
 
     def __call__(self, logits, objective, num_samples=1, generator=None):
         logits = check_logits(logits)
-        _check_num_samples(num_samples, self.min_samples)
+        _check_num_samples(num_samples, self.min_samples, self.name)
         if self.uses_noise:  # Gumbel-max: the categories and the noise they came from
             log_probs = torch.log_softmax(logits.detach(), -1)
             noise = gumbel_noise((num_samples, *logits.shape), logits, generator)
@@ -278,7 +304,9 @@ class ReinforceLeaveOneOut(Estimator):
 
     def __call__(self, logits, objective, num_samples=2, generator=None):
         logits = check_logits(logits)
-        _check_num_samples(num_samples, 2)
+        _check_num_samples(
+            num_samples, 2, self.name, why=": each draw's baseline is the mean of the other draws"
+        )
         categories = sample_categories(torch.softmax(logits.detach(), -1), num_samples, generator)
         values = evaluate_objective(objective, _one_hot(categories, logits))
         total = values.detach().sum(0, keepdim=True)

@@ -1,13 +1,14 @@
-"""Figures of the headline experiment (matplotlib, Agg backend): loss curves and gradient variances."""
+"""Figures of the headline experiment: loss curves and gradient variances.
+
+Each figure is a `matplotlib.figure.Figure` from `core.new_figure` saved with `core.save_figure`: no pyplot,
+no global backend, no figure registry (matplotlib is imported only when a plot is drawn).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from core.plots import new_figure, save_figure
 
 __all__ = ["plot_curves", "plot_variances"]
 
@@ -20,8 +21,11 @@ def plot_curves(
     curves: dict[str, tuple[list[float], list[float]]], xlabel: str, ylabel: str, title: str, path: Path
 ) -> Path:
     """One line per estimator: ``curves[name] = (x values, y values)``. RB variants solid, others dashed."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    palette = plt.get_cmap("tab20")
+    from matplotlib import colormaps
+
+    fig = new_figure(7, 4.5)
+    ax = fig.subplots()
+    palette = colormaps["tab20"]
     for index, (name, (xs, ys)) in enumerate(curves.items()):
         ax.plot(xs, ys, label=name, color=palette(index % 20), **_style(name))
     ax.set_xlabel(xlabel)
@@ -29,25 +33,18 @@ def plot_curves(
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_variances(variances: dict[str, float], title: str, path: Path) -> Path:
     """Horizontal bars of gradient variance per estimator, log scale."""
     names = list(variances)
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
+    fig = new_figure(7, 0.35 * len(names) + 1.5)
+    ax = fig.subplots()
     colours = ["tab:green" if name.startswith("rb-") else "tab:grey" for name in names]
     ax.barh(names, [max(variances[name], 1e-12) for name in names], color=colours)
     ax.set_xscale("log")
     ax.set_xlabel("gradient variance (trace of covariance)")
     ax.set_title(title)
     ax.invert_yaxis()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 import torch
@@ -24,27 +25,36 @@ from gradest.rao_blackwell import RaoBlackwellized
 __all__ = ["ESTIMATORS", "estimate", "make_estimator"]
 
 
-def _gumbel(straight_through: bool) -> Callable[..., Estimator]:
-    def build(temperature: float = 0.5) -> Estimator:
-        return GumbelSoftmax(temperature=temperature, straight_through=straight_through)
-
-    return build
+def _reinforce(decay: float = 0.9) -> Estimator:
+    return Reinforce("moving-average", decay=decay)
 
 
-def _control_variate(cls: type) -> Callable[..., Estimator]:
-    def build(**config: Any) -> Estimator:
-        return cls(ControlVariateConfig(**config))
-
-    return build
+def _gumbel_soft(temperature: float = 0.5) -> Estimator:
+    return GumbelSoftmax(temperature=temperature, straight_through=False)
 
 
-_BASES: dict[str, Callable[..., Estimator]] = {
-    "reinforce": lambda: Reinforce("none"),
-    "reinforce-ma": lambda decay=0.9: Reinforce("moving-average", decay=decay),
-    "gumbel-soft": _gumbel(False),
-    "gumbel-st": _gumbel(True),
-    "rebar": _control_variate(Rebar),
-    "relax": _control_variate(Relax),
+def _gumbel_st(temperature: float = 0.5) -> Estimator:
+    return GumbelSoftmax(temperature=temperature, straight_through=True)
+
+
+def _rebar(**config: Any) -> Estimator:
+    return Rebar(ControlVariateConfig(**config))
+
+
+def _relax(**config: Any) -> Estimator:
+    return Relax(ControlVariateConfig(**config))
+
+
+_CONTROL_VARIATE_OPTIONS = tuple(field.name for field in fields(ControlVariateConfig))
+
+# name -> (builder, the options it accepts); the rb- family adds ``k``
+_BASES: dict[str, tuple[Callable[..., Estimator], tuple[str, ...]]] = {
+    "reinforce": (lambda: Reinforce("none"), ()),
+    "reinforce-ma": (_reinforce, ("decay",)),
+    "gumbel-soft": (_gumbel_soft, ("temperature",)),
+    "gumbel-st": (_gumbel_st, ("temperature",)),
+    "rebar": (_rebar, _CONTROL_VARIATE_OPTIONS),
+    "relax": (_relax, _CONTROL_VARIATE_OPTIONS),
 }
 
 ESTIMATORS: tuple[str, ...] = (
@@ -66,32 +76,42 @@ def make_estimator(name: str, **options: Any) -> Estimator:
 
     Options: ``temperature`` (Gumbel), ``decay`` (moving-average baseline), the fields of
     `ControlVariateConfig` (REBAR/RELAX), and ``k`` (an int or ``"auto"``) for the ``rb-`` family.
+    ``k="auto"`` (the default) is the paper's choice and applies to ``rb-reinforce`` and
+    ``rb-reinforce-ma`` only; the Gumbel, REBAR and RELAX compositions need an explicit k (see
+    `gradest.rao_blackwell`).
     Stateful estimators (moving-average baseline, REBAR/RELAX) keep their state in the object: make one
     per training run.
 
     Raises:
-        InputError: an unknown name or option.
+        InputError: an unknown name or option (naming it and the options the estimator accepts), or
+            ``k="auto"`` for a base that carries Gumbel noise.
     """
     if name not in ESTIMATORS:
         raise InputError("unknown estimator", item=name, expected=", ".join(ESTIMATORS))
-    try:
-        if name == "exact":
-            _no_options(name, options)
-            return Exact()
-        if name == "reinforce-loo":
-            _no_options(name, options)
-            return ReinforceLeaveOneOut()
-        if name.startswith("rb-"):
-            k = options.pop("k", "auto")
-            return RaoBlackwellized(_BASES[name[3:]](**options), k=k)
-        return _BASES[name](**options)
-    except TypeError as exc:
-        raise InputError(f"bad option for estimator {name!r}", item=str(exc)) from exc
+    if name == "exact":
+        _check_options(name, options, ())
+        return Exact()
+    if name == "reinforce-loo":
+        _check_options(name, options, ())
+        return ReinforceLeaveOneOut()
+    options = dict(options)
+    builder, accepted = _BASES[name.removeprefix("rb-")]
+    if name.startswith("rb-"):
+        _check_options(name, options, (*accepted, "k"))
+        k = options.pop("k", "auto")
+        return RaoBlackwellized(builder(**options), k=k)
+    _check_options(name, options, accepted)
+    return builder(**options)
 
 
-def _no_options(name: str, options: dict[str, Any]) -> None:
-    if options:
-        raise InputError(f"estimator {name!r} takes no options", item=sorted(options))
+def _check_options(name: str, options: dict[str, Any], accepted: tuple[str, ...]) -> None:
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InputError(
+            f"unknown option for estimator {name!r}",
+            item=", ".join(unknown),
+            expected=", ".join(accepted) if accepted else "no options",
+        )
 
 
 def estimate(

@@ -8,42 +8,21 @@ Sec. 6.1 uses the same kind of problem to compare estimators at equal numbers of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
+from core.errors import InputError
+from gradest.config import ToyConfig
 from gradest.estimators import Objective
 from gradest.registry import make_estimator
-from gradest.variance import exact_gradient, gradient_draws, gradient_stats
+from gradest.variance import enumerated_variance, exact_gradient, gradient_stats, running_gradient_draws
 
-__all__ = ["ToyConfig", "toy_gradient_variance", "toy_problem", "train_toy"]
-
-
-@dataclass(frozen=True)
-class ToyConfig:
-    """The toy problem and its optimisation.
-
-    Attributes:
-        num_categories: K.
-        target_low, target_high: the band of the targets p (evenly spaced; p_K is the largest).
-        initial_logit: initial logit of category 0 (the worst), all others start at 0.
-        learning_rate: SGD step size on the logits.
-        steps: optimisation steps.
-        replicates: independent runs, optimised together as rows of one batch.
-    """
-
-    num_categories: int = 10
-    target_low: float = 0.45
-    target_high: float = 0.55
-    initial_logit: float = 4.0
-    learning_rate: float = 1.0
-    steps: int = 500
-    replicates: int = 8
+__all__ = ["ToyConfig", "toy_exact_value", "toy_gradient_variance", "toy_problem", "train_toy"]
 
 
-def toy_problem(config: ToyConfig = ToyConfig()) -> tuple[Tensor, Objective]:
-    """``(initial logits (K,), objective z (S, B, K) -> (S, B))``."""
+def toy_problem(config: ToyConfig | None = None) -> tuple[Tensor, Objective]:
+    """``(initial logits (K,), objective z (S, B, K) -> (S, B))`` (default: ``ToyConfig()``)."""
+    config = config or ToyConfig()
     target = torch.linspace(config.target_low, config.target_high, config.num_categories)
     logits = torch.zeros(config.num_categories)
     logits[0] = config.initial_logit
@@ -54,15 +33,18 @@ def toy_problem(config: ToyConfig = ToyConfig()) -> tuple[Tensor, Objective]:
     return logits, objective
 
 
-def train_toy(name: str, num_samples: int, config: ToyConfig = ToyConfig(), seed: int = 0) -> Tensor:
+def train_toy(
+    name: str, num_samples: int, config: ToyConfig | None = None, seed: int = 0, **options
+) -> Tensor:
     """Optimise the toy with estimator `name` at `num_samples` draws per step; SGD on the logits.
 
     Returns:
         ``(steps + 1, replicates)`` exact losses ``E_q f`` after each step (row 0: the initial loss).
     """
+    config = config or ToyConfig()
     initial, objective = toy_problem(config)
     logits = initial.expand(config.replicates, -1).clone().requires_grad_(True)
-    estimator = make_estimator(name)
+    estimator = make_estimator(name, **options)
     optimizer = torch.optim.SGD([logits], lr=config.learning_rate)
     generator = torch.Generator().manual_seed(seed)
     one_hots = torch.eye(config.num_categories)
@@ -76,6 +58,14 @@ def train_toy(name: str, num_samples: int, config: ToyConfig = ToyConfig(), seed
     return torch.stack(losses)
 
 
+def toy_exact_value(config: ToyConfig | None = None) -> float:
+    """``E_q f`` at the initial logits (the fixed point of a moving-average baseline there)."""
+    config = config or ToyConfig()
+    logits, objective = toy_problem(config)
+    one_hots = torch.eye(config.num_categories).unsqueeze(1)
+    return float(torch.softmax(logits, -1) @ objective(one_hots).reshape(-1))
+
+
 def toy_gradient_variance(
     name: str,
     num_samples: int,
@@ -83,19 +73,17 @@ def toy_gradient_variance(
     objective: Objective,
     repeats: int,
     seed: int = 0,
-    baseline: float = 0.0,
-) -> dict[str, float]:
+    **options,
+) -> dict[str, float | None]:
     """Variance (trace of the covariance) and bias norm of estimator `name` at fixed logits.
 
-    Control variates are frozen at their initial values; a moving-average baseline is set to `baseline`.
+    The estimator runs as in training (`running_gradient_draws`: its moving-average baseline or tuned
+    control variate evolves over 100 warm-up calls of 100 rows, then over the measured calls).
+    ``exact_variance`` is the variance at the final state by enumeration (`enumerated_variance`) for
+    the estimators that are a function of their draws alone, else None.
     """
-    estimator = (
-        make_estimator(name, tune=False) if name.endswith(("rebar", "relax")) else make_estimator(name)
-    )
-    core = getattr(estimator, "base", estimator)
-    if hasattr(core, "baseline_value") and core.baseline == "moving-average":
-        core.baseline_value = baseline
-    draws = gradient_draws(
+    estimator = make_estimator(name, **options)
+    draws = running_gradient_draws(
         estimator,
         logits,
         objective,
@@ -104,4 +92,13 @@ def toy_gradient_variance(
         generator=torch.Generator().manual_seed(seed),
     )
     stats = gradient_stats(draws, exact_gradient(logits, objective))
-    return {"variance": stats.variance, "bias": stats.bias, "bias_stderr": stats.bias_stderr}
+    try:
+        exact_variance, _ = enumerated_variance(estimator, logits, objective, num_samples)
+    except InputError:
+        exact_variance = None
+    return {
+        "variance": stats.variance,
+        "exact_variance": exact_variance,
+        "bias": stats.bias,
+        "bias_stderr": stats.bias_stderr,
+    }

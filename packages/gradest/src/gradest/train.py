@@ -3,50 +3,29 @@
 Reads top to bottom like a CleanRL script: draw a minibatch, estimate the gradient with the chosen
 estimator, take an Adam step, evaluate exactly every ``eval_every`` steps, checkpoint every
 ``checkpoint_every`` steps (model, optimiser, estimator state, RNG state and history).
+
+Randomness flows from ``config.seed`` only: the model is initialised inside `torch.random.fork_rng`
+(the caller's global RNG is left as it was), minibatches and the estimators' draws come from two
+explicit generators. Resuming follows the workspace's one rule (`core.resume`): the saved config must
+equal the requested one except ``steps``, which may be raised to extend a finished run; the extended run
+is bit-identical to one made with the larger ``steps`` from the start.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from core.checkpoint import load_checkpoint, save_checkpoint
+from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
 from core.errors import InputError
 from core.progress import progress
+from gradest.config import TrainConfig
 from gradest.registry import make_estimator
 from gradest.tasks import Task
 
 __all__ = ["TrainConfig", "fit"]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters of one training run.
-
-    Attributes:
-        estimator: a name from `gradest.ESTIMATORS`.
-        num_samples: draws per row (the evaluation budget; REBAR/RELAX spend 3 evaluations per draw).
-        steps: optimiser steps.
-        batch_size: rows per minibatch.
-        learning_rate: Adam step size.
-        eval_every: steps between exact evaluations.
-        checkpoint_every: steps between checkpoints (when a path is given).
-        seed: seeds the model initialisation and every draw.
-        k: categories summed exactly by the ``rb-`` estimators (an int, or "auto" for the paper's choice).
-    """
-
-    estimator: str = "rb-reinforce"
-    num_samples: int = 3
-    steps: int = 1000
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    eval_every: int = 100
-    checkpoint_every: int = 500
-    seed: int = 0
-    k: int | str = "auto"
 
 
 def fit(
@@ -59,14 +38,14 @@ def fit(
         ``evaluations`` (objective calls per row so far) and the task's exact metrics.
 
     Raises:
-        InputError: bad config values; CheckpointMismatchError when resuming with another config.
+        InputError: an unknown estimator; a damaged checkpoint or one whose tensors do not fit the model.
+        CheckpointMismatchError: resuming with a config that differs in a field other than ``steps``.
     """
-    if config.steps < 1 or config.batch_size < 1 or config.eval_every < 1:
-        raise InputError("steps, batch_size and eval_every must be positive", item=config)
     device = device or torch.device("cpu")
     task.to(device)
-    torch.manual_seed(config.seed)
-    model = task.make_model().to(device)
+    with torch.random.fork_rng(devices=[]):  # the initialisation is seeded; the caller's RNG is untouched
+        torch.manual_seed(config.seed)
+        model = task.make_model().to(device)
     options = {"k": config.k} if config.estimator.startswith("rb-") else {}
     estimator = make_estimator(config.estimator, **options)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
@@ -76,16 +55,24 @@ def fit(
     start_step, train_seconds, evaluations = 0, 0.0, 0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        saved = load_checkpoint(path, TrainConfig, expected=config)
-        model.load_state_dict(saved.state["model"])
+        saved = load_checkpoint(path, TrainConfig, resume=config)
+        load_state_into(model, saved.state["model"], source=path)
         optimizer.load_state_dict(saved.state["optimizer"])
         estimator.load_state_dict(saved.state["estimator"])
         generator.set_state(saved.state["generator"])
         noise.set_state(saved.state["noise"].to(torch.uint8).cpu())
         start_step = saved.extra["step"]
+        if start_step > config.steps:
+            raise InputError(
+                "the checkpoint is further along than the requested run",
+                item=f"{path}: step {start_step}, requested steps = {config.steps}",
+                expected=f"steps >= {start_step}",
+            )
         train_seconds = saved.extra["train_seconds"]
         evaluations = saved.extra["evaluations"]
         history = saved.extra["history"]
+        if history and history[-1]["step"] % config.eval_every != 0 and start_step < config.steps:
+            history.pop()  # the end-of-run row of a shorter run: an extended run evaluates on schedule
     if start_step == 0:
         history.append({"step": 0, "train_seconds": 0.0, "evaluations": 0, **task.evaluate(model)})
     for step in progress(range(start_step + 1, config.steps + 1), desc=f"{task.name} {config.estimator}"):
