@@ -1,8 +1,60 @@
-"""hrl: Hierarchical reinforcement learning: HIRO (two-level TD3 with off-policy goal relabelling), then skills (DIAYN) and curiosity-style intrinsic rewards.
+"""hrl: hierarchical and other reinforcement learning, built on gymnasium and torch.
 
-Status: planned. The package installs and its CLI runs, but no model or experiment is implemented
-yet, so it registers no ``reproduce`` experiment.
+Agents follow Stable-Baselines3's shape so they swap in for its agents::
+
+    import gymnasium as gym
+    from hrl import TD3, TD3Config
+
+    agent = TD3(gym.make("Pendulum-v1"), TD3Config(learning_starts=1000))
+    agent.learn(total_timesteps=20_000, checkpoint="runs/td3.safetensors")
+    action, _ = agent.predict(obs, deterministic=True)
+
+What exists and what is planned is listed in the package README. ``import hrl`` is cheap: names
+load from their modules on first use (PEP 562), so neither torch nor gymnasium is imported by
+``import hrl`` or ``hrl --help``.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
+    from hrl.agents.td3 import TD3, TD3Learner
+    from hrl.buffers import BufferConfig, ReplayBuffer, transition_fields
+    from hrl.config import TD3Config
+    from hrl.evaluation import evaluate_policy
+
+_WHERE = {
+    "BufferConfig": "hrl.buffers",
+    "ReplayBuffer": "hrl.buffers",
+    "TD3": "hrl.agents.td3",
+    "TD3Config": "hrl.config",
+    "TD3Learner": "hrl.agents.td3",
+    "evaluate_policy": "hrl.evaluation",
+    "transition_fields": "hrl.buffers",
+}
+
+__all__ = [
+    "TD3",
+    "BufferConfig",
+    "ReplayBuffer",
+    "TD3Config",
+    "TD3Learner",
+    "evaluate_policy",
+    "transition_fields",
+]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hrl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -1,0 +1,5 @@
+"""Agents with Stable-Baselines3's shape: ``Agent(env, config)``, ``learn``, ``predict``, ``save``/``load``.
+
+Modules: `hrl.agents.td3` (TD3 and its minibatch update `TD3Learner`), `hrl.agents.common` (space
+checks, episode seeding). Import them directly; ``import hrl.agents`` loads no torch.
+"""

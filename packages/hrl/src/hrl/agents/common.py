@@ -1,0 +1,51 @@
+"""What every agent shares: space checks, episode seeding, observation batching for `predict`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from core.errors import InputError
+
+__all__ = ["box_bounds", "episode_seed", "flat_box_dim", "substream"]
+
+
+def flat_box_dim(space: Any, what: str) -> int:
+    """The width of a 1-D gymnasium `Box` space.
+
+    Raises:
+        InputError: the space is not a 1-D Box (the agents here act on flat vectors).
+    """
+    from gymnasium import spaces
+
+    if not isinstance(space, spaces.Box) or len(space.shape) != 1:
+        raise InputError(f"the {what} space must be a 1-D gymnasium Box", item=space)
+    return int(space.shape[0])
+
+
+def box_bounds(space: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of a bounded 1-D Box action space, as float32 arrays.
+
+    Raises:
+        InputError: the space is not a 1-D Box or a bound is infinite.
+    """
+    flat_box_dim(space, "action")
+    low, high = np.asarray(space.low, np.float32), np.asarray(space.high, np.float32)
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise InputError("the action space must be bounded", item=space)
+    return low, high
+
+
+def substream(seed: int, *key: int) -> np.random.Generator:
+    """An independent NumPy generator for one use of a run's seed (``key`` names the use)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, *key]))
+
+
+def episode_seed(seed: int, episode: int) -> int:
+    """The seed passed to ``env.reset`` for episode number `episode` (0-based) of a run.
+
+    Every episode's reset is seeded from the run's seed and its index, so a run resumed from a
+    checkpoint written at an episode end meets exactly the episodes an uninterrupted run meets.
+    """
+    return int(np.random.SeedSequence([seed, 0x5EED, episode]).generate_state(1)[0])
