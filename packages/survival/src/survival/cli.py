@@ -106,6 +106,7 @@ def _model_names(text: str) -> list[str]:
 
 def _model_params(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Hyper-parameters from the command line: the MTLR options for ``mtlr``, the seed for every seeded model."""
+    import inspect
     from dataclasses import asdict
 
     from core.cli import config_from_args
@@ -115,7 +116,7 @@ def _model_params(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if name == "mtlr":
         return asdict(config_from_args(MTLRConfig, args, seed=args.seed, device=args.device))
     params: dict[str, Any] = {}
-    accepted = MODELS[name].__init__.__code__.co_varnames
+    accepted = inspect.signature(MODELS[name]).parameters
     if "seed" in accepted:
         params["seed"] = args.seed
     if "device" in accepted:
