@@ -122,3 +122,61 @@ def test_splits_of_a_topology():
     splits = topo.splits()
     # a is tip 0: splits are reported on the side without it
     assert set(splits) == {0b111100, 0b001100 | 0b110000 ^ 0b110000, 0b110000}
+
+
+def test_x_is_accepted_as_the_unknown_code_like_n():
+    aln = Alignment(("a", "b", "c"), ("AXC", "ANC", "AAC"))
+    patterns = compress_patterns(aln)
+    assert patterns.n_patterns == 3
+    x_column = compress_patterns(Alignment(("a", "b"), ("X", "N"))).tip_partials[:, 0]
+    assert x_column.tolist() == [[1.0] * 4, [1.0] * 4]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("j.fasta", ">a\nACGT\nACGT\n>b\nACGT\nACJT\n", "line 6: taxon 'b', column 7"),
+        ("j.phy", "2 4\na ACGT\nb ACGJ\n", "line 3: taxon 'b', column 4"),
+        (
+            "j.nex",
+            "#NEXUS\nBEGIN DATA;\nDIMENSIONS NTAX=3 NCHAR=4;\nFORMAT DATATYPE=DNA;\nMATRIX\n"
+            "a ACGT\n'b c' ACGT\nd AC[note]OT\n;\nEND;\n",
+            "line 8: taxon 'd', column 3",
+        ),
+    ],
+)
+def test_unknown_characters_in_files_name_line_taxon_and_column(tmp_path, name, text, where):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(InputError) as info:
+        read_alignment(tmp_path / name)
+    message = str(info.value)
+    assert message.startswith("unknown nucleotide character") and f"{name}, {where}" in message, message
+    assert "'X' (unknown)" in message and "DnaStateAlphabet" not in message
+
+
+def test_nexus_trees_block_is_read_by_read_trees_and_reported_when_reading_the_alignment(tmp_path):
+    nexus = tmp_path / "both.nex"
+    nexus.write_text(
+        "#NEXUS\nBEGIN DATA;\nDIMENSIONS NTAX=4 NCHAR=4;\nFORMAT DATATYPE=DNA;\nMATRIX\n"
+        "a ACGT\nb ACGT\nc ACGA\nd ACGG\n;\nEND;\n"
+        "BEGIN TREES;\nTRANSLATE 1 a, 2 b, 3 c, 4 d;\nTREE one = ((1,2),3,4);\nTREE two = ((1,3),2,4);\nEND;\n"
+    )
+    with pytest.warns(UserWarning, match=r"TREES block \(2 trees\) is ignored"):
+        aln = read_alignment(nexus)
+    trees, probabilities = read_credible_set(nexus, aln.taxa)
+    assert [t.splits() for t in trees] == [
+        parse_newick("((a,b),c,d);", aln.taxa).splits(),
+        parse_newick("((a,c),b,d);", aln.taxa).splits(),
+    ]
+    assert probabilities == [None, None]
+
+
+def test_unary_nodes_star_trees_and_wide_bases_get_their_own_messages():
+    with pytest.raises(InputError, match=r"unary node.*the node above d"):
+        parse_newick("((a,b),c,(d));")
+    with pytest.raises(InputError, match=r"a star tree: all 5 taxa hang from one node"):
+        parse_newick("(a,b,c,d,e);")
+    with pytest.raises(InputError, match=r"not binary: an internal node has 3 children.*joining a, b, e"):
+        parse_newick("((a,b,e),c,d);")
+    with pytest.raises(InputError, match=r"base has 4 subtrees.*\(a, b\), \(c, d\), \(e, f\), g"):
+        parse_newick("((a,b),(c,d),(e,f),g);")

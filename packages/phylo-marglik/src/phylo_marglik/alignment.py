@@ -2,13 +2,16 @@
 
 Tips enter Felsenstein pruning as partial-likelihood vectors over the states A, C, G, T:
 an observed base is a one-hot vector, an IUPAC ambiguity code has a one for every base it
-allows, and gaps / ``?`` / ``N`` are fully unknown (all ones), the usual treatment in MrBayes,
-BEAST and PhyML. Identical columns are merged into site patterns with integer weights.
+allows, and gaps / ``?`` / ``N`` / ``X`` are fully unknown (all ones), the usual treatment in
+MrBayes, BEAST and PhyML (``X`` is accepted as the common "unknown" code; DendroPy reads it as
+``N``, and so does this package, explicitly). Any other character is refused naming the file,
+line, taxon and column. Identical columns are merged into site patterns with integer weights.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +42,13 @@ _CODES: dict[str, str] = {
     "D": "AGT",
     "B": "CGT",
     "N": "ACGT",
+    "X": "ACGT",
     "?": "ACGT",
     "-": "ACGT",
     ".": "ACGT",
 }
+
+EXPECTED_CHARACTERS = "A, C, G, T, U, an IUPAC ambiguity code, '-', '?', 'N' or 'X' (unknown)"
 
 _SCHEMAS = {
     ".nex": "nexus",
@@ -95,7 +101,7 @@ class Alignment:
                     raise InputError(
                         f"unknown nucleotide character {char!r}",
                         item=f"{self.source}: taxon {taxon!r}, column {column + 1}",
-                        expected="A, C, G, T, U, an IUPAC ambiguity code, '-', '?' or 'N'",
+                        expected=EXPECTED_CHARACTERS,
                     )
 
     @property
@@ -167,6 +173,11 @@ def compress_patterns(alignment: Alignment) -> SitePatterns:
 def read_alignment(path: str | os.PathLike[str], schema: str | None = None) -> Alignment:
     """Read a DNA alignment file with DendroPy.
 
+    Characters are checked first by the package itself, so an unknown one is reported with the
+    file, line, taxon and column (1-based, counted in that taxon's sequence). A NEXUS file that
+    also holds a TREES block is read as an alignment and a `UserWarning` says its trees were
+    ignored (read them with `phylo_marglik.read_trees`).
+
     Args:
         path: a NEXUS (``.nex``), FASTA (``.fa``/``.fasta``) or PHYLIP (``.phy``) file.
         schema: "nexus", "fasta" or "phylip"; guessed from the suffix when omitted.
@@ -187,18 +198,125 @@ def read_alignment(path: str | os.PathLike[str], schema: str | None = None) -> A
         )
     if file.stat().st_size == 0:
         raise InputError("the alignment file is empty", item=str(file))
+    text = file.read_text(errors="replace")
+    check_characters(text, schema, str(file))
     try:
         kwargs = {"preserve_underscores": True} if schema == "nexus" else {}
-        matrix = dendropy.DnaCharacterMatrix.get(path=str(file), schema=schema, **kwargs)
+        matrix = dendropy.DnaCharacterMatrix.get(data=text, schema=schema, **kwargs)
     except Exception as exc:
         line = getattr(exc, "line_num", None)
         where = f"{file}, line {line}" if line is not None else str(file)
         raise InputError(f"cannot parse {schema} alignment: {_first_line(exc)}", item=where) from exc
     taxa = tuple(str(t.label) for t in matrix.taxon_namespace if t in matrix)
     sequences = tuple(str(matrix[t]).upper() for t in matrix.taxon_namespace if t in matrix)
+    if schema == "nexus":
+        trees = _nexus_tree_count(text)
+        if trees:
+            import warnings
+
+            warnings.warn(
+                f"{file}: the TREES block ({trees} trees) is ignored when reading the alignment; "
+                "read the trees with phylo_marglik.read_trees",
+                stacklevel=2,
+            )
     return Alignment(taxa, sequences, source=str(file))
+
+
+_COMMENT = re.compile(r"\[[^\]]*\]")
+_TREE_LINE = re.compile(r"^\s*u?tree\s", re.IGNORECASE)
+
+
+def _nexus_tree_count(text: str) -> int:
+    """Number of ``TREE name = ...`` statements inside ``BEGIN TREES`` blocks."""
+    count, inside = 0, False
+    for line in text.splitlines():
+        low = line.strip().lower()
+        if low.startswith("begin trees"):
+            inside = True
+        elif inside and low.startswith("end"):
+            inside = False
+        elif inside and _TREE_LINE.match(line):
+            count += 1
+    return count
+
+
+def _sequence_lines(text: str, schema: str) -> list[tuple[int, str, str, int]]:
+    """``(line number, taxon, sequence text, offset of the text in the line)`` for each line of
+    sequence data; continuation lines of FASTA carry their record's taxon."""
+    lines = text.splitlines()
+    rows: list[tuple[int, str, str, int]] = []
+    if schema == "fasta":
+        taxon = ""
+        for number, line in enumerate(lines, start=1):
+            if line.startswith(">"):
+                taxon = line[1:].strip()
+            elif line.strip() and not line.startswith(";"):
+                rows.append((number, taxon, line, 0))
+        return rows
+    if schema == "phylip":
+        for number, line in enumerate(lines[1:], start=2):
+            parts = line.split(None, 1)
+            if len(parts) == 2:
+                rows.append((number, parts[0], parts[1], len(line) - len(parts[1])))
+        return rows
+    # NEXUS comments ([...], possibly over several lines) become spaces, lines kept in place
+    lines = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text).splitlines()
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not inside:
+            inside = stripped.lower() == "matrix" or stripped.lower().startswith("matrix ")
+            continue
+        if stripped.startswith(";"):
+            break
+        body = stripped.rstrip(";")
+        if body.startswith("'"):
+            end = body.find("'", 1)
+            taxon, seq = body[1:end], body[end + 1 :]
+        else:
+            taxon, _, seq = body.partition(" ")
+            if not seq:
+                taxon, _, seq = body.partition("\t")
+        if seq.strip():
+            rows.append((number, taxon, seq, line.find(seq)))
+        if stripped.endswith(";"):
+            break
+    return rows
+
+
+def check_characters(text: str, schema: str, source: str) -> None:
+    """Refuse the first character that is not a nucleotide code, naming file, line, taxon and
+    column (1-based within the taxon's sequence; whitespace and NEXUS ``[comments]`` skipped).
+
+    Raises:
+        InputError: on an unknown character.
+    """
+    columns: dict[str, int] = {}
+    for number, taxon, seq, _ in _sequence_lines(text, schema):
+        comment = False
+        for char in seq:
+            if char == "[":
+                comment = True
+            if comment:
+                comment = char != "]"
+                continue
+            if char.isspace():
+                continue
+            columns[taxon] = columns.get(taxon, 0) + 1
+            if char.upper() not in _CODES:
+                raise InputError(
+                    f"unknown nucleotide character {char!r}",
+                    item=f"{source}, line {number}: taxon {taxon!r}, column {columns[taxon]}",
+                    expected=EXPECTED_CHARACTERS,
+                )
 
 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    if not text:
+        if type(exc).__name__ == "BlockTerminatedException":
+            return "the MATRIX ended inside a sequence (is a sequence shorter than NCHAR?)"
+        return type(exc).__name__
+    return text[0]

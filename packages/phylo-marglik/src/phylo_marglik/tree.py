@@ -145,11 +145,31 @@ def parse_newick(text: str, taxa: tuple[str, ...] | None = None, source: str = "
     if len(tree.seed_node.child_nodes()) == 2:
         _merge_basal_bifurcation(tree)
     root = tree.seed_node
-    if len(root.child_nodes()) != 3:
+    kids = root.child_nodes()
+    if len(kids) != 3:
+        if all(k.is_leaf() for k in kids) and len(kids) > 3:
+            raise InputError(
+                f"a star tree: all {len(kids)} taxa hang from one node, so there is no topology to score",
+                item=source,
+                expected="a binary unrooted tree (three subtrees at its base, two below every other internal node)",
+            )
         raise InputError(
-            "the unrooted tree's base must have three subtrees", item=f"{source}: {len(root.child_nodes())}"
+            f"the unrooted tree's base has {len(kids)} subtrees",
+            item=f"{source}: subtrees {_describe(kids)}",
+            expected="three subtrees at the base of a binary unrooted tree",
         )
     return _index_tree(tree, order, source, text.strip())
+
+
+def _describe(nodes: list) -> str:
+    """The subtrees `nodes` by their leaves, e.g. ``(a, b) and c``, at most 4 labels each."""
+
+    def leaves(node: object) -> str:
+        labels = [leaf.taxon.label for leaf in node.leaf_iter()]  # type: ignore[attr-defined]
+        shown = ", ".join(labels[:4]) + (", ..." if len(labels) > 4 else "")
+        return shown if len(labels) == 1 else f"({shown})"
+
+    return ", ".join(leaves(n) for n in nodes)
 
 
 def _merge_basal_bifurcation(tree: object) -> None:
@@ -180,10 +200,18 @@ def _index_tree(tree: object, order: tuple[str, ...], source: str, text: str) ->
         elif node is root_node:
             node_id[id(node)] = 2 * n - 3
         else:
-            if len(node.child_nodes()) != 2:
+            kids = node.child_nodes()
+            if len(kids) == 1:
                 raise InputError(
-                    "the tree is not binary (a multifurcating internal node)",
-                    item=f"{source}: a node with {len(node.child_nodes())} children",
+                    "the tree has a unary node (an internal node with a single child)",
+                    item=f"{source}: the node above {_describe(kids)}",
+                    expected="two children at every internal node (remove the extra parentheses)",
+                )
+            if len(kids) != 2:
+                raise InputError(
+                    f"the tree is not binary: an internal node has {len(kids)} children",
+                    item=f"{source}: the node joining {_describe(kids)}",
+                    expected="two children at every internal node (resolve the multifurcation)",
                 )
             node_id[id(node)] = next_internal
             next_internal += 1
@@ -235,7 +263,8 @@ def read_trees(path: str | os.PathLike[str], taxa: tuple[str, ...] | None = None
 def read_credible_set(
     path: str | os.PathLike[str], taxa: tuple[str, ...] | None = None
 ) -> tuple[list[Topology], list[float | None]]:
-    """Read ``<probability>\\t<newick>`` lines (the study's ``JC_no_gamma_credible_set_*`` files).
+    """Read ``<probability>\\t<newick>`` lines (the study's ``JC_no_gamma_credible_set_*`` files),
+    or the TREES block of a NEXUS file (``#NEXUS`` first; no probabilities, its other blocks ignored).
 
     Returns:
         The topologies and each line's probability (None for lines with a bare Newick tree).
@@ -243,9 +272,13 @@ def read_credible_set(
     file = Path(path)
     if not file.is_file():
         raise InputError("tree file not found", item=str(file))
+    text = file.read_text(errors="replace")
+    if text.lstrip().upper().startswith("#NEXUS"):
+        trees = _read_nexus_trees(file, text, taxa)
+        return trees, [None] * len(trees)
     trees: list[Topology] = []
     probabilities: list[float | None] = []
-    for number, line in enumerate(file.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -265,3 +298,28 @@ def read_credible_set(
     if not trees:
         raise InputError("no tree in file", item=str(file))
     return trees, probabilities
+
+
+def _read_nexus_trees(file: Path, text: str, taxa: tuple[str, ...] | None) -> list[Topology]:
+    """The trees of a NEXUS file's TREES block(s), TRANSLATE tables applied by DendroPy."""
+    import dendropy
+
+    try:
+        tree_list = dendropy.TreeList.get(data=text, schema="nexus", preserve_underscores=True)
+    except Exception as exc:
+        line = getattr(exc, "line_num", None)
+        where = f"{file}, line {line}" if line is not None else str(file)
+        message = str(exc).strip().splitlines()
+        raise InputError(
+            f"cannot parse NEXUS trees: {message[0] if message else type(exc).__name__}", item=where
+        ) from exc
+    if len(tree_list) == 0:
+        raise InputError("no tree in file", item=str(file), expected="a NEXUS TREES block or Newick lines")
+    return [
+        parse_newick(
+            tree.as_string(schema="newick", suppress_rooting=True).strip(),
+            taxa,
+            source=f"{file}, tree {i + 1} ({tree.label or 'unnamed'})",
+        )
+        for i, tree in enumerate(tree_list)
+    ]
