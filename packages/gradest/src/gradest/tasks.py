@@ -38,7 +38,7 @@ class Task(ABC):
 
     @abstractmethod
     def make_model(self) -> nn.Module:
-        """A freshly initialised model (seed the global RNG first for reproducibility)."""
+        """A freshly initialised model (`gradest.train.fit` builds it inside `torch.random.fork_rng`, seeded)."""
 
     @abstractmethod
     def batch_loss(
