@@ -1,7 +1,8 @@
 """``reproduce robust``: the package's experiments, one sub-experiment per part of the package.
 
 ``uv run reproduce robust --only attacks --scale smoke`` runs the attack library's experiment
-(`robust.experiments.attacks`). The defenses/certificates and analyses sub-experiments
+(`robust.experiments.attacks`); ``--only blackbox`` the query-limited NES vs low-frequency NES
+curves (`robust.experiments.blackbox`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from core.cli import RunOptions
 from core.results import ResultTable
 
-__all__ = ["EXPERIMENTS", "attacks"]
+__all__ = ["EXPERIMENTS", "attacks", "blackbox"]
 
 
 def attacks(options: RunOptions) -> list[ResultTable]:
@@ -20,5 +21,12 @@ def attacks(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"attacks": attacks}
+def blackbox(options: RunOptions) -> list[ResultTable]:
+    """Success against queries of query-limited NES and low-frequency NES."""
+    from robust.experiments.blackbox import blackbox as run
+
+    return run(options)
+
+
+EXPERIMENTS = {"attacks": attacks, "blackbox": blackbox}
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

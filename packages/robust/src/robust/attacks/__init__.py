@@ -12,6 +12,8 @@ pgd        `PGD` L-inf with random start (``norm="l2"`` for L2)   Madry et al. 2
 pgd-l2     `PGDL2`                                                Madry et al. 2018
 mifgsm     `MIFGSM` (momentum)                                    Dong et al. 2018
 difgsm     `DIFGSM` (input diversity)                             Xie et al. 2019
+nes        `NES` query-limited; ``frequency="low"``: LF-NES        Ilyas et al. 2018; Guo et al. 2019
+boundary   `BoundaryAttack`; ``frequency="low"``: LF-BA            Brendel et al. 2018; Guo et al. 2019
 =========  =====================================================  ==========================
 
 `BPDA` (a module) and `EOT` (a wrapper of any gradient attack) adapt these attacks to
@@ -27,9 +29,11 @@ from torch import nn
 from core.errors import InputError
 from robust.attacks.adaptive import BPDA, EOT
 from robust.attacks.base import Attack
+from robust.attacks.boundary import BoundaryAttack
 from robust.attacks.diverse import DIFGSM
 from robust.attacks.fgsm import FGSM
 from robust.attacks.momentum import MIFGSM
+from robust.attacks.nes import NES
 from robust.attacks.pgd import BIM, PGD, PGDL2
 
 __all__ = [
@@ -40,13 +44,17 @@ __all__ = [
     "EOT",
     "FGSM",
     "MIFGSM",
+    "NES",
     "PGD",
     "PGDL2",
     "Attack",
+    "BoundaryAttack",
     "make_attack",
 ]
 
-ATTACKS: dict[str, type[Attack]] = {cls.name: cls for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM)}
+ATTACKS: dict[str, type[Attack]] = {
+    cls.name: cls for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM, NES, BoundaryAttack)
+}
 """Attack classes by registry name."""
 
 

@@ -1,0 +1,155 @@
+"""Benchmark: robust's gradient attacks against the same attacks of adversarial-robustness-toolbox (ART).
+
+Same model, same images, same budgets: FGSM, BIM / I-FGSM, PGD L-inf (random start), PGD L2
+(random start) and MI-FGSM. Reported per attack: robust accuracy with each library, their
+difference beside two binomial standard errors of a difference (the sampling noise of the
+comparison; the random starts differ between the libraries), and seconds per batch of each
+(median of repeats, `core.timing.measure`) with the speed ratio ART / robust (> 1: robust faster).
+
+Why ART and not torchattacks: torchattacks 3.5.1 installs and imports with torch 2.15, but it pins
+``requests~=2.25.1``; in the workspace's single lock that downgrades requests (2.34 -> 2.25),
+urllib3 (2.x -> 1.26) and idna for every package (torch_geometric and pycox use requests), so it
+was not added to the bench group. ART has no DI-FGSM, so DI-FGSM is not compared here.
+
+The model: a checkpoint given with ``--checkpoint`` (e.g. the CNN that ``reproduce robust --only
+attacks`` trains under ``runs/robust/models/``), else a LeNet trained here for 2 epochs on the
+bundled 5,000 MNIST digits (cached under ``--out``).
+
+    uv run --group bench python tools/bench/robust.py [--checkpoint FILE] [--n 500] [--out runs/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+# this file is named like the package it benchmarks: keep its folder off the import path
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.results import ResultTable  # noqa: E402
+from core.timing import measure  # noqa: E402
+from robust.attacks import make_attack  # noqa: E402
+from robust.config import ModelConfig, TrainConfig  # noqa: E402
+from robust.data import load_dataset  # noqa: E402
+from robust.train import fit, load_model  # noqa: E402
+
+EPS_LINF, EPS_L2, STEPS = 0.1, 1.5, 10
+
+
+def budgets() -> dict[str, tuple[str, dict, str, dict]]:
+    """Attack label -> (robust name, robust budget, ART class name, ART keyword arguments)."""
+    alpha, alpha_l2 = 2.5 * EPS_LINF / STEPS, 2.5 * EPS_L2 / STEPS
+    return {
+        "FGSM": ("fgsm", {"eps": EPS_LINF}, "FastGradientMethod", {"norm": np.inf, "eps": EPS_LINF}),
+        "BIM": (
+            "bim",
+            {"eps": EPS_LINF, "alpha": alpha, "steps": STEPS},
+            "BasicIterativeMethod",
+            {"eps": EPS_LINF, "eps_step": alpha, "max_iter": STEPS},
+        ),
+        "PGD L-inf": (
+            "pgd",
+            {"eps": EPS_LINF, "alpha": alpha, "steps": STEPS},
+            "ProjectedGradientDescentPyTorch",
+            {"norm": np.inf, "eps": EPS_LINF, "eps_step": alpha, "max_iter": STEPS, "num_random_init": 1},
+        ),
+        "PGD L2": (
+            "pgd-l2",
+            {"eps": EPS_L2, "alpha": alpha_l2, "steps": STEPS},
+            "ProjectedGradientDescentPyTorch",
+            {"norm": 2, "eps": EPS_L2, "eps_step": alpha_l2, "max_iter": STEPS, "num_random_init": 1},
+        ),
+        "MI-FGSM": (
+            "mifgsm",
+            {"eps": EPS_LINF, "alpha": alpha, "steps": STEPS, "decay": 1.0},
+            "MomentumIterativeMethod",
+            {"norm": np.inf, "eps": EPS_LINF, "eps_step": alpha, "max_iter": STEPS, "decay": 1.0},
+        ),
+    }
+
+
+def reference_model(args: argparse.Namespace, data) -> torch.nn.Module:
+    if args.checkpoint is not None:
+        return load_model(args.checkpoint)[0]
+    config = TrainConfig(model=ModelConfig("lenet"), data="mnist5000", epochs=2, seed=0)
+    model, _ = fit(data, config, checkpoint=Path(args.out) / "bench-lenet.safetensors")
+    return model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--n", type=int, default=500, help="test images attacked")
+    parser.add_argument("--batch", type=int, default=100, help="images per timed batch")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    import art
+    import art.attacks.evasion as evasion
+    from art.estimators.classification import PyTorchClassifier
+
+    data = load_dataset("mnist5000")
+    model = reference_model(args, data).eval()
+    x, y = data.x_test[: args.n], data.y_test[: args.n]
+    classifier = PyTorchClassifier(
+        model,
+        loss=torch.nn.CrossEntropyLoss(),
+        input_shape=tuple(x.shape[1:]),
+        nb_classes=10,
+        clip_values=(0.0, 1.0),
+        device_type="cpu",
+    )
+    xb, yb = x[: args.batch], y[: args.batch]
+    x_np, y_np = x.numpy(), y.numpy()
+
+    def accuracy(images: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float((model(images).argmax(1) == y).float().mean())
+
+    table = ResultTable(
+        "bench_attacks",
+        title=f"robust vs ART {art.__version__}: robust accuracy on {args.n} images, seconds per batch of {args.batch}",
+        data=data.describe(),
+        notes=(
+            f"L-inf eps {EPS_LINF}, L2 eps {EPS_L2}, {STEPS} steps, alpha = 2.5 eps / steps; one torch thread. "
+            "'2 SE' is twice the binomial standard error of the difference of two independent accuracies."
+        ),
+    )
+    for label, (name, budget, art_name, art_budget) in budgets().items():
+        ours = make_attack(name, model, **budget)
+        theirs = getattr(evasion, art_name)(classifier, batch_size=args.batch, verbose=False, **art_budget)
+        ours_adv = torch.cat(
+            [ours(x[i : i + args.batch], y[i : i + args.batch]) for i in range(0, args.n, args.batch)]
+        )
+        theirs_adv = torch.as_tensor(theirs.generate(x_np, y=y_np))
+        a, b = accuracy(ours_adv), accuracy(theirs_adv)
+        se = math.sqrt(a * (1 - a) / args.n + b * (1 - b) / args.n)
+        t_ours = measure(lambda attack=ours: attack(xb, yb), repeats=args.repeats).median
+        t_theirs = measure(
+            lambda attack=theirs: attack.generate(xb.numpy(), y=yb.numpy()), repeats=args.repeats
+        ).median
+        table.add(
+            attack=label,
+            robust_acc_robust=a,
+            robust_acc_art=b,
+            difference=a - b,
+            two_se=2 * se,
+            within_noise=abs(a - b) <= 2 * se + 1e-12,
+            seconds_robust=t_ours,
+            seconds_art=t_theirs,
+            speed_ratio=t_theirs / t_ours,
+        )
+    print(table.to_markdown())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "robust.json").write_text(json.dumps(table.to_dict(), indent=2))
+
+
+if __name__ == "__main__":
+    main()
