@@ -168,3 +168,34 @@ def test_every_table_shows_unconverged_estimates(four_taxa):
         == estimates.rows[0]["unconverged"]
         == "1 of 2 (bridge iteration reached its cap)"
     )
+
+
+def test_nested_sampling_standard_error_counts_correlated_replacements(four_taxa):
+    """30 independent nested-sampling runs with short replacement walks (3 steps): the sd of their
+    estimates and their mean reported standard error agree within a factor of 1.5 (Skilling's
+    sqrt(H / N), which treats every replacement as an independent draw, was 1.8x too small here),
+    and the estimate warns that its effective live points are few."""
+    config = EstimatorConfig(live_points=16, ns_replace=4, ns_steps=3, ns_tolerance=1e-2)
+    estimates = []
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        for r in range(30):
+            gen = torch.Generator().manual_seed(100 + r)
+            estimates.append(marginal_likelihood(four_taxa, "ns", config=config, generator=gen))
+    values = np.array([e.log_marginal_likelihood for e in estimates])
+    ratio = values.std(ddof=1) / np.mean([e.stderr for e in estimates])
+    assert 1 / 1.5 < ratio < 1.5, ratio
+    assert all("effective live points" in e.warnings[0] for e in estimates)
+
+
+def test_default_budget_is_quick_and_a_long_run_announces_its_cost(four_taxa, capsys):
+    from phylo_marglik.estimators.cost import announce_cost, expected_evaluations
+
+    quick = EstimatorConfig.preset("quick")
+    assert marginal_likelihood(four_taxa, "nmc", seed=0).likelihood_evaluations == quick.importance_samples
+    study = EstimatorConfig()
+    assert expected_evaluations("gss", study, four_taxa.dim) > 5e7
+    seconds = announce_cost(four_taxa, "gss", study, None)
+    err = capsys.readouterr().err
+    assert seconds is not None and seconds > 60 and "gss at this budget needs about" in err
+    assert announce_cost(four_taxa, "gss", quick, None) is None

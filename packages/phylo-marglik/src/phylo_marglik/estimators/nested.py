@@ -6,7 +6,9 @@ lowest of N points sits at expected prior mass ``log X = log X_prev - sum_{m<j} 
 at copies of random surviving points and take ``ns_steps`` random-walk Metropolis steps in log
 branch lengths that target the prior restricted to ``L > L_min``; all k walks run as one batch.
 Stops when the live points can add less than ``ns_tolerance`` of Z, then adds them;
-the standard error is Skilling's ``sqrt(H / N)`` with H the information (nats).
+the standard error is Skilling's ``sqrt(H / N_eff)`` with H the information (nats) and
+``N_eff`` the live points counted by how far the replacement walks moved from their starting copies
+(``N`` when they are independent draws; see the code), with a warning below ``config.min_ess``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def nested_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
         accepted = proposed = 0
         scale = 0.5
         iterations = 0
+        moved, walks = 0.0, 0
         shrink = torch.cumsum(1.0 / (n_live - torch.arange(k, dtype=torch.float64)), 0)  # (k,)
         while iterations < cfg.ns_max_iterations:
             iterations += 1
@@ -59,6 +62,7 @@ def nested_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
             survivors = order[k:]
             pick = survivors[torch.randint(len(survivors), (k,), generator=gen)]
             x = live_x[pick].clone()
+            start = x.clone()
             lx = live_l[pick].clone()
             spread = live_x[survivors].std(0).clamp_min(1e-3)
             step_accepted = 0
@@ -75,6 +79,11 @@ def nested_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
             proposed += k * cfg.ns_steps
             # keep the walk's acceptance near 30% as the constrained region shrinks
             scale = min(5.0, scale * math.exp(step_accepted / (k * cfg.ns_steps) - 0.3))
+            # decorrelation of the walk: E|x - x0|^2 is 2 tr(Cov) for independent draws
+            independent = 2.0 * float(live_x[survivors].var(0).sum())
+            if independent > 0:
+                moved += float(((x - start) ** 2).sum(-1).mean()) / independent
+                walks += 1
             live_x[worst], live_l[worst] = x, lx
             remaining = float(torch.logsumexp(live_l, 0)) - math.log(n_live) + log_x
             if remaining - log_z < math.log(cfg.ns_tolerance):
@@ -85,7 +94,19 @@ def nested_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
         log_z = float(torch.logsumexp(all_l + all_w, 0))
         post_w = torch.exp(all_l + all_w - log_z)
         information = float((post_w * (all_l - log_z)).sum())
-    se = math.sqrt(max(information, 0.0) / n_live)
+    # A replacement that is a correlated copy of a survivor adds less than one independent live
+    # point. With d = mean |x - x0|^2 / (2 tr Cov) (1 for independent draws, 1 - rho for an AR(1)
+    # step of correlation rho), the effective number of live points is N (1 - rho) / (1 + rho).
+    decorrelation = min(moved / walks, 1.0) if walks else 1.0
+    rho = 1.0 - decorrelation
+    n_effective = max(n_live * (1 - rho) / (1 + rho), 1.0)
+    se = math.sqrt(max(information, 0.0) / n_effective)
+    if n_effective < ctx.config.min_ess:
+        ctx.warn(
+            f"nested sampling's replacements are correlated copies (walk decorrelation {decorrelation:.2f}): "
+            f"{n_effective:.1f} effective live points of {n_live}, below {ctx.config.min_ess:g}; "
+            "raise ns_steps for a trustworthy standard error"
+        )
     return (
         log_z,
         se,
@@ -93,5 +114,7 @@ def nested_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
             "iterations": float(iterations),
             "information": information,
             "walk_acceptance": accepted / max(proposed, 1),
+            "walk_decorrelation": decorrelation,
+            "effective_live_points": n_effective,
         },
     )
