@@ -127,6 +127,53 @@ def _evaluate_vae(args: argparse.Namespace) -> int:
     return 0
 
 
+WORLD_MODELS_STAGES = ("collect", "vision", "memory", "controller", "evaluate")
+
+
+def _world_models(args: argparse.Namespace) -> int:
+    from core.results import ResultTable, mean_sd
+    from genmodels.experiments.world_models import EVALUATION_SEED_BASE, configuration
+    from genmodels.world_models import pipeline
+
+    config = configuration(args.scale, args.workers, args.seed)
+    folder = args.out
+    name = f"{args.where}-{args.inputs}" + (f"-tau{args.temperature:g}" if args.where == "dream" else "")
+    if args.stage == "collect":
+        paths = pipeline.collect(folder, config, seed=args.seed)
+        print(f"{len(paths)} episodes in {folder / 'rollouts'}")
+    elif args.stage == "vision":
+        run = pipeline.train_vision(folder, config, held_out=max(1, config.episodes // 8))
+        print(ResultTable("vision", rows=run.history).to_markdown())
+    elif args.stage == "memory":
+        pipeline.encode(folder)
+        _, history = pipeline.train_memory(folder, config)
+        print(ResultTable("memory", rows=history).to_markdown())
+    elif args.stage == "controller":
+        tau = args.temperature if args.where == "dream" else None
+        result = pipeline.train_controller(folder, config, name, inputs=args.inputs, dream_temperature=tau)
+        print(ResultTable("controller", rows=result.history, title=f"CMA-ES {name}").to_markdown())
+    else:
+        import numpy as np
+
+        from core.checkpoint import load_checkpoint
+        from genmodels.config import CMAConfig
+
+        path = folder / f"controller-{name}.safetensors"
+        params = None
+        if not args.random:
+            params = load_checkpoint(path, CMAConfig).state["best_params"].numpy().astype(np.float64)
+        seeds = list(range(EVALUATION_SEED_BASE, EVALUATION_SEED_BASE + config.evaluation_tracks))
+        returns = pipeline.evaluate(
+            folder, config, params, inputs=args.inputs, seeds=seeds, workers=args.workers
+        )
+        table = ResultTable(
+            "evaluate", title=f"CarRacing-v3 returns over {len(seeds)} tracks (v3, not the paper's v0)"
+        )
+        table.add(policy="random" if args.random else name, score=mean_sd(returns, 1))
+        print(table.to_markdown())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser, commands = package_cli("genmodels", DESCRIPTION)
 
@@ -169,6 +216,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_device_option(evaluate)
     add_threads_option(evaluate)
     evaluate.set_defaults(handler=_evaluate_vae)
+
+    world = commands.add_parser(
+        "world-models",
+        help="World Models on CarRacing-v3, one resumable stage at a time",
+        description=(
+            "Stages in order: collect (random-policy episodes), vision (V), memory (encode + M), "
+            "controller (C by CMA-ES, real env or dream), evaluate. Every stage reads and writes OUT "
+            "and resumes from what is there. Sizes: --scale smoke (minutes) or full (the paper's)."
+        ),
+    )
+    world.add_argument("stage", choices=WORLD_MODELS_STAGES)
+    world.add_argument("--scale", choices=("smoke", "full"), default="smoke", help="sizes (default: smoke)")
+    world.add_argument(
+        "--where", choices=("real", "dream"), default="real", help="train C where (default: real)"
+    )
+    world.add_argument(
+        "--inputs", choices=("zh", "z"), default="zh", help="C's inputs: [z, h] or z only (default: zh)"
+    )
+    world.add_argument(
+        "--temperature", type=float, default=1.15, help="dream temperature tau (default: 1.15)"
+    )
+    world.add_argument("--random", action="store_true", help="evaluate: score the random policy instead")
+    world.add_argument("--workers", type=positive_int, default=1, help="joblib processes (default: 1)")
+    add_seed_option(world)
+    add_threads_option(world)
+    add_out_option(world, "runs/genmodels-world-models", what="episodes, checkpoints and latents")
+    world.set_defaults(handler=_world_models)
 
     add_reproduce_command(commands, "genmodels")
     return dispatch(parser, argv)

@@ -18,10 +18,12 @@ __all__ = [
     "OBJECTIVES",
     "CMAConfig",
     "MDNRNNConfig",
+    "MemoryRunConfig",
     "ObjectiveConfig",
     "TrainConfig",
     "VAEConfig",
     "VAERunConfig",
+    "WorldModelsConfig",
 ]
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -216,3 +218,73 @@ class CMAConfig:
             )
         if not self.sigma0 > 0:
             raise InputError("sigma0 must be > 0", item=self.sigma0)
+
+
+@dataclass(frozen=True)
+class MemoryRunConfig:
+    """Training of M on V's latents of the collected episodes.
+
+    Attributes:
+        model: the MDN-RNN.
+        train: optimisation (paper: batch 100 sequences, Adam 1e-3; ``epochs`` extendable).
+        sequence_length: episodes are cut into windows of this many steps (the paper used whole
+            1000-step episodes).
+    """
+
+    model: MDNRNNConfig = field(default_factory=MDNRNNConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=20, batch_size=100))
+    sequence_length: int = 100
+
+    def __post_init__(self) -> None:
+        if self.sequence_length < 1:
+            raise InputError("sequence_length must be >= 1", item=self.sequence_length)
+
+
+def _vision_run() -> VAERunConfig:
+    return VAERunConfig(
+        model=VAEConfig(
+            architecture="world-models",
+            image_shape=(3, 64, 64),
+            latent_dim=32,
+            likelihood="gaussian",
+            sigma=0.5**0.5,
+        ),
+        objective=ObjectiveConfig(kind="kl-tolerance", kl_tolerance=0.5),
+        train=TrainConfig(epochs=10, batch_size=100, learning_rate=1e-4),
+    )
+
+
+@dataclass(frozen=True)
+class WorldModelsConfig:
+    """The whole World Models pipeline on CarRacing-v3 (defaults: the paper's, sec. 4 and appendix).
+
+    Attributes:
+        episodes: random-policy episodes collected (paper: 10,000).
+        max_steps: steps per episode, for collection, training and evaluation (paper: 1000).
+        collect_workers: joblib processes collecting episodes.
+        vision: V's run (64x64x3 frames, z of 32, sum-of-squares reconstruction = Gaussian with
+            sigma^2 = 1/2, KL tolerance 0.5 per dimension, Adam 1e-4, batch 100, 10 epochs).
+        memory: M's run (256 LSTM units, 5 Gaussians).
+        controller: CMA-ES for C in the real environment (population 64, 16 rollouts).
+        dream_controller: CMA-ES for C inside the dream.
+        temperatures: dream temperatures tau to train C at.
+        evaluation_tracks: tracks each final controller is scored on (paper: 100).
+    """
+
+    episodes: int = 10_000
+    max_steps: int = 1000
+    collect_workers: int = 1
+    vision: VAERunConfig = field(default_factory=_vision_run)
+    memory: MemoryRunConfig = field(default_factory=MemoryRunConfig)
+    controller: CMAConfig = field(default_factory=CMAConfig)
+    dream_controller: CMAConfig = field(default_factory=CMAConfig)
+    temperatures: tuple[float, ...] = (1.0, 1.15)
+    evaluation_tracks: int = 100
+
+    def __post_init__(self) -> None:
+        if min(self.episodes, self.max_steps, self.collect_workers, self.evaluation_tracks) < 1:
+            raise InputError(
+                "episodes, max_steps, collect_workers and evaluation_tracks must be >= 1", item=self
+            )
+        if not self.temperatures or min(self.temperatures) <= 0:
+            raise InputError("temperatures must be positive", item=self.temperatures)

@@ -17,5 +17,11 @@ def _vae(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"vae": _vae}
+def _world_models(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.world_models import run
+
+    return run(options)
+
+
+EXPERIMENTS = {"vae": _vae, "world-models": _world_models}
 """Sub-experiments in the order `reproduce genmodels` runs them."""

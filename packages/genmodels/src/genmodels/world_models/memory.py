@@ -10,14 +10,16 @@ multiplies the variances by tau (the reference code's rule), so tau > 1 makes th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from core.errors import InputError
-from genmodels.config import MDNRNNConfig
+from genmodels.config import MDNRNNConfig, MemoryRunConfig
 
 __all__ = ["MDNRNN", "MDNOutput", "MDNRNNConfig", "mdn_nll", "sample_mdn"]
 
@@ -98,3 +100,85 @@ class MDNRNN(nn.Module):
         shape = (*hidden.shape[:-1], c.latent_dim, c.gaussians)
         logits, means, log_stds = (out[..., i * per_dim : (i + 1) * per_dim].reshape(shape) for i in range(3))
         return MDNOutput(logits, means, log_stds.clamp(-7.0, 3.0), out[..., -2], out[..., -1])
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """M's training windows: ``mean``/``log_var`` of V's q(z|x) ``(n, L + 1, latent)``, ``actions``
+    ``(n, L, action)``, ``rewards`` and ``done`` ``(n, L)``."""
+
+    mean: Tensor
+    log_var: Tensor
+    actions: Tensor
+    rewards: Tensor
+    done: Tensor
+
+
+def memory_loss(
+    model: MDNRNN, batch: Sequences, generator: torch.Generator | None
+) -> tuple[Tensor, dict[str, float]]:
+    """Mixture NLL of z_{t+1} (z drawn from V's q, as in the reference code) + reward MSE + done BCE, per step."""
+    noise = torch.randn(batch.mean.shape, generator=generator, dtype=batch.mean.dtype)
+    z = batch.mean + (0.5 * batch.log_var).exp() * noise
+    output, _, _ = model(z[:, :-1], batch.actions)
+    nll = mdn_nll(output, z[:, 1:]).mean() / model.config.latent_dim
+    reward = F.mse_loss(output.reward, batch.rewards)
+    done = F.binary_cross_entropy_with_logits(output.done_logit, batch.done)
+    loss = nll + model.config.reward_weight * reward + model.config.done_weight * done
+    return loss, {
+        "nll_per_dim": float(nll.detach()),
+        "reward_mse": float(reward.detach()),
+        "done_bce": float(done.detach()),
+    }
+
+
+def fit_memory(
+    sequences: Sequences,
+    config: MemoryRunConfig,
+    *,
+    checkpoint: str | Path | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[MDNRNN, list[dict[str, float]]]:
+    """Train M on `sequences` through the shared resumable loop (`genmodels.train.run_epochs`)."""
+    from genmodels.train import run_epochs
+
+    if (
+        sequences.mean.shape[-1] != config.model.latent_dim
+        or sequences.actions.shape[-1] != config.model.action_dim
+    ):
+        raise InputError(
+            "sequences do not fit the MDN-RNN config",
+            item=f"latent {sequences.mean.shape[-1]}, action {sequences.actions.shape[-1]}",
+            expected=f"latent {config.model.latent_dim}, action {config.model.action_dim}",
+        )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.train.seed)
+        model = MDNRNN(config.model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.learning_rate)
+    generator = torch.Generator().manual_seed(config.train.seed)
+
+    def step(index: Tensor, noise: torch.Generator, global_step: int) -> dict[str, float]:
+        batch = Sequences(
+            *(getattr(sequences, name)[index] for name in ("mean", "log_var", "actions", "rewards", "done"))
+        )
+        loss, metrics = memory_loss(model, batch, noise)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        return {"loss": float(loss.detach()), **metrics}
+
+    history = run_epochs(
+        desc="memory (MDN-RNN)",
+        train=config.train,
+        run_config=config,
+        run_type=MemoryRunConfig,
+        size=len(sequences.mean),
+        step=step,
+        stateful={"model": model, "optimizer": optimizer},
+        generator=generator,
+        checkpoint=checkpoint,
+        on_epoch=on_epoch,
+        drop_last=False,
+    )
+    return model, history
