@@ -56,23 +56,27 @@ def _fit(args: argparse.Namespace) -> int:
     from core.device import pick_device
     from core.files import atomic_write
     from neurosat.dataset import load_problems
+    from neurosat.distributed import process_group
     from neurosat.model import NeuroSAT
     from neurosat.train import fit
 
-    device = pick_device(args.device)
     problems = load_problems(args.data)
     model_config = config_from_args(NeuroSATConfig, args)
-    config = config_from_args(TrainConfig, args, seed=args.seed)
+    # --rounds is the model's; training runs with it (TrainConfig.rounds set explicitly).
+    config = config_from_args(TrainConfig, args, seed=args.seed, rounds=model_config.rounds)
     model = NeuroSAT(model_config, generator=torch.Generator().manual_seed(args.seed))
     out = Path(args.out)
-    history = fit(
-        model,
-        problems,
-        config,
-        checkpoint=out / "checkpoint.safetensors",
-        checkpoint_every=args.checkpoint_every,
-        device=device,
-    )
+    with process_group(pick_device(args.device)) as device:
+        history = fit(
+            model,
+            problems,
+            config,
+            checkpoint=out / "checkpoint.safetensors",
+            checkpoint_every=args.checkpoint_every,
+            device=device,
+        )
+        if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+            return 0  # rank 0 writes the files
     path = model.save(out / "model.safetensors")
     text = json.dumps({"loss": history.loss, "accuracy": history.accuracy, "step_loss": history.step_loss})
     atomic_write(out / "history.json", lambda tmp: tmp.write_text(text))

@@ -219,9 +219,7 @@ def fit(
         )
         for index in bar:
             total = sum(len(unit) for unit in batches[index])
-            mine = rank_share(batches[index], problems, rank, world) if world > 1 else batches[index]
-            if world == 1:
-                mine = [i for unit in mine for i in unit]
+            mine = rank_share(batches[index], problems, rank, world)
             loss_value, correct = _step(
                 trained, model, [problems[i] for i in mine], total, world, config, optimizer, device
             )
@@ -238,6 +236,9 @@ def fit(
         save(epoch + 1, 0)
     model.eval()
     return history
+
+
+_STAND_IN = Problem(1, ((1,),), is_sat=True, name="stand-in")
 
 
 def _step(
@@ -257,16 +258,19 @@ def _step(
     averages gradients over the ranks: the applied gradient is then that of the mean loss over
     the whole global batch, exactly as in a single process.
     """
-    batch = batch_problems(share).to(device)
+    # A rank left without a unit (a batch with fewer twin pairs than ranks) still joins DDP's
+    # gradient all-reduce, with a one-clause stand-in whose loss is multiplied by 0.
+    weight = 1.0 if share else 0.0
+    batch = batch_problems(share or [_STAND_IN]).to(device)
     logits = trained(batch, config.rounds)
-    ce_sum = F.binary_cross_entropy_with_logits(logits, batch.labels, reduction="sum")
+    ce_sum = weight * F.binary_cross_entropy_with_logits(logits, batch.labels, reduction="sum")
     l2 = sum(p.pow(2).sum() for p in model.parameters()) if config.l2_weight > 0 else logits.new_zeros(())
     loss = ce_sum * (world / total) + config.l2_weight * l2
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
     optimizer.step()
-    correct = ((logits.detach() > 0).float() == batch.labels).sum()
+    correct = weight * ((logits.detach() > 0).float() == batch.labels).sum()
     stats = torch.stack([ce_sum.detach(), correct.to(ce_sum.dtype)])
     if world > 1:
         torch.distributed.all_reduce(stats)
