@@ -55,11 +55,13 @@ def expected_evaluations(method: str, config: EstimatorConfig, n_branches: int) 
 
 
 def _rate(posterior: BranchLengthPosterior, rows: int = 64) -> float:
-    """Measured likelihood evaluations per second on this machine (one batch of `rows`)."""
+    """Measured likelihood evaluations per second on this machine (one batch of `rows`, after a
+    one-row warm-up call: the first call builds cached constants and would read ~100x slow)."""
     theta = torch.full((rows, posterior.dim), 1.0 / posterior.prior.rate, dtype=torch.float64)
     before = posterior.likelihood.evaluations
-    start = time.perf_counter()
     with torch.no_grad():
+        posterior.log_likelihood(theta[:1])
+        start = time.perf_counter()
         posterior.log_likelihood(theta)
     seconds = time.perf_counter() - start
     posterior.likelihood.evaluations = before  # the probe is not part of any estimate's cost
