@@ -159,10 +159,17 @@ def main() -> int:
         "estimate move towards this package's GSS as its chains grow?",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder with the study's DS2 files (default: phylo-marglik's lookup)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    case = load_study_dataset("DS2")
-    alignment = study_data_dir() / "DS2.nex"
+    case = load_study_dataset("DS2", args.data)
+    alignment = study_data_dir(args.data) / "DS2.nex"
+    print(f"data: {case.data}")
     topology = case.topologies[0]
     posterior = BranchLengthPosterior(topology, case.patterns)
     gen = torch.Generator().manual_seed(0)
@@ -176,6 +183,7 @@ def main() -> int:
     table = ResultTable(
         "phylo_marglik",
         title="phylo-marglik vs MrBayes on DS2 (29 taxa, 2520 sites, 1246 patterns), JC69, Exp(10) prior",
+        data=case.data,
     )
 
     # 1. pruning accuracy and throughput
