@@ -14,6 +14,7 @@ import torch
 from core.errors import CheckpointMismatchError, InputError
 from hrl.agents.td3 import TD3, TD3Learner
 from hrl.config import TD3Config
+from hrl.evaluation import evaluate_policy
 
 LOW, HIGH = np.array([-2.0, 0.0], np.float32), np.array([2.0, 1.0], np.float32)
 TINY = TD3Config(hidden=(16, 16), batch_size=32, learning_starts=100, total_timesteps=300, seed=3)
@@ -173,3 +174,15 @@ def test_bad_configs_and_environments_are_refused_naming_the_field():
         TD3(gym.make("CartPole-v1"), TINY)
     with pytest.raises(InputError, match="total_timesteps"):
         TD3(_pendulum(), TINY).learn(0)
+
+
+@pytest.mark.slow
+def test_a_short_run_on_pendulum_clearly_improves_the_return():
+    # 8000 steps (1000 random); measured on seed 0: deterministic return -1296 before, -244 after
+    # (5 evaluation episodes). Required: at least 500 better and above -700 (random play: about -1200).
+    config = TD3Config(hidden=(64, 64), learning_starts=1000, total_timesteps=8000, gamma=0.98, seed=0)
+    agent = TD3(gym.make("Pendulum-v1"), config)
+    before = evaluate_policy(agent, gym.make("Pendulum-v1"), 5, seed=100).mean()
+    agent.learn()
+    after = evaluate_policy(agent, gym.make("Pendulum-v1"), 5, seed=100).mean()
+    assert after > before + 500 and after > -700, (before, after)

@@ -20,12 +20,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
+    from hrl.agents.hiro import HIRO
     from hrl.agents.td3 import TD3, TD3Learner
     from hrl.buffers import BufferConfig, ReplayBuffer, transition_fields
-    from hrl.config import TD3Config
+    from hrl.config import HIROConfig, TD3Config
     from hrl.evaluation import evaluate_policy
+    from hrl.goals import goal_transition, low_level_reward, off_policy_goal_correction
 
 _WHERE = {
+    "HIRO": "hrl.agents.hiro",
+    "HIROConfig": "hrl.config",
+    "goal_transition": "hrl.goals",
+    "low_level_reward": "hrl.goals",
+    "off_policy_goal_correction": "hrl.goals",
     "BufferConfig": "hrl.buffers",
     "ReplayBuffer": "hrl.buffers",
     "TD3": "hrl.agents.td3",
@@ -36,12 +43,17 @@ _WHERE = {
 }
 
 __all__ = [
+    "HIRO",
     "TD3",
     "BufferConfig",
+    "HIROConfig",
     "ReplayBuffer",
     "TD3Config",
     "TD3Learner",
     "evaluate_policy",
+    "goal_transition",
+    "low_level_reward",
+    "off_policy_goal_correction",
     "transition_fields",
 ]
 __version__ = "0.1.0"

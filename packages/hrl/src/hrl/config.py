@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from core.errors import InputError
 from core.resume import extendable
 
-__all__ = ["TD3Config"]
+__all__ = ["HIROConfig", "TD3Config"]
 
 
 def _positive_int(owner: str, name: str, value: object) -> None:
@@ -92,3 +92,109 @@ class TD3Config:
             _number_in(owner, name, getattr(self, name), 0.0, math.inf, open_low=False)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
             raise InputError(f"{owner}.seed must be an integer in [0, 2**32)", item=self.seed)
+
+
+@dataclass(frozen=True)
+class HIROConfig:
+    """HIRO (Nachum, Gu, Lee and Levine, NeurIPS 2018): two TD3 levels with off-policy goal correction.
+
+    The high level emits a goal every ``c`` steps: a desired change of the state dimensions
+    ``goal_indices`` inside [goal_low, goal_high] (default: x, y within +-10, the reference code's
+    range for the maze tasks). Both levels are TD3 with the shared fields below and their own
+    learning rates and exploration noise (as fractions of their action half-ranges).
+
+    Attributes:
+        c: environment steps per high-level decision.
+        goal_indices: state dimensions the goal lives in (x, y: ``(0, 1)``).
+        goal_low, goal_high: the goal range, one bound per goal dimension.
+        high_reward_scale: the high level's reward is this x the summed environment reward.
+        correction: relabel sampled high-level goals with `hrl.goals.off_policy_goal_correction`
+            (False: the "no correction" ablation).
+        correction_samples: Gaussian candidates of the correction (besides the original goal and
+            s_{t+c} - s_t).
+        correction_scale: sd of those candidates, as a fraction of the goal half-range.
+        hidden, gamma, tau, batch_size, buffer_size, policy_noise, noise_clip, policy_delay: TD3
+            hyper-parameters of both levels (see `TD3Config`).
+        high_actor_lr, high_critic_lr, low_actor_lr, low_critic_lr: Adam step sizes per level.
+        high_exploration_noise, low_exploration_noise: Gaussian noise per level (fraction of range).
+        learning_starts: environment steps with random goals and random actions before learning.
+        total_timesteps: environment steps of the whole run (extendable on resume).
+        seed: seeds everything.
+    """
+
+    c: int = 10
+    goal_indices: tuple[int, ...] = (0, 1)
+    goal_low: tuple[float, ...] = (-10.0, -10.0)
+    goal_high: tuple[float, ...] = (10.0, 10.0)
+    high_reward_scale: float = 0.1
+    correction: bool = True
+    correction_samples: int = 8
+    correction_scale: float = 0.5
+    hidden: tuple[int, ...] = (300, 300)
+    gamma: float = 0.99
+    tau: float = 0.005
+    batch_size: int = 100
+    buffer_size: int = 1_000_000
+    policy_noise: float = 0.2
+    noise_clip: float = 0.5
+    policy_delay: int = 2
+    high_actor_lr: float = 1e-4
+    high_critic_lr: float = 1e-3
+    low_actor_lr: float = 1e-4
+    low_critic_lr: float = 1e-3
+    high_exploration_noise: float = 0.1
+    low_exploration_noise: float = 0.1
+    learning_starts: int = 10_000
+    total_timesteps: int = extendable(1_000_000)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "HIROConfig"
+        _positive_int(owner, "c", self.c)
+        _non_negative_int(owner, "correction_samples", self.correction_samples)
+        _number_in(owner, "correction_scale", self.correction_scale, 0.0, math.inf, open_low=False)
+        _number_in(owner, "high_reward_scale", self.high_reward_scale, -math.inf, math.inf, open_low=True)
+        if not isinstance(self.goal_indices, tuple) or not self.goal_indices:
+            raise InputError(f"{owner}.goal_indices must be a non-empty tuple", item=self.goal_indices)
+        for index in self.goal_indices:
+            _non_negative_int(owner, "goal_indices", index)
+        if len(set(self.goal_indices)) != len(self.goal_indices):
+            raise InputError(f"{owner}.goal_indices repeat a dimension", item=self.goal_indices)
+        for name in ("goal_low", "goal_high"):
+            bounds = getattr(self, name)
+            if not isinstance(bounds, tuple) or len(bounds) != len(self.goal_indices):
+                raise InputError(
+                    f"{owner}.{name} needs one bound per goal dimension",
+                    item=bounds,
+                    expected=f"{len(self.goal_indices)} numbers",
+                )
+        for i, (low, high) in enumerate(zip(self.goal_low, self.goal_high)):
+            if not (math.isfinite(low) and math.isfinite(high) and low < high):
+                raise InputError(
+                    f"{owner}.goal range of dimension {self.goal_indices[i]} has min >= max (or is not finite)",
+                    item=f"goal_low {low}, goal_high {high}",
+                )
+        for which in ("high", "low"):  # the shared and per-level TD3 fields are checked by TD3Config
+            try:
+                self.level(which)
+            except InputError as exc:
+                raise InputError(f"{owner} ({which} level, fields named as in TD3Config): {exc}") from None
+
+    def level(self, which: str) -> TD3Config:
+        """The `TD3Config` of the ``"high"`` or ``"low"`` level (its own seed stream is set by HIRO)."""
+        return TD3Config(
+            hidden=self.hidden,
+            actor_lr=getattr(self, f"{which}_actor_lr"),
+            critic_lr=getattr(self, f"{which}_critic_lr"),
+            gamma=self.gamma,
+            tau=self.tau,
+            batch_size=self.batch_size,
+            buffer_size=self.buffer_size,
+            learning_starts=self.learning_starts,
+            exploration_noise=getattr(self, f"{which}_exploration_noise"),
+            policy_noise=self.policy_noise,
+            noise_clip=self.noise_clip,
+            policy_delay=self.policy_delay,
+            total_timesteps=self.total_timesteps,
+            seed=self.seed,
+        )

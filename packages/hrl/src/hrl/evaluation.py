@@ -15,7 +15,8 @@ def evaluate_policy(agent: Any, env: Any, episodes: int = 10, *, seed: int = 0) 
     """Returns of `episodes` episodes of ``agent.predict(obs, deterministic=True)`` in `env`.
 
     Episode i is reset with seed ``seed + i``, so two agents evaluated with the same seed meet the
-    same start states. Works with any agent exposing Stable-Baselines3's ``predict``.
+    same start states. Works with any agent exposing Stable-Baselines3's ``predict``; a stateful
+    policy's ``state`` (HIRO's goal) is passed back each step, with ``episode_start`` at resets.
 
     Returns:
         (episodes,) float64: the undiscounted return of each episode.
@@ -28,9 +29,12 @@ def evaluate_policy(agent: Any, env: Any, episodes: int = 10, *, seed: int = 0) 
     returns = np.zeros(episodes)
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
-        done = False
+        done, state, start = False, None, True
         while not done:
-            action, _ = agent.predict(obs, deterministic=True)
+            action, state = agent.predict(
+                obs, state=state, episode_start=np.array([start]), deterministic=True
+            )
+            start = False
             obs, reward, terminated, truncated, _ = env.step(action)
             returns[episode] += float(reward)
             done = terminated or truncated

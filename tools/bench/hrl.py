@@ -1,0 +1,134 @@
+"""Benchmark: our TD3 against Stable-Baselines3's TD3 on the same task, steps and hyper-parameters.
+
+Both agents get the same network sizes (actor and critics ``--hidden``), one learning rate for actor
+and critics, batch size, replay size, random warm-up steps, Gaussian exploration noise (sd 0.1 of the
+action half-range; SB3 adds it in its [-1, 1]-scaled action space, which is the same thing), target
+smoothing 0.2 clipped at 0.5, policy delay 2, one gradient step per environment step, the same seeds,
+on one torch thread. Quality: the deterministic return over ``--eval-episodes`` episodes (mean and sd
+over seeds). Speed: training environment steps per second (median over seeds) and the ratio ours / SB3.
+
+    uv run --group bench python tools/bench/hrl.py [--env Hopper-v5] [--steps 50000] [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+# this file is named like the package it benchmarks: keep its folder off the import path
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.results import ResultTable, mean_sd  # noqa: E402
+from core.timing import Timer  # noqa: E402
+from hrl import TD3, TD3Config, evaluate_policy  # noqa: E402
+
+
+def train_ours(args: argparse.Namespace, seed: int):
+    config = TD3Config(
+        hidden=tuple(args.hidden),
+        actor_lr=args.lr,
+        critic_lr=args.lr,
+        gamma=args.gamma,
+        batch_size=args.batch_size,
+        buffer_size=args.steps,
+        learning_starts=args.learning_starts,
+        total_timesteps=args.steps,
+        seed=seed,
+    )
+    agent = TD3(gym.make(args.env), config)
+    with Timer() as timer:
+        agent.learn()
+    return agent, timer.seconds
+
+
+def train_sb3(args: argparse.Namespace, seed: int):
+    from stable_baselines3 import TD3 as SB3TD3
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    env = gym.make(args.env)
+    width = env.action_space.shape[0]
+    agent = SB3TD3(
+        "MlpPolicy",
+        env,
+        learning_rate=args.lr,
+        buffer_size=args.steps,
+        learning_starts=args.learning_starts,
+        batch_size=args.batch_size,
+        tau=0.005,
+        gamma=args.gamma,
+        train_freq=1,
+        gradient_steps=1,
+        action_noise=NormalActionNoise(np.zeros(width), 0.1 * np.ones(width)),
+        policy_delay=2,
+        target_policy_noise=0.2,
+        target_noise_clip=0.5,
+        policy_kwargs={"net_arch": list(args.hidden)},
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+    with Timer() as timer:
+        agent.learn(total_timesteps=args.steps)
+    return agent, timer.seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="Pendulum-v1")
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--learning-starts", type=int, default=1_000)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[300, 300])
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--gamma", type=float, default=0.98)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    results: dict[str, dict[str, list[float]]] = {}
+    for name, train in (("hrl TD3", train_ours), ("Stable-Baselines3 TD3", train_sb3)):
+        rows = results.setdefault(name, {"return": [], "steps_per_second": []})
+        for seed in args.seeds:
+            agent, seconds = train(args, seed)
+            returns = evaluate_policy(agent, gym.make(args.env), args.eval_episodes, seed=10_000 + seed)
+            rows["return"].append(float(returns.mean()))
+            rows["steps_per_second"].append(args.steps / seconds)
+            print(
+                f"{name} seed {seed}: return {returns.mean():.1f}, {args.steps / seconds:.0f} steps/s",
+                flush=True,
+            )
+    ours = statistics.median(results["hrl TD3"]["steps_per_second"])
+    table = ResultTable(
+        f"td3_vs_sb3_{args.env}",
+        [
+            {
+                "implementation": name,
+                "return": mean_sd(rows["return"]),
+                "steps_per_second": statistics.median(rows["steps_per_second"]),
+                "speed_ratio_ours_over_this": ours / statistics.median(rows["steps_per_second"]),
+            }
+            for name, rows in results.items()
+        ],
+        title=f"TD3 on {args.env}: hrl vs Stable-Baselines3 at {args.steps} steps",
+        notes=(
+            f"seeds {args.seeds}; hidden {args.hidden}; lr {args.lr}; gamma {args.gamma}; batch {args.batch_size}; "
+            f"{args.learning_starts} random steps; return: deterministic, {args.eval_episodes} episodes per seed; "
+            "one torch thread; command: uv run --group bench python tools/bench/hrl.py "
+            + " ".join(sys.argv[1:])
+        ),
+        data=f"gymnasium {args.env} (simulated)",
+    )
+    table.save(args.out)
+    print(table.to_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
