@@ -290,6 +290,7 @@ def main() -> int:
     parser.add_argument("--out", type=output_folder, default=Path("runs/bench"))
     parser.add_argument("--problem", action="append", default=[], help="only these problems (repeatable)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the Exact memory table")
+    parser.add_argument("--skip-variance", action="store_true", help="skip the variance table")
     args = parser.parse_args()
     torch.set_num_threads(1)
     table = ResultTable(
@@ -312,6 +313,8 @@ def main() -> int:
         memory = memory_table()
         print(memory.to_markdown(), flush=True)
         print(f"written: {memory.save(args.out, provenance=provenance_record)}\n", flush=True)
+    if args.skip_variance:
+        return 0
     for problem, (logits, objective) in problems().items():
         if args.problem and problem not in args.problem:
             continue

