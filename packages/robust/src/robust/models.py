@@ -35,22 +35,8 @@ def build_model(config: ModelConfig) -> nn.Module:
         layers.append(nn.Linear(previous, k))
         return nn.Sequential(*layers)
     pooled = size // 2 // 2
-    if config.architecture == "cnn":
-        a, b, hidden = widths
-        return nn.Sequential(
-            nn.Conv2d(c, a, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(a, b, 5, padding=2),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(b * pooled * pooled, hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, k),
-        )
-    a, b, h1, h2 = widths
-    return nn.Sequential(
+    a, b, *hidden = widths
+    layers = [
         nn.Conv2d(c, a, 5, padding=2),
         nn.ReLU(),
         nn.MaxPool2d(2),
@@ -58,12 +44,13 @@ def build_model(config: ModelConfig) -> nn.Module:
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(b * pooled * pooled, h1),
-        nn.ReLU(),
-        nn.Linear(h1, h2),
-        nn.ReLU(),
-        nn.Linear(h2, k),
-    )
+    ]
+    previous = b * pooled * pooled
+    for width in hidden:  # cnn: one layer of 1024; lenet: 120 then 84
+        layers += [nn.Linear(previous, width), nn.ReLU()]
+        previous = width
+    layers.append(nn.Linear(previous, k))
+    return nn.Sequential(*layers)
 
 
 def accuracy(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 500) -> float:

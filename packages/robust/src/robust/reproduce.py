@@ -2,7 +2,8 @@
 
 ``uv run reproduce robust --only attacks --scale smoke`` runs the attack library's experiment
 (`robust.experiments.attacks`); ``--only blackbox`` the query-limited NES vs low-frequency NES
-curves (`robust.experiments.blackbox`). The defenses/certificates and analyses sub-experiments
+curves and the boundary attack vs LF-BA (`robust.experiments.blackbox`); ``--only universal`` the
+universal perturbations' fooling rates (`robust.experiments.universal`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from core.cli import RunOptions
 from core.results import ResultTable
 
-__all__ = ["EXPERIMENTS", "attacks", "blackbox"]
+__all__ = ["EXPERIMENTS", "attacks", "blackbox", "universal"]
 
 
 def attacks(options: RunOptions) -> list[ResultTable]:
@@ -28,5 +29,12 @@ def blackbox(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"attacks": attacks, "blackbox": blackbox}
+def universal(options: RunOptions) -> list[ResultTable]:
+    """Fooling rate of universal perturbations on held-out images against random noise."""
+    from robust.experiments.universal import universal as run
+
+    return run(options)
+
+
+EXPERIMENTS = {"attacks": attacks, "blackbox": blackbox, "universal": universal}
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
