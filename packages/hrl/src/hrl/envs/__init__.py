@@ -1,0 +1,13 @@
+"""gymnasium environments of the package, registered under ``hrl/...`` ids on import.
+
+``import hrl.envs`` registers ``hrl/PointMaze-v0`` (HIRO's U-maze protocol with a point body,
+500-step episodes); ``gymnasium.make("hrl/PointMaze-v0")`` then builds it. Modules: `hrl.envs.mazes`
+(layouts and geometry), `hrl.envs.point_maze`.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+if "hrl/PointMaze-v0" not in gym.registry:
+    gym.register("hrl/PointMaze-v0", entry_point="hrl.envs.point_maze:PointMaze", max_episode_steps=500)

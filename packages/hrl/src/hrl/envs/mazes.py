@@ -1,0 +1,79 @@
+"""Maze layouts of HIRO's tasks and their geometry, in the reference code's coordinates.
+
+A layout is a tuple of strings, one per row: ``#`` a wall block, ``r`` the start cell, a space a
+free cell. Cell (row, col) is a square of side ``scale`` centred at
+((col - start_col) * scale, (row - start_row) * scale), so the start is the origin, x grows with the
+column and y with the row. With HIRO's U-maze and scale 8 the evaluation targets (16, 0), (16, 16) and
+(0, 16) are the centres of free cells (tested).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+__all__ = ["MAZE_SCALE", "U_MAZE", "cell_of", "free_cells", "reachable_cells", "start_cell", "wall_boxes"]
+
+U_MAZE: tuple[str, ...] = (
+    "#####",
+    "#r  #",
+    "### #",
+    "#   #",
+    "#####",
+)
+"""HIRO's Ant Maze / Point Maze layout (the reference code's U-maze)."""
+
+MAZE_SCALE = 8.0
+"""Side of one cell in world units (the reference code's ``maze_size_scaling``)."""
+
+
+def start_cell(layout: tuple[str, ...]) -> tuple[int, int]:
+    """(row, col) of the ``r`` cell."""
+    for row, line in enumerate(layout):
+        if "r" in line:
+            return row, line.index("r")
+    raise ValueError("the layout has no start cell 'r'")
+
+
+def wall_boxes(layout: tuple[str, ...], scale: float = MAZE_SCALE) -> np.ndarray:
+    """(n_walls, 4) axis-aligned boxes [x_min, x_max, y_min, y_max] of the ``#`` cells."""
+    start_row, start_col = start_cell(layout)
+    boxes = [
+        [
+            (col - start_col) * scale - scale / 2,
+            (col - start_col) * scale + scale / 2,
+            (row - start_row) * scale - scale / 2,
+            (row - start_row) * scale + scale / 2,
+        ]
+        for row, line in enumerate(layout)
+        for col, char in enumerate(line)
+        if char == "#"
+    ]
+    return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+
+
+def cell_of(point: np.ndarray, layout: tuple[str, ...], scale: float = MAZE_SCALE) -> tuple[int, int]:
+    """(row, col) of the cell holding the world point (x, y)."""
+    start_row, start_col = start_cell(layout)
+    return int(np.floor(point[1] / scale + 0.5)) + start_row, int(
+        np.floor(point[0] / scale + 0.5)
+    ) + start_col
+
+
+def free_cells(layout: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(row, col) of every cell that is not a wall."""
+    return [(row, col) for row, line in enumerate(layout) for col, char in enumerate(line) if char != "#"]
+
+
+def reachable_cells(layout: tuple[str, ...]) -> set[tuple[int, int]]:
+    """Free cells connected to the start through free neighbours (breadth-first search)."""
+    free = set(free_cells(layout))
+    seen, queue = {start_cell(layout)}, deque([start_cell(layout)])
+    while queue:
+        row, col = queue.popleft()
+        for neighbour in ((row + 1, col), (row - 1, col), (row, col + 1), (row, col - 1)):
+            if neighbour in free and neighbour not in seen:
+                seen.add(neighbour)
+                queue.append(neighbour)
+    return seen
