@@ -1,0 +1,49 @@
+"""The CarRacing-v3 wrapper and the rollout files on the real environment (a few steps only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.errors import InputError
+from genmodels.world_models.env import CarRacing, preprocess
+from genmodels.world_models.pipeline import sequences_of
+from genmodels.world_models.rollouts import collect_random_rollouts, load_episodes
+
+
+def test_wrapper_returns_the_preprocessed_frame_of_the_real_environment():
+    env = CarRacing(max_steps=3)
+    frame, _ = env.reset(seed=3)
+    assert frame.shape == (3, 64, 64) and env.last_frame.shape == (96, 96, 3)
+    assert np.array_equal(frame, preprocess(env.last_frame))
+    *_, truncated, _ = env.step(np.array([0.0, 1.0, 0.0]))
+    with pytest.raises(InputError, match="3 finite numbers"):
+        env.step(np.array([0.0, np.nan, 0.0]))
+    env.close()
+
+
+def test_random_rollouts_are_reproducible_and_resumable(tmp_path):
+    paths = collect_random_rollouts(tmp_path / "a", 1, max_steps=4, seed=5)
+    episode = load_episodes(tmp_path / "a")[0]
+    assert episode.frames.shape == (5, 64, 64, 3) and episode.actions.shape == (4, 3)
+    assert episode.done[-1] and not episode.done[:-1].any()
+    stamp = paths[0].stat().st_mtime_ns
+    collect_random_rollouts(tmp_path / "a", 1, max_steps=4, seed=5)  # already there: not collected again
+    assert paths[0].stat().st_mtime_ns == stamp
+    with pytest.raises(InputError, match="no rollout episodes"):
+        load_episodes(tmp_path / "missing")
+
+
+def test_episodes_are_cut_into_windows_with_their_next_latents(tmp_path):
+    arrays = {}
+    for index, steps in enumerate((10, 7)):
+        arrays[f"mean_{index}"] = np.arange(steps + 1, dtype=np.float32)[:, None].repeat(2, 1) + 100 * index
+        arrays[f"log_var_{index}"] = np.zeros((steps + 1, 2), np.float32)
+        arrays[f"actions_{index}"] = np.zeros((steps, 3), np.float32)
+        arrays[f"rewards_{index}"] = np.arange(steps, dtype=np.float32)
+        arrays[f"done_{index}"] = np.arange(steps) == steps - 1
+    np.savez(tmp_path / "latents.npz", **arrays)
+    windows = sequences_of(tmp_path, 3)
+    assert windows.mean.shape == (5, 4, 2) and windows.actions.shape == (5, 3, 3)  # 3 + 2 windows
+    assert windows.mean[1, :, 0].tolist() == [3.0, 4.0, 5.0, 6.0]  # z_t..z_{t+3} for rewards r_3..r_5
+    assert windows.rewards[1].tolist() == [3.0, 4.0, 5.0]
