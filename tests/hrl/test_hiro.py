@@ -149,3 +149,16 @@ def test_bad_configs_are_refused_naming_the_problem():
         HIROConfig(high_actor_lr=0.0)
     with pytest.raises(InputError, match="outside the observation"):
         HIRO(_env(), replace(TINY, goal_indices=(0, 3)))
+
+
+def test_low_level_relabelling_adds_each_segment_again_under_its_achieved_goal():
+    agent = HIRO(_env(), replace(TINY, low_relabel=True, learning_starts=1000, total_timesteps=20)).learn()
+    assert len(agent.low_buffer) == 40  # 20 steps as taken + 4 segments x 5 relabelled
+    low, high = agent.low_buffer.data, agent.high_buffer.data
+    relabelled = [i for i in range(40) if i % 10 >= 5]  # each segment's copies follow its 5 steps
+    s, g, s_next = low["obs"][relabelled, :3], low["obs"][relabelled, 3:], low["next_obs"][relabelled, :3]
+    np.testing.assert_allclose(low["next_obs"][relabelled, 3:], s[:, :2] + g - s_next[:, :2], atol=1e-5)
+    for k in range(4):  # the first relabelled goal is s_{t+c} - s_t; the last step reaches it exactly
+        np.testing.assert_allclose(g[5 * k], high["states"][k, 5, :2] - high["states"][k, 0, :2], atol=1e-6)
+        assert abs(low["reward"][relabelled[5 * k + 4]]) < 1e-5
+        np.testing.assert_array_equal(low["action"][relabelled[5 * k : 5 * k + 5]], high["actions"][k])

@@ -113,6 +113,9 @@ class HIROConfig:
         correction_samples: Gaussian candidates of the correction (besides the original goal and
             s_{t+c} - s_t).
         correction_scale: sd of those candidates, as a fraction of the goal half-range.
+        low_relabel: the "HIRO with low-level relabelling" ablation: each completed segment's c
+            low-level transitions are stored a second time with the goal the segment achieved
+            (s_{t+c} - s_t, propagated by h) and their rewards recomputed (hindsight relabelling).
         hidden, gamma, tau, batch_size, buffer_size, policy_noise, noise_clip, policy_delay: TD3
             hyper-parameters of both levels (see `TD3Config`).
         high_actor_lr, high_critic_lr, low_actor_lr, low_critic_lr: Adam step sizes per level.
@@ -130,6 +133,7 @@ class HIROConfig:
     correction: bool = True
     correction_samples: int = 8
     correction_scale: float = 0.5
+    low_relabel: bool = False
     hidden: tuple[int, ...] = (300, 300)
     gamma: float = 0.99
     tau: float = 0.005

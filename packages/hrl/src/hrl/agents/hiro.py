@@ -11,7 +11,10 @@ Two TD3 levels (`hrl.agents.td3.TD3Learner`), each with its own replay buffer:
 - the high level stores (s_t, g_t, 0.1 x sum R_{t:t+c-1}, s_{t+c}) together with the c-step state and
   action sequences, and takes one gradient step per c environment steps; with ``correction`` each
   sampled goal is first relabelled by `hrl.goals.off_policy_goal_correction` under the *current* low
-  level (vectorised over the batch and the 10 candidates).
+  level (vectorised over the batch and the 10 candidates);
+- ablations: ``correction=False`` (no correction), ``low_relabel=True`` (each completed segment's
+  low-level transitions are stored again under the goal the segment achieved); flat TD3 is
+  `hrl.agents.td3.TD3` on the same environment.
 
 For ``learning_starts`` steps goals are drawn uniformly from the goal range and actions uniformly
 from the action box. A segment cut short by the end of an episode is not stored at the high level
@@ -280,6 +283,8 @@ class HIRO:
                     states=np.stack(segment["states"]),
                     actions=np.stack(segment["actions"]),
                 )
+                if self.config.low_relabel:
+                    self._store_relabelled(segment, terminated)
                 self._segment = None
                 if learning:
                     self._train_high()
@@ -302,6 +307,19 @@ class HIRO:
         if path is not None:
             self.save(path)
         return self
+
+    def _store_relabelled(self, segment: dict[str, Any], terminated: bool) -> None:
+        """Store the segment's low-level transitions again under the goal it achieved (hindsight)."""
+        states, index = np.stack(segment["states"]), self.goal_indices
+        goals = (states[-1, index] - states[:, index]).astype(np.float32)  # g_i = s_0 + (s_c - s_0) - s_i
+        for i, action in enumerate(segment["actions"]):
+            self.low_buffer.add(
+                obs=np.concatenate([states[i], goals[i]]),
+                action=action,
+                reward=low_level_reward(states[i], goals[i], states[i + 1], index),
+                next_obs=np.concatenate([states[i + 1], goals[i + 1]]),
+                terminated=float(terminated and i == len(segment["actions"]) - 1),
+            )
 
     def _train_low(self) -> None:
         self.low.update(self._tensors(self.low_buffer.sample(self.config.batch_size)))
