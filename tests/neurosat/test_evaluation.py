@@ -47,7 +47,7 @@ def test_round_curves_take_unlabelled_one_class_and_labelled_problems(model) -> 
     assert one_class.auc is None and one_class.accuracy is not None
     assert (one_class.decoded_by == 0).all()  # decoded assignments are verified: none for UNSAT
     assert ((curves.solved_round > 0) == curves.solved_sat).all()
-    with pytest.raises(InputError, match="partly labelled"):
+    with pytest.raises(InputError, match=r"partly labelled"):
         round_curves(model, [labelled[0], unlabelled[1]], 2)
     with pytest.raises(InputError, match="rounds must be a positive integer"):
         round_curves(model, labelled, 0)

@@ -94,3 +94,18 @@ def test_save_load_round_trip(tmp_path, problems) -> None:
     batch = batch_problems(problems)
     with torch.no_grad():
         torch.testing.assert_close(again(batch), model(batch))
+
+
+def test_forward_flop_count_equals_torchs_flop_counter(problems) -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from neurosat.flops import forward_flops
+
+    config = NeuroSATConfig(d=16, rounds=3, mlp_layers=2)
+    model = NeuroSAT(config, generator=torch.Generator().manual_seed(0))
+    batch = batch_problems(problems)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(batch)
+    counted = forward_flops(config, batch.n_literals, batch.n_clauses, int(batch.edge_lit.shape[0]))
+    # torch's counter sees the dense layers only (the sparse products are not dense matmuls).
+    assert counter.get_total_flops() == counted["dense"]

@@ -2,6 +2,11 @@
 problems, and SR(n) generation throughput.
 
     uv run --group bench python tools/bench/neurosat.py [--pairs 50] [--repeats 3] [--model PATH]
+    uv run --group bench python tools/bench/neurosat.py --train-only [--train-d 128] [--compile]
+
+The first table times one training step (paper's d=128, T=26, a 12,000-node batch): seconds, FLOPs
+counted by `neurosat.flops`, achieved GFLOP/s and its share of the machine's measured fp32 GEMM
+rate, for the COO and CSR sparse formats (and `torch.compile` with ``--compile``).
 
 Prints a markdown table and writes ``runs/bench/neurosat.json``. The NeuroSAT rows use the paper's
 architecture (d=128, T=26) on one disjoint batch graph per 12,000 nodes; the weights only matter
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 # This file is named like the package: drop its own folder from the path so `import neurosat`
@@ -26,6 +32,7 @@ from pysat.solvers import Solver  # noqa: E402
 from core.results import ResultTable  # noqa: E402
 from core.timing import measure  # noqa: E402
 from neurosat import NeuroSAT, NeuroSATConfig, batch_problems, batches_by_nodes, decode, generate_sr  # noqa: E402
+from neurosat.flops import train_step_flops  # noqa: E402
 from neurosat.train import loss_fn  # noqa: E402
 
 
@@ -57,11 +64,27 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", type=Path, default=None, help="trained model (default: random weights)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
+    parser.add_argument("--train-only", action="store_true", help="only the training-step table")
+    parser.add_argument("--train-d", type=int, default=128, help="embedding size of the training-step rows")
+    parser.add_argument("--train-rounds", type=int, default=26)
+    parser.add_argument("--train-nodes", type=int, default=12_000)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile(model)")
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    steps = train_step_table(
+        args.train_d, args.train_rounds, args.train_nodes, max(1, args.repeats - 1), args.compile
+    )
+    print(steps.to_markdown())
+    print(f"\nwrote {steps.save(args.out)}\n")
+    if args.train_only:
+        return
 
-    torch.manual_seed(0)
     problems = generate_sr(args.pairs, 40, seed=123)
-    model = NeuroSAT.load(args.model) if args.model else NeuroSAT(NeuroSATConfig())
+    model = (
+        NeuroSAT.load(args.model)
+        if args.model
+        else NeuroSAT(NeuroSATConfig(), generator=torch.Generator().manual_seed(0))
+    )
     model.eval()
     batches = [batch_problems([problems[i] for i in g]) for g in batches_by_nodes(problems, 12_000)]
     n = len(problems)
@@ -92,29 +115,6 @@ def main() -> None:
         solved = value if "decode" in label or "PySAT" in label else "-"
         table.add(task=label, problems_per_s=rate, ratio_vs_cadical=rate / reference, solved=solved)
 
-    # One optimisation step of the paper's setting, the unit of the --scale full estimate.
-    train_problems = generate_sr(400, 10, 40, seed=5)
-    first = batches_by_nodes(train_problems, 12_000)[0]
-    train_batch = batch_problems([train_problems[i] for i in first])
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-5)
-
-    def train_step() -> float:
-        model.train()
-        loss = loss_fn(model, model(train_batch), train_batch.labels, 1e-10)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return float(loss.detach())
-
-    step = measure(train_step, repeats=max(1, args.repeats - 1), warmup=1)
-    model.eval()
-    table.add(
-        task=f"NeuroSAT training step, 12,000-node SR(U(10,40)) batch ({len(first)} problems), s/step={step.median:.2f}",
-        problems_per_s=step.per_second(len(first)),
-        ratio_vs_cadical=step.per_second(len(first)) / reference,
-        solved="-",
-    )
-
     pairs = 40
     for jobs in (1, 2):
         result = measure(lambda jobs=jobs: generate_sr(pairs, 40, seed=7, n_jobs=jobs), repeats=args.repeats)
@@ -128,6 +128,80 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = table.save(args.out)
     print(f"\nwrote {path}")
+
+
+def _gemm_rate(size: int = 1024, repeats: int = 3) -> float:
+    """Achieved FLOP/s of one dense fp32 matrix product on this machine and thread count (the practical peak)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    result = measure(lambda: a @ b, repeats=repeats, warmup=1)
+    return 2 * size**3 / result.median
+
+
+def _with_format(batch, fmt: str):
+    """The batch with its adjacency in COO (as built) or CSR (torch.sparse_csr)."""
+    if fmt == "coo":
+        return batch
+    return replace(batch, adj=batch.adj.to_sparse_csr(), adj_t=batch.adj_t.to_sparse_csr())
+
+
+def train_step_table(d: int, rounds: int, max_nodes: int, repeats: int, compile_model: bool) -> ResultTable:
+    """Seconds, FLOPs and achieved GFLOP/s of one training step, per sparse format (and torch.compile)."""
+    train_problems = generate_sr(400, 10, 40, seed=5)
+    first = batches_by_nodes(train_problems, max_nodes)[0]
+    batch = batch_problems([train_problems[i] for i in first])
+    config = NeuroSATConfig(d=d, rounds=rounds)
+    edges = int(batch.edge_lit.shape[0])
+    flops = train_step_flops(config, batch.n_literals, batch.n_clauses, edges)
+    peak = _gemm_rate()
+    table = ResultTable(
+        "neurosat_train_step",
+        title=(
+            f"One training step, d={d}, T={rounds}, {max_nodes}-node SR(U(10,40)) batch ({len(first)} problems, "
+            f"L={batch.n_literals}, C={batch.n_clauses}, E={edges}), {torch.get_num_threads()} torch thread(s)"
+        ),
+        notes=(
+            f"FLOPs per step {flops / 1e9:.1f} G (neurosat.flops: dense layers + sparse products, forward + "
+            f"backward = 3 x forward). Peak = measured 1024^3 fp32 GEMM on the same threads: "
+            f"{peak / 1e9:.1f} GFLOP/s. Median of {repeats} steps after one warm-up (core.timing.measure)."
+        ),
+        data="400 SR(U(10,40)) pairs generated with seed 5 (first batch)",
+    )
+    variants = [("COO adjacency (as built)", "coo", False), ("CSR adjacency", "csr", False)]
+    if compile_model:
+        variants.append(("COO + torch.compile(model)", "coo", True))
+    for label, fmt, compiled in variants:
+        model = NeuroSAT(config, generator=torch.Generator().manual_seed(0))
+        step_model = torch.compile(model) if compiled else model
+        optimizer = torch.optim.Adam(model.parameters(), lr=2e-5)
+        variant = _with_format(batch, fmt)
+
+        def train_step(step_model=step_model, model=model, optimizer=optimizer, variant=variant) -> float:
+            loss = loss_fn(model, step_model(variant), variant.labels, 1e-10)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return float(loss.detach())
+
+        try:
+            result = measure(train_step, repeats=repeats, warmup=1)
+        except Exception as exc:  # torch.compile needs a working C++ toolchain; report, do not hide
+            table.add(
+                variant=label,
+                seconds_per_step=None,
+                gflop_per_s=None,
+                share_of_peak=None,
+                note=f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}",
+            )
+            continue
+        rate = flops / result.median
+        table.add(
+            variant=label,
+            seconds_per_step=result.median,
+            gflop_per_s=rate / 1e9,
+            share_of_peak=rate / peak,
+            note="",
+        )
+    return table
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ def _fit(args: argparse.Namespace) -> int:
 
     import torch
 
+    from core.checkpoint import load_state_into
     from core.device import pick_device
     from core.files import atomic_write
     from neurosat.dataset import load_problems
@@ -65,6 +66,8 @@ def _fit(args: argparse.Namespace) -> int:
     # --rounds is the model's; training runs with it (TrainConfig.rounds set explicitly).
     config = config_from_args(TrainConfig, args, seed=args.seed, rounds=model_config.rounds)
     model = NeuroSAT(model_config, generator=torch.Generator().manual_seed(args.seed))
+    if args.init is not None:  # start from trained weights (a curriculum stage); shapes must match
+        load_state_into(model, NeuroSAT.load(args.init).state_dict(), source=args.init)
     out = Path(args.out)
     with process_group(pick_device(args.device)) as device:
         history = fit(
@@ -165,6 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_config_arguments(fit_cmd, NeuroSATConfig, include=MODEL_FIELDS)
 
     add_config_arguments(fit_cmd, TrainConfig, include=TRAIN_FIELDS)
+    fit_cmd.add_argument(
+        "--init",
+        type=_model_file,
+        default=None,
+        help="start from the weights of this model file (e.g. a curriculum stage on smaller problems);"
+        " ignored when --out already holds a checkpoint to resume",
+    )
     fit_cmd.add_argument(
         "--checkpoint-every", type=positive_int, default=None, help="also checkpoint every N steps"
     )
