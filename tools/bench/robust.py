@@ -113,18 +113,25 @@ def main() -> None:
         with torch.no_grad():
             return float((model(images).argmax(1) == y).float().mean())
 
+    def same_labels(first: torch.Tensor, second: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float((model(first).argmax(1) == model(second).argmax(1)).float().mean())
+
     table = ResultTable(
         "bench_attacks",
         title=f"robust vs ART {art.__version__}: robust accuracy on {args.n} images, seconds per batch of {args.batch}",
         data=data.describe(),
         notes=(
             f"L-inf eps {EPS_LINF}, L2 eps {EPS_L2}, {STEPS} steps, alpha = 2.5 eps / steps; one torch thread. "
-            "'2 SE' is twice the binomial standard error of the difference of two independent accuracies."
+            "'2 SE' is twice the binomial standard error of the difference of two independent accuracies; "
+            "same_label_share: images on which both libraries' examples get the same predicted label; "
+            "max_abs_diff_x_adv: largest pixel difference (0 up to float rounding for the deterministic attacks)."
         ),
     )
     for label, (name, budget, art_name, art_budget) in budgets().items():
         ours = make_attack(name, model, **budget)
-        theirs = getattr(evasion, art_name)(classifier, batch_size=args.batch, verbose=False, **art_budget)
+        quiet = {} if art_name == "FastGradientMethod" else {"verbose": False}  # FGM takes no verbose
+        theirs = getattr(evasion, art_name)(classifier, batch_size=args.batch, **quiet, **art_budget)
         ours_adv = torch.cat(
             [ours(x[i : i + args.batch], y[i : i + args.batch]) for i in range(0, args.n, args.batch)]
         )
@@ -142,6 +149,8 @@ def main() -> None:
             difference=a - b,
             two_se=2 * se,
             within_noise=abs(a - b) <= 2 * se + 1e-12,
+            same_label_share=same_labels(ours_adv, theirs_adv),
+            max_abs_diff_x_adv=float((ours_adv - theirs_adv).abs().max()),
             seconds_robust=t_ours,
             seconds_art=t_theirs,
             speed_ratio=t_theirs / t_ours,
