@@ -19,7 +19,7 @@ conditional noise per summed category, and their variance has a term the bound i
 with ``s_j^2 = Var(g | z = j)`` the noise variance at category j. Averaging N base draws costs
 ``(1/N) sum_j q_j s_j^2`` for the same term, so a summed category with ``q_j > 1/N`` is worse than
 sampling it whenever its ``s_j^2`` dominates; and if every ``q_j <= 1/N``, then ``q(z not in C_k) >=
-(N - k)/N`` and the sampled part is no better either. No rule that sees only q can pick a ``k >= 1`` that
+(N - k)/N`` and, in the worst case (``E[g | z]`` constant), the sampled part is no better either. No rule that sees only q can pick a ``k >= 1`` that
 is guaranteed no worse than averaging (measured: 1.4-1.7x the variance at the paper's k), so
 ``k = "auto"`` is refused for these bases: pass ``k`` explicitly (``k = 0`` is the base estimator; every
 k still has at most the variance of one base draw, as Rao-Blackwellization guarantees).
