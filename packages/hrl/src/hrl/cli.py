@@ -24,6 +24,7 @@ from core.cli import (
     package_cli,
     positive_int,
 )
+from core.reproduce import add_reproduce_command
 from hrl.config import TD3Config
 
 DESCRIPTION = (
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_device_option(evaluate, default="cpu")
     add_threads_option(evaluate)
     evaluate.set_defaults(handler=_evaluate)
+    add_reproduce_command(commands, "hrl")
     return parser
 
 

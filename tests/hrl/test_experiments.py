@@ -1,0 +1,75 @@
+"""The HIRO study: success rates counted right (a scripted agent always succeeds, a still one never),
+and a tiny run of every variant publishes its tables and figure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from core.cli import RunOptions
+from core.errors import InputError
+from hrl.envs.point_maze import EVALUATION_TARGETS, PointMaze
+from hrl.experiments.hiro import SMOKE, VARIANTS, run_hiro_study, success_rate
+
+SHORT_ID = "hrl-test/PointMaze150-v0"
+if SHORT_ID not in gym.registry:
+    gym.register(SHORT_ID, entry_point="hrl.envs.point_maze:PointMaze", max_episode_steps=150)
+
+
+class _Scripted:
+    """Walks the U to whichever evaluation target the observation names (a perfect policy)."""
+
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        target = obs[2:]
+        route = {
+            (16.0, 0.0): [(16, 0)],
+            (16.0, 16.0): [(16, 0), (16, 16)],
+            (0.0, 16.0): [(16, 0), (16, 16), (0, 16)],
+        }
+        waypoints = route[tuple(float(v) for v in target)]
+        index = 0 if state is None or np.any(episode_start) else state
+        while index < len(waypoints) - 1 and np.linalg.norm(obs[:2] - waypoints[index]) < 0.5:
+            index += 1
+        return np.clip(np.array(waypoints[index]) - obs[:2], -1, 1).astype(np.float32), index
+
+
+class _Still:
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        return np.zeros(2, np.float32), None
+
+
+def test_success_rate_counts_final_distances_under_five():
+    env = gym.wrappers.TimeLimit(PointMaze(), max_episode_steps=150)
+    perfect = success_rate(_Scripted(), env, EVALUATION_TARGETS, 2, seed=0)
+    assert perfect == {**dict.fromkeys(EVALUATION_TARGETS, 1.0), "all": 1.0}
+    assert success_rate(_Still(), env, EVALUATION_TARGETS, 1, seed=0)["all"] == 0.0  # 16 away from each
+
+
+def test_a_tiny_study_of_every_variant_publishes_tables_and_a_figure(tmp_path):
+    study = replace(
+        SMOKE,
+        env_id=SHORT_ID,
+        steps=40,
+        eval_every=20,
+        eval_episodes=1,
+        seeds=1,
+        hidden=(8,),
+        learning_starts=15,
+    )
+    tables = run_hiro_study(RunOptions(out=tmp_path, seed=0), study)
+    assert [table.name for table in tables] == ["hiro_success_curve", "hiro_final_success"]
+    curve = json.loads((tmp_path / "hiro_success_curve.json").read_text())
+    assert [(row["variant"], row["step"]) for row in curve["rows"]] == [
+        (v, s) for v in VARIANTS for s in (20, 40)
+    ]
+    assert all(0.0 <= row["success"]["mean"] <= 1.0 for row in curve["rows"])
+    assert "PointMaze" in curve["data"] and curve["provenance"]["seed"] == 0
+    assert (tmp_path / "hiro_final_success.json").exists() and (
+        tmp_path / "hiro_success_curve.png"
+    ).stat().st_size > 0
+    with pytest.raises(InputError, match="unknown HIRO study variant"):
+        run_hiro_study(RunOptions(out=tmp_path), replace(study, variants=("HAC",)))
