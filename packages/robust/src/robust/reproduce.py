@@ -3,7 +3,8 @@
 ``uv run reproduce robust --only attacks --scale smoke`` runs the attack library's experiment
 (`robust.experiments.attacks`); ``--only blackbox`` the query-limited NES vs low-frequency NES
 curves and the boundary attack vs LF-BA (`robust.experiments.blackbox`); ``--only universal`` the
-universal perturbations' fooling rates (`robust.experiments.universal`). The defenses/certificates and analyses sub-experiments
+universal perturbations' fooling rates (`robust.experiments.universal`); ``--only spatial`` the
+rotation/translation adversaries (`robust.experiments.spatial`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from core.cli import RunOptions
 from core.results import ResultTable
 
-__all__ = ["EXPERIMENTS", "attacks", "blackbox", "universal"]
+__all__ = ["EXPERIMENTS", "attacks", "blackbox", "spatial", "universal"]
 
 
 def attacks(options: RunOptions) -> list[ResultTable]:
@@ -36,5 +37,12 @@ def universal(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"attacks": attacks, "blackbox": blackbox, "universal": universal}
+def spatial(options: RunOptions) -> list[ResultTable]:
+    """Accuracy under the rotation/translation grid and worst-of-10 adversaries."""
+    from robust.experiments.spatial import spatial as run
+
+    return run(options)
+
+
+EXPERIMENTS = {"attacks": attacks, "blackbox": blackbox, "universal": universal, "spatial": spatial}
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
