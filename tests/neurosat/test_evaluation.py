@@ -95,7 +95,7 @@ def test_plain_folders_sort_naturally_and_take_comment_or_csv_labels(tmp_path) -
     ):
         load_problems(folder, labels=csv)
     csv.write_text("file,label\nf-1.cnf,maybe\n")
-    with pytest.raises(InputError, match="labels.csv:2: 'maybe'"):
+    with pytest.raises(InputError, match=r"labels\.csv:2: 'maybe'"):
         load_problems(folder, labels=csv)
     csv.write_text("file,label\nnope.cnf,sat\n")
     with pytest.raises(InputError, match="not in the folder"):

@@ -98,9 +98,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     model = NeuroSAT.load(args.model)
     problems = load_problems(args.data, labels=args.labels)
-    rounds = args.rounds or model.config.rounds
-    report = evaluation_report(model, problems, rounds, device=pick_device(args.device))
-    print(f"{args.data}: {report}")
+    rounds = args.rounds or [model.config.rounds]
+    for line in evaluation_report(model, problems, rounds, device=pick_device(args.device)):
+        print(f"{args.data}: {line}")
     return 0
 
 
@@ -190,7 +190,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ev.add_argument("model", type=_model_file)
     ev.add_argument("data", type=_folder)
-    ev.add_argument("--rounds", type=positive_int, default=None, help="default: the model's training rounds")
+    ev.add_argument(
+        "--rounds",
+        type=positive_int,
+        nargs="+",
+        default=None,
+        help="round counts to report, one pass to the largest (default: the model's training rounds)",
+    )
     ev.add_argument(
         "--labels", type=_model_file, default=None, help="CSV with columns file,label (sat|unsat)"
     )

@@ -177,26 +177,42 @@ def round_curves(
 
 
 def evaluation_report(
-    model: NeuroSAT, problems: Sequence[Problem], rounds: int, *, device: torch.device | str = "cpu"
-) -> str:
-    """One line summarising `round_curves` at `rounds` rounds (what ``neurosat evaluate`` prints)."""
-    curves = round_curves(model, problems, rounds, device=device)
+    model: NeuroSAT,
+    problems: Sequence[Problem],
+    rounds: int | Sequence[int],
+    *,
+    device: torch.device | str = "cpu",
+) -> list[str]:
+    """One summary line per requested round count, from one `round_curves` pass to the largest.
+
+    This is what ``neurosat evaluate`` prints: predicted-SAT share, accuracy and AUC when labelled,
+    decoded share (decoding after every round up to that count), median first decoding round and
+    time per formula.
+    """
+    wanted = sorted({rounds} if isinstance(rounds, int) else set(rounds))
+    if not wanted:
+        raise InputError("no round count to report", item="rounds")
+    curves = round_curves(model, problems, wanted[-1], device=device)
     labels = _labels(problems)
     kind = "unlabelled" if labels is None else f"{int(labels.sum())} SAT / {int((~labels).sum())} UNSAT"
-    parts = [
-        f"{len(problems)} problems ({kind}), {rounds} rounds",
-        f"predicted SAT {curves.predicted_sat[-1]:.3f}",
-    ]
-    if curves.accuracy is not None:
-        parts.append(f"accuracy {curves.accuracy[-1]:.3f}")
-    if curves.auc is not None:
-        parts.append(f"AUC {curves.auc[-1]:.3f}")
-    parts.append(f"decoded {curves.decoded_by[-1]:.3f} of {curves.decoded_of}")
-    solved = curves.solved_round[curves.solved_round > 0]
-    if solved.size:
-        parts.append(f"median first decoding round {float(np.median(solved)):g}")
-    parts.append(f"{curves.seconds / len(problems) * 1000:.1f} ms per formula")
-    return ", ".join(parts)
+    lines = []
+    for t in wanted:
+        i = t - 1
+        parts = [
+            f"{len(problems)} problems ({kind}), {t} rounds",
+            f"predicted SAT {curves.predicted_sat[i]:.3f}",
+        ]
+        if curves.accuracy is not None:
+            parts.append(f"accuracy {curves.accuracy[i]:.3f}")
+        if curves.auc is not None:
+            parts.append(f"AUC {curves.auc[i]:.3f}")
+        parts.append(f"decoded {curves.decoded_by[i]:.3f} of {curves.decoded_of}")
+        first = curves.solved_round[(curves.solved_round > 0) & (curves.solved_round <= t)]
+        if first.size:
+            parts.append(f"median first decoding round {float(np.median(first)):g}")
+        lines.append(", ".join(parts))
+    lines.append(f"{wanted[-1]} rounds took {curves.seconds / len(problems) * 1000:.1f} ms per formula")
+    return lines
 
 
 @torch.no_grad()

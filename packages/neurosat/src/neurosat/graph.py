@@ -17,7 +17,7 @@ import torch
 
 from neurosat.cnf import Problem
 
-__all__ = ["ProblemBatch", "batch_problems", "batches_by_nodes"]
+__all__ = ["ProblemBatch", "batch_problems", "batches_by_nodes", "group_by_budget"]
 
 
 @dataclass(frozen=True)
@@ -104,17 +104,15 @@ def batch_problems(problems: Sequence[Problem]) -> ProblemBatch:
     )
 
 
-def batches_by_nodes(problems: Sequence[Problem], max_nodes: int) -> list[list[int]]:
-    """Split indices ``0..len(problems)-1`` into consecutive groups of at most `max_nodes` nodes.
+def group_by_budget(sizes: Sequence[int], max_nodes: int) -> list[list[int]]:
+    """Split positions ``0..len(sizes)-1`` into consecutive groups whose sizes sum to <= `max_nodes`.
 
-    Nodes of a problem are its ``2 n`` literals plus its clauses (the paper batches by node count,
-    12,000 at training). A problem larger than `max_nodes` gets a group of its own.
+    Greedy in order; an item larger than `max_nodes` gets a group of its own.
     """
     groups: list[list[int]] = []
     current: list[int] = []
     nodes = 0
-    for i, problem in enumerate(problems):
-        size = 2 * problem.n_vars + problem.n_clauses
+    for i, size in enumerate(sizes):
         if current and nodes + size > max_nodes:
             groups.append(current)
             current, nodes = [], 0
@@ -123,3 +121,12 @@ def batches_by_nodes(problems: Sequence[Problem], max_nodes: int) -> list[list[i
     if current:
         groups.append(current)
     return groups
+
+
+def batches_by_nodes(problems: Sequence[Problem], max_nodes: int) -> list[list[int]]:
+    """Split indices ``0..len(problems)-1`` into consecutive groups of at most `max_nodes` nodes.
+
+    Nodes of a problem are its ``2 n`` literals plus its clauses (the paper batches by node count,
+    12,000 at training). A problem larger than `max_nodes` gets a group of its own.
+    """
+    return group_by_budget([2 * p.n_vars + p.n_clauses for p in problems], max_nodes)

@@ -29,7 +29,7 @@ from core.errors import InputError
 from core.progress import progress
 from neurosat.cnf import Problem
 from neurosat.config import TrainConfig, TrainingRun
-from neurosat.graph import batch_problems
+from neurosat.graph import batch_problems, group_by_budget
 from neurosat.model import NeuroSAT
 
 __all__ = ["TrainConfig", "TrainHistory", "TrainingRun", "fit", "loss_fn", "rank_share", "training_batches"]
@@ -78,20 +78,9 @@ def training_batches(
     Returns a list of batches, each a list of units (lists of problem indices). A unit larger than
     `max_nodes` gets a batch of its own.
     """
-    batches: list[list[list[int]]] = []
-    current: list[list[int]] = []
-    nodes = 0
-    for u in order:
-        unit = units[int(u)]
-        unit_nodes = sum(2 * problems[i].n_vars + problems[i].n_clauses for i in unit)
-        if current and nodes + unit_nodes > max_nodes:
-            batches.append(current)
-            current, nodes = [], 0
-        current.append(unit)
-        nodes += unit_nodes
-    if current:
-        batches.append(current)
-    return batches
+    chosen = [units[int(u)] for u in order]
+    sizes = [sum(2 * problems[i].n_vars + problems[i].n_clauses for i in unit) for unit in chosen]
+    return [[chosen[j] for j in group] for group in group_by_budget(sizes, max_nodes)]
 
 
 def rank_share(batch: list[list[int]], problems: Sequence[Problem], rank: int, world: int) -> list[int]:
