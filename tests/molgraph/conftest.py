@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from molgraph import JTVAE, JTVAEConfig, TrainConfig, bundled_smiles, prepare, train
 
@@ -19,9 +18,10 @@ def tiny_set():
 
 @pytest.fixture(scope="package")
 def tiny_model(tiny_set):
-    torch.manual_seed(0)
     model = JTVAE(
-        tiny_set.vocab, JTVAEConfig(hidden=64, latent=16, depth_tree=6, depth_graph=3, max_tree_nodes=30)
+        tiny_set.vocab,
+        JTVAEConfig(hidden=64, latent=16, depth_tree=6, depth_graph=3, max_tree_nodes=30),
+        seed=0,
     )
     config = TrainConfig(epochs=80, batch_size=OVERFIT_SIZE, lr=5e-3, lr_decay=1.0, beta_warmup=10**9)
     history = train(model, tiny_set.samples, config)

@@ -7,8 +7,16 @@ import json
 import pytest
 
 from core.errors import InputError
-from molgraph import bundled_smiles, load_smiles, penalized_logp, reconstruction_accuracy
+from molgraph import bundled_smiles, load_smiles, penalized_logp, prior_quality, reconstruction_accuracy
 from molgraph.cli import main
+
+
+def _exit_code(argv: list[str]) -> int:
+    """`main`'s exit code, whether it returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code)
 
 
 def test_decompose_prints_clusters(capsys):
@@ -27,23 +35,71 @@ def test_decompose_keeps_the_input_stereo_and_stereo_free_clusters(capsys):
 def test_bad_smiles_is_a_one_line_error(capsys):
     assert main(["decompose", "C1CC"]) == 2
     err = capsys.readouterr().err
-    assert "C1CC" in err and "Traceback" not in err
+    assert "C1CC" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_decompose_reports_a_bad_item_and_goes_on(capsys):
+    assert main(["decompose", "CCO", "not_a_smiles", "CCN"]) == 2
+    captured = capsys.readouterr()
+    assert [json.loads(line)["smiles"] for line in captured.out.strip().splitlines()] == ["CCO", "CCN"]
+    assert "not_a_smiles" in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sample", "model.safetensors", "--seed", "-1"], "--seed"),
+        (["fit", "bundled:train", "--seed", "1.5"], "--seed"),
+        (["sample", "missing.safetensors"], "file not found"),
+        (["fit", "missing.smi", "--out", "{tmp}/fit"], "SMILES file not found"),
+        (["fit", "bundled:train", "--epochs", "0", "--out", "{tmp}/fit"], "epochs"),
+        (["fit", "bundled:train", "--device", "tpu"], "--device"),
+        (["vocab", "bundled:train", "--out", "{tmp}/file.txt"], "--out"),
+        (["sample", "model.safetensors", "-n", "0"], "-n"),
+    ],
+)
+def test_bad_options_and_inputs_end_in_one_line_and_exit_code_2(argv, message, tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "model.safetensors").write_text("x")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    argv = [str(tmp_path / a) if a == "model.safetensors" else a for a in argv]
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) <= 2 and message in err[-1] and "Traceback" not in err[-1]  # argparse adds a usage line
+    assert not (tmp_path / "fit").exists()
+
+
+def test_fit_options_take_their_defaults_from_the_config_dataclasses():
+    from molgraph.cli import build_parser
+    from molgraph.config import JTVAEConfig, TrainConfig
+
+    args = build_parser().parse_args(["fit", "x.smi"])
+    for config in (JTVAEConfig(), TrainConfig()):
+        for name, value in config.__dict__.items():
+            assert getattr(args, name) == value, name
 
 
 def test_vocab_and_model_commands(tmp_path, capsys, tiny_model):
     source = tmp_path / "mols.smi"
-    source.write_text("CCO\nnot_a_smiles\nc1ccccc1CC\n")
-    assert main(["vocab", str(source), "-o", str(tmp_path / "vocab.json")]) == 0
-    assert "dropped: 1 invalid SMILES" in capsys.readouterr().out
+    source.write_text("CCO ethanol\nnot_a_smiles bad\nc1ccccc1CC\tethylbenzene\n[NH3+]CC(=O)[O-]\n")
+    assert main(["vocab", str(source), "--out", str(tmp_path / "vocab")]) == 0
+    captured = capsys.readouterr()
+    assert "from 3 of 4 molecules" in captured.out
+    assert f"{source} line 2: not_a_smiles: invalid SMILES" in captured.err
+    clusters = json.loads((tmp_path / "vocab" / "vocab.json").read_text())
+    assert "C[NH3+]" in clusters and "C[O-]" in clusters  # charged clusters are kept
     model, _ = tiny_model
     path = model.save(tmp_path / "model.safetensors")
     smiles = "OCc1cc(-c2ccc(N3CCCC3)nn2)ccc1F"
     assert main(["reconstruct", str(path), smiles, "--device", "cpu"]) == 0
     assert capsys.readouterr().out.startswith(smiles)
+    assert main(["reconstruct", str(path), "C1CC", smiles, "--device", "cpu"]) == 2  # goes on past C1CC
+    captured = capsys.readouterr()
+    assert captured.out.startswith(smiles) and "C1CC" in captured.err
     assert main(["sample", str(path), "-n", "2", "--device", "cpu"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 2
-    assert main(["sample", str(tmp_path / "none.safetensors"), "--device", "cpu"]) == 2
-    assert "checkpoint file not found" in capsys.readouterr().err
+    assert _exit_code(["sample", str(tmp_path / "none.safetensors"), "--device", "cpu"]) == 2
+    assert "file not found" in capsys.readouterr().err
 
 
 def test_data_command_extracts_a_local_wheel(tmp_path, capsys):
@@ -115,7 +171,8 @@ def test_evaluate_command_reports_the_paper_metrics(tmp_path, capsys, tiny_set, 
     }
     smiles = [s.smiles for s in tiny_set.samples]
     assert rows["reconstruction (posterior mean)"] == reconstruction_accuracy(model, smiles, mean=True)
-    assert rows["prior validity"] == 1.0 and 0.0 <= rows["prior novelty"] <= 1.0
+    assert rows["prior validity"] == prior_quality(model, 10, seed=0)["validity"]  # a None counts invalid
+    assert 0.0 <= rows["prior novelty"] <= 1.0
     assert main(["evaluate", str(path), "bundled:valid", "--device", "cpu"]) == 2
     assert "unknown bundled split" in capsys.readouterr().err
 

@@ -38,7 +38,9 @@ def test_ring_penalty_and_penalised_logp():
     logp_diff = Crippen.MolLogP(Chem.MolFromSmiles("C1CCCCCCC1")) - Crippen.MolLogP(
         Chem.MolFromSmiles("C1CCCCC1")
     )
-    from molgraph.metrics import sascorer
+    from molgraph.metrics import _sascorer
+
+    sascorer = _sascorer()  # RDKit Contrib's module, loaded from its file
 
     sa_diff = sascorer.calculateScore(Chem.MolFromSmiles("C1CCCCCCC1")) - sascorer.calculateScore(
         Chem.MolFromSmiles("C1CCCCC1")
@@ -49,3 +51,13 @@ def test_ring_penalty_and_penalised_logp():
     assert logp - 10 <= penalized_logp("CCO") <= logp - 1
     with pytest.raises(InputError, match="C1CC"):
         penalized_logp("C1CC")
+
+
+def test_sa_score_is_loaded_without_touching_sys_path():
+    import sys
+
+    from molgraph.metrics import _sascorer
+
+    before = list(sys.path)
+    assert 1.0 <= _sascorer().calculateScore(Chem.MolFromSmiles("CCO")) <= 10.0
+    assert sys.path == before and "sascorer" not in sys.modules

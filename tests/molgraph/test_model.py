@@ -21,7 +21,7 @@ from molgraph import (
     uniqueness,
     validity,
 )
-from molgraph.decoder import dfs_trace
+from molgraph.tree import dfs_trace
 
 
 def test_dfs_trace_visits_every_edge_twice():
@@ -39,8 +39,7 @@ def test_tiny_model_overfits_to_exact_reconstruction(tiny_set, tiny_model):
     reconstructed = model.reconstruct([s.smiles for s in tiny_set.samples])
     exact = sum(r == s.smiles for r, s in zip(reconstructed, tiny_set.samples))
     # trivial baseline: the same architecture untrained reconstructs none of them
-    torch.manual_seed(1)
-    untrained = JTVAE(tiny_set.vocab, model.config)
+    untrained = JTVAE(tiny_set.vocab, model.config, seed=1)
     baseline = sum(
         r == s.smiles
         for r, s in zip(untrained.reconstruct([s.smiles for s in tiny_set.samples]), tiny_set.samples)
@@ -77,37 +76,46 @@ def test_save_and_load_give_the_same_encodings(tiny_set, tiny_model, tmp_path):
     assert loaded.vocab.clusters == model.vocab.clusters
 
 
-def test_resumed_training_matches_uninterrupted_training(tiny_set, tmp_path):
+class _Crash(RuntimeError):
+    """Raised by the callback to kill a training run mid-epoch."""
+
+
+def test_training_resumes_from_its_checkpoint_exactly(tiny_set, tmp_path):
     config = JTVAEConfig(hidden=16, latent=4, depth_tree=3, depth_graph=2)
-    samples = tiny_set.samples[:3]
+    samples = tiny_set.samples[:4]
+    schedule = TrainConfig(epochs=3, batch_size=2, beta_warmup=1, beta_every=1)
 
     def fresh() -> JTVAE:
-        torch.manual_seed(0)
-        return JTVAE(tiny_set.vocab, config)
+        return JTVAE(tiny_set.vocab, config, seed=0)
 
-    schedule = TrainConfig(epochs=3, batch_size=2, beta_warmup=1, beta_every=1)
     straight = fresh()
-    train(straight, samples, schedule)
-    ckpt = tmp_path / "run.safetensors"
-    resumed = fresh()
-    history = train(resumed, samples, schedule, checkpoint=ckpt, stop_after=1)
-    assert len(history.rows) == 1
-    history = train(fresh(), samples, schedule, checkpoint=ckpt)  # a new process picks the run up
-    assert [row["epoch"] for row in history.rows] == [1, 2, 3]
-    restored = JTVAE(tiny_set.vocab, config)
-    from core.checkpoint import load_checkpoint
+    reference = train(straight, samples, schedule)
 
-    restored.load_state_dict(load_checkpoint(ckpt, TrainConfig).state["model"])
-    for (name, a), b in zip(straight.state_dict().items(), restored.state_dict().values()):
-        assert torch.allclose(a, b, atol=1e-6), name
-    # a checkpoint of another schedule is refused, naming the field
-    with pytest.raises(CheckpointMismatchError, match="epochs"):
-        train(
-            fresh(),
-            samples,
-            TrainConfig(epochs=4, batch_size=2, beta_warmup=1, beta_every=1),
-            checkpoint=ckpt,
-        )
+    def crash(epoch: int, step: int, losses: dict) -> None:
+        if epoch == 1 and step == 3:  # dies during epoch 2; the checkpoint of epoch 1 survives
+            raise _Crash
+
+    ckpt = tmp_path / "run.safetensors"
+    with pytest.raises(_Crash):
+        train(fresh(), samples, schedule, checkpoint=ckpt, callback=crash)
+    resumed = fresh()
+    history = train(resumed, samples, schedule, checkpoint=ckpt)  # a new process picks the run up
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert history.rows == reference.rows
+    # epochs is extendable: the finished run goes on for one more epoch
+    longer = train(resumed, samples, TrainConfig(**{**schedule.__dict__, "epochs": 4}), checkpoint=ckpt)
+    assert [row["epoch"] for row in longer.rows] == [1, 2, 3, 4] and longer.rows[:3] == reference.rows
+    # any other change is refused, naming the field
+    with pytest.raises(CheckpointMismatchError, match="lr"):
+        train(fresh(), samples, TrainConfig(**{**schedule.__dict__, "lr": 0.5}), checkpoint=ckpt)
+
+
+def test_training_leaves_the_global_random_state_alone(tiny_set):
+    before = torch.random.get_rng_state()
+    model = JTVAE(tiny_set.vocab, JTVAEConfig(hidden=8, latent=4, depth_tree=2, depth_graph=1), seed=3)
+    train(model, tiny_set.samples[:2], TrainConfig(epochs=1, batch_size=2))
+    assert torch.equal(torch.random.get_rng_state(), before)
 
 
 def test_kl_annealing_schedule():
@@ -156,6 +164,24 @@ def test_reconstruction_accuracy_counts_exact_decodings(tiny_set, tiny_model):
         reconstruction_accuracy(model, smiles, encodings=0)
     with pytest.raises(InputError, match="no molecules"):
         reconstruction_accuracy(model, [])
+
+
+def test_reconstruction_compares_molecules_not_spellings(tiny_set, tiny_model, tmp_path):
+    from molgraph.data import read_records
+
+    model, _ = tiny_model
+    canonical = [s.smiles for s in tiny_set.samples]
+    respelled = [Chem.MolToSmiles(Chem.MolFromSmiles(s), doRandom=True, canonical=False) for s in canonical]
+    assert respelled != canonical
+    source = tmp_path / "test.smi"
+    source.write_text("".join(f"{s}\tMOL{i}\n" for i, s in enumerate(respelled)))  # SMILES, tab, ID
+    records = read_records(source)
+    assert [r.smiles for r in records] == respelled and [r.id for r in records] == [
+        f"MOL{i}" for i in range(6)
+    ]
+    expected = reconstruction_accuracy(model, canonical, mean=True)
+    assert expected > 0.5
+    assert reconstruction_accuracy(model, [r.smiles for r in records], mean=True) == expected
 
 
 def test_prior_quality_matches_the_metrics_of_the_samples(tiny_set, tiny_model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -41,5 +42,15 @@ def test_reproduce_runs_end_to_end_on_a_micro_protocol(tmp_path, monkeypatch):
     assert optimisation.rows[0]["paper"] == pytest.approx(0.836)
     assert not math.isnan(optimisation.rows[2]["measured"])
     assert (tmp_path / "training.png").is_file() and (tmp_path / "model.safetensors").is_file()
+    for name in ("generation", "optimisation"):  # published as soon as computed, with their data
+        saved = json.loads((tmp_path / f"{name}.json").read_text())
+        assert "bundled MOSES subset" in saved["data"] and saved["provenance"]["seed"] == 0
     with pytest.raises(InputError, match="unknown scale"):
         experiment.reproduce(RunOptions(scale="huge", out=tmp_path))  # type: ignore[arg-type]
+
+
+def test_full_scale_without_its_data_names_the_file_and_how_to_get_it(tmp_path):
+    with pytest.raises(InputError, match="molgraph data moses") as info:
+        experiment.reproduce(RunOptions(scale="full", out=tmp_path / "out", data=tmp_path, device="cpu"))
+    assert str(tmp_path / "train.csv.gz") in str(info.value) and "\n" not in str(info.value)
+    assert not (tmp_path / "out").exists()

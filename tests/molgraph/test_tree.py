@@ -8,6 +8,7 @@ from rdkit import Chem
 
 from core.errors import InputError
 from molgraph import JunctionTree, bundled_smiles, reassemble, tree_decompose
+from molgraph.assembly import EnumerationLimits, enumerate_candidates, order_neighbors, round_trip
 from molgraph.chem import kekule_mol
 
 ROUND_TRIP_SIZE = 200
@@ -84,6 +85,56 @@ def test_ground_truth_assembly_round_trips_99_percent_of_bundled_molecules():
         tree = JunctionTree(smiles)
         recovered += reassemble(tree) == Chem.MolToSmiles(Chem.MolFromSmiles(smiles))
     assert recovered / len(molecules) >= 0.99
+
+
+# Molecules on which the assembly used to return a positional isomer or None without a reason
+# (written here from their structures; stereo left out unless the case is about stereo).
+ESTRADIOL = "CC12CCC3c4ccc(O)cc4CCC3C1CCC2O"
+CHLORPROMAZINE = "CN(C)CCCN1c2ccccc2Sc2ccc(Cl)cc21"  # a phenothiazine
+MORPHINE = "CN1CCC23C4C1CC5=C2C(=C(C=C5)O)OC3C(C=C4)O"  # a morphinan
+PARTIAL_STEREO = "C[C@H](N)C(O)C(=O)O"  # one of its two stereocentres specified
+# a 40-membered lactam ring with seven different substituents (the enumeration grows like n^k)
+MACROCYCLE = "C1CC(C)CC(O)CC(N)CC(Cl)CCCC(F)CCC(C(=O)O)CCCCCC(CC)CCCCCCNC(=O)CCCCC1"
+
+
+@pytest.mark.parametrize("smiles", [ESTRADIOL, CHLORPROMAZINE, "c1ccc2c(c1)Nc1ccccc1S2", "Cc1ccc(O)cc1C"])
+def test_round_trip_returns_the_input_not_a_positional_isomer(smiles):
+    # the steroid came back with its OH moved to the other ring carbon before the assembly
+    # followed the input's atom map; the phenothiazines came back as None
+    tree = JunctionTree(smiles)
+    result = round_trip(tree)
+    assert result.smiles == tree.smiles and result.reason is None
+
+
+def test_round_trip_failures_carry_their_reason():
+    morphine = round_trip(JunctionTree(MORPHINE))  # an atom in three rings: the tree cannot express it
+    assert morphine.smiles is None and morphine.reason == "ring system not assemblable"
+    assert morphine.details["cluster"]
+    partial = round_trip(JunctionTree(PARTIAL_STEREO))
+    assert partial.smiles is None and partial.reason == "stereo partial"
+    assert partial.details == {"specified": 1, "stereo elements": 2}
+
+
+def test_candidate_enumeration_stops_at_its_bounds_and_says_so():
+    tree = JunctionTree(MACROCYCLE)
+    node = max(tree.nodes, key=lambda n: len(n.neighbors) * n.n_atoms)
+    capped = enumerate_candidates(
+        node, order_neighbors(node.neighbors), limits=EnumerationLimits(max_candidates=3)
+    )
+    assert len(capped.candidates) <= 3 and capped.truncated == "candidate cap (3)"
+    timed = enumerate_candidates(
+        node, order_neighbors(node.neighbors), limits=EnumerationLimits(max_seconds=0.0)
+    )
+    assert timed.truncated == "time limit (0 s)"
+    assert round_trip(tree).smiles == tree.smiles  # the ground truth explores one path, not all
+
+
+def test_training_labels_are_the_attachment_that_agrees_with_the_input():
+    tree = JunctionTree(ESTRADIOL)
+    tree.set_labels()
+    for node in tree.nodes:
+        if not node.is_leaf:
+            assert node.label in node.candidates and node.truncated is None
 
 
 def test_assembled_molecules_sanitise():

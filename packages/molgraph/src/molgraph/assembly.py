@@ -15,30 +15,98 @@ when a choice cannot be continued. Everything here is stereo-free; `reassemble` 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rdkit import Chem
 
-from molgraph.chem import copy_atom, editable_copy, kekule_mol, kekule_smiles, sanitized, set_atom_map
+from molgraph.chem import (
+    copy_atom,
+    editable_copy,
+    kekule_mol,
+    kekule_smiles,
+    rdkit_quiet,
+    sanitized,
+    set_atom_map,
+)
 from molgraph.stereo import MAX_STEREOISOMERS, choose_stereo, has_stereo, stereo_candidates
 from molgraph.tree import JunctionTree, TreeNode
 
 __all__ = [
+    "AtomMapping",
     "Candidate",
+    "Enumeration",
+    "EnumerationLimits",
+    "RoundTrip",
     "assemble_tree",
     "atom_slots",
     "attachment_feasible",
     "enumerate_assemblies",
+    "enumerate_candidates",
     "ground_truth_rank",
     "order_neighbors",
     "reassemble",
+    "round_trip",
     "slots_compatible",
 ]
 
 MAX_CANDIDATES = 2000
 AtomMap = list[tuple[int, int, int]]  # (neighbour nid, atom index in centre, atom index in neighbour)
+
+
+@dataclass(frozen=True)
+class EnumerationLimits:
+    """Bounds on one node's candidate enumeration: at most `max_candidates` complete attachments
+    and `max_seconds` of wall time; hitting either is reported (`Enumeration.truncated`)."""
+
+    max_candidates: int = MAX_CANDIDATES
+    max_seconds: float = 10.0
+
+
+class AtomMapping:
+    """Which atom of the input molecule each atom of each cluster is (`TreeNode.origin`).
+
+    An attachment agrees with the input when every atom it shares between two clusters is the
+    same input atom in both, and every atom the two clusters share in the input is shared.
+    """
+
+    def __init__(self, nodes: Sequence[TreeNode]) -> None:
+        self.origin = {n.nid: n.origin for n in nodes}
+        self.atoms = {n.nid: set(n.origin) for n in nodes}
+
+    def agrees(
+        self, node: TreeNode, amap: Sequence[tuple[int, int, int]], nids: set[int] | None = None
+    ) -> bool:
+        """Whether the entries of `amap` (restricted to neighbour ids `nids`, default all of them)
+        attach each neighbour at exactly the input atoms it shares with `node`."""
+        centre = self.origin[node.nid]
+        hits: dict[int, set[int]] = {}
+        for nid, ctr_atom, nei_atom in amap:
+            if nids is not None and nid not in nids:
+                continue
+            if centre[ctr_atom] != self.origin[nid][nei_atom]:
+                return False
+            hits.setdefault(nid, set()).add(centre[ctr_atom])
+        return all(shared == self.atoms[node.nid] & self.atoms[nid] for nid, shared in hits.items())
+
+
+@dataclass
+class Enumeration:
+    """The candidates of one node and why the enumeration stopped early (None: it did not)."""
+
+    candidates: list[Candidate]
+    truncated: str | None = None
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """Result of the ground-truth round trip: the SMILES assembled, or None and the reason."""
+
+    smiles: str | None
+    reason: str | None = None
+    details: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,9 +187,11 @@ def _enum_attach(ctr_mol: Chem.Mol, nei: TreeNode, amap: AtomMap, singletons: se
         for atom in ctr_atoms:
             if atom.GetAtomicNum() == 6 and atom.GetTotalNumHs() < order:
                 continue
+            # both ends are tried even when they are the same element: they give the same local
+            # SMILES (de-duplicated) but only one of them is the input's atom (ground truth)
             if _atom_equal(atom, b1):
                 out.append([*amap, (nid, atom.GetIdx(), b1.GetIdx())])
-            elif _atom_equal(atom, b2):
+            if _atom_equal(atom, b2):
                 out.append([*amap, (nid, atom.GetIdx(), b2.GetIdx())])
     else:  # a ring neighbour: share an atom (spiro) or a bond (fused)
         for a1 in ctr_atoms:
@@ -191,57 +261,107 @@ def enumerate_assemblies(
 ) -> list[Candidate]:
     """All valid local attachments of `neighbors` (and already placed `prev` nodes) to `node`.
 
+    The candidates of `enumerate_candidates` under the default `EnumerationLimits`.
+    """
+    return enumerate_candidates(node, neighbors, prev, prev_amap).candidates
+
+
+@rdkit_quiet()
+def enumerate_candidates(
+    node: TreeNode,
+    neighbors: Sequence[TreeNode],
+    prev: Sequence[TreeNode] = (),
+    prev_amap: Sequence[tuple[int, int, int]] = (),
+    *,
+    mapping: AtomMapping | None = None,
+    only_agreeing: bool = False,
+    limits: EnumerationLimits | None = None,
+) -> Enumeration:
+    """Valid local attachments of `neighbors` (and already placed `prev` nodes) to `node`.
+
     Args:
         node: the centre cluster (its ``mol`` atoms carry its map number unless it is a leaf).
         neighbors: nodes to attach, ordered by `order_neighbors`.
         prev: nodes already attached (the parent during decoding).
         prev_amap: how `prev` is attached, as (nid, centre atom, neighbour atom) triples.
+        mapping: the input's atom mapping (ground truth): the attachment that agrees with it is
+            never lost to the de-duplication of equal local SMILES, and represents its SMILES.
+        only_agreeing: with `mapping`, explore only attachments that agree with the input (the
+            ground-truth assembly: one path instead of the whole enumeration).
+        limits: count and time bounds (default `EnumerationLimits()`).
 
     Returns:
-        Candidates de-duplicated by canonical SMILES; empty when no attachment is chemically valid.
+        Candidates de-duplicated by canonical SMILES (empty when no attachment is chemically
+        valid) and, when a bound stopped the search, which one.
     """
-    confs: list[tuple[AtomMap, Chem.Mol]] = []
+    limits = limits or EnumerationLimits()
+    deadline = time.monotonic() + limits.max_seconds
+    confs: list[tuple[AtomMap, Chem.Mol, bool]] = []
     singletons = {n.nid for n in [*neighbors, *prev] if n.n_atoms == 1}
+    stopped: list[str] = []
 
-    def search(amap: AtomMap, local: Chem.Mol | None, depth: int) -> None:
-        if len(confs) > MAX_CANDIDATES:
+    def search(amap: AtomMap, local: Chem.Mol | None, depth: int, agreeing: bool) -> None:
+        if stopped:
+            return
+        if len(confs) >= limits.max_candidates:
+            stopped.append(f"candidate cap ({limits.max_candidates})")
+            return
+        if time.monotonic() > deadline:
+            stopped.append(f"time limit ({limits.max_seconds:g} s)")
             return
         if depth == len(neighbors):
-            confs.append(
-                (amap, local if local is not None else _local_attach(node.mol, neighbors, prev, amap))
-            )
+            built = local if local is not None else _local_attach(node.mol, neighbors, prev, amap)
+            confs.append((amap, built, agreeing))
             return
         seen: set[str] = set()
+        nid = neighbors[depth].nid
         for option in _enum_attach(node.mol, neighbors[depth], amap, singletons):
+            agrees = agreeing and mapping is not None and mapping.agrees(node, option, {nid})
+            if only_agreeing and not agrees:
+                continue
             attached = _local_attach(node.mol, neighbors[: depth + 1], prev, option)
             checked = sanitized(attached)
             if checked is None:
                 continue
             key = kekule_smiles(checked)
-            if key in seen:
+            if key in seen and not agrees:
                 continue
             seen.add(key)
-            search(option, attached, depth + 1)
+            search(option, attached, depth + 1, agrees)
 
-    search(list(prev_amap), None, 0)
+    search(list(prev_amap), None, 0, mapping is not None)
     out: list[Candidate] = []
-    seen: set[str] = set()
-    for amap, local in confs:
+    position: dict[str, int] = {}
+    for amap, local, agrees in confs:
         mol = Chem.MolFromSmiles(Chem.MolToSmiles(local))
         if mol is None:
             continue
         smiles = Chem.MolToSmiles(mol)
-        if smiles in seen or not _singleton_ok(mol, node, neighbors):
+        if not _singleton_ok(mol, node, neighbors):
             continue
-        seen.add(smiles)
-        out.append(Candidate(smiles, tuple(amap), _aroma_score(mol, node, neighbors)))
-    return out
+        candidate = Candidate(smiles, tuple(amap), _aroma_score(mol, node, neighbors))
+        if smiles in position:
+            if agrees:  # the attachment that agrees with the input represents its SMILES
+                out[position[smiles]] = candidate
+            continue
+        position[smiles] = len(out)
+        out.append(candidate)
+    return Enumeration(out, stopped[0] if stopped else None)
 
 
 Ranker = Callable[[TreeNode, list[Candidate]], Sequence[int]]
 
 
-def assemble_tree(nodes: Sequence[TreeNode], rank: Ranker, *, max_steps: int = 500) -> Chem.Mol | None:
+@rdkit_quiet()
+def assemble_tree(
+    nodes: Sequence[TreeNode],
+    rank: Ranker,
+    *,
+    max_steps: int = 500,
+    mapping: AtomMapping | None = None,
+    limits: EnumerationLimits | None = None,
+    failure: dict | None = None,
+) -> Chem.Mol | None:
     """Build the molecule of a junction tree depth first from ``nodes[0]``.
 
     Args:
@@ -250,6 +370,10 @@ def assemble_tree(nodes: Sequence[TreeNode], rank: Ranker, *, max_steps: int = 5
         rank: given a node and its candidates, the candidate indices to try, best first; an empty
             sequence means "none acceptable" (triggers backtracking).
         max_steps: bound on candidate trials over the whole search.
+        mapping: ground truth: at every node only the attachments that agree with the input
+            molecule's atoms (`AtomMapping`) are enumerated.
+        limits: bounds of each node's candidate enumeration.
+        failure: when given, filled with why the assembly failed (``reason``, ``cluster``).
 
     Returns:
         The sanitised molecule (atom maps cleared), or None when no choice assembles.
@@ -258,14 +382,27 @@ def assemble_tree(nodes: Sequence[TreeNode], rank: Ranker, *, max_steps: int = 5
     cur = editable_copy(root.mol)
     amaps: list[dict[int, int]] = [{} for _ in range(len(nodes) + 1)]
     amaps[root.nid] = {a.GetIdx(): a.GetIdx() for a in cur.GetAtoms()}
-    budget = [max_steps]
-    result = _dfs(cur, amaps, (), root, None, rank, budget)
+    search = _Search(rank, [max_steps], mapping, limits, failure if failure is not None else {})
+    result = _dfs(cur, amaps, (), root, None, search)
     if result is None:
         return None
     mol = result[0].GetMol()
     set_atom_map(mol, 0)
     final = Chem.MolFromSmiles(Chem.MolToSmiles(mol))
+    if final is None:
+        search.failure.setdefault("reason", "assembled molecule does not sanitise")
     return final
+
+
+@dataclass
+class _Search:
+    """What one `assemble_tree` call shares across its depth-first search."""
+
+    rank: Ranker
+    budget: list[int]
+    mapping: AtomMapping | None
+    limits: EnumerationLimits | None
+    failure: dict
 
 
 def _dfs(
@@ -274,20 +411,32 @@ def _dfs(
     fa_amap: Sequence[tuple[int, int, int]],
     node: TreeNode,
     father: TreeNode | None,
-    rank: Ranker,
-    budget: list[int],
+    search: _Search,
 ) -> tuple[Chem.RWMol, list[dict[int, int]]] | None:
     fa_nid = father.nid if father is not None else -1
     prev = [father] if father is not None else []
     children = [n for n in node.neighbors if n.nid != fa_nid]
     neighbors = order_neighbors(children)
     cur_amap = [(fa_nid, a2, a1) for nid, a1, a2 in fa_amap if nid == node.nid]
-    candidates = enumerate_assemblies(node, neighbors, prev, cur_amap)
+    found = enumerate_candidates(
+        node,
+        neighbors,
+        prev,
+        cur_amap,
+        mapping=search.mapping,
+        only_agreeing=search.mapping is not None,
+        limits=search.limits,
+    )
+    candidates = found.candidates
     if not candidates:
+        reason = found.truncated or "no valid attachment of its neighbours"
+        search.failure.setdefault("reason", reason)
+        search.failure.setdefault("cluster", node.smiles)
         return None
-    for index in rank(node, candidates):
-        budget[0] -= 1
-        if budget[0] < 0:
+    for index in search.rank(node, candidates):
+        search.budget[0] -= 1
+        if search.budget[0] < 0:
+            search.failure.setdefault("reason", "assembly step budget exhausted")
             return None
         cand = candidates[index]
         trial_maps = copy.deepcopy(amaps)
@@ -296,12 +445,14 @@ def _dfs(
                 trial_maps[nid][nei_atom] = trial_maps[node.nid][ctr_atom]
         trial = _attach(Chem.RWMol(cur), children, [], trial_maps)
         if sanitized(trial.GetMol()) is None:
+            search.failure.setdefault("reason", "attachment does not sanitise in the growing molecule")
+            search.failure.setdefault("cluster", node.smiles)
             continue
         ok = True
         for child in children:
             if child.is_leaf:
                 continue
-            result = _dfs(trial, trial_maps, cand.amap, child, node, rank, budget)
+            result = _dfs(trial, trial_maps, cand.amap, child, node, search)
             if result is None:
                 ok = False
                 break
@@ -316,26 +467,72 @@ def ground_truth_rank(node: TreeNode, candidates: list[Candidate]) -> list[int]:
     return [i for i, c in enumerate(candidates) if c.smiles == node.label][:1]
 
 
-def reassemble(tree: JunctionTree, *, max_isomers: int = MAX_STEREOISOMERS) -> str | None:
-    """Canonical isomeric SMILES of the molecule assembled from `tree`'s ground-truth labels.
+def _every_candidate(node: TreeNode, candidates: list[Candidate]) -> list[int]:
+    return list(range(len(candidates)))
 
-    The 2D molecule is assembled from the stereo-free clusters; when the input has stereo, its
-    stereoisomers (at most `max_isomers`, see `molgraph.stereo.stereo_candidates`) are enumerated
-    and the one equal to the input is returned. None when the 2D assembly fails or no enumerated
-    isomer equals the input (more isomers than the cap, or stereo the input gives only in part).
+
+@rdkit_quiet()
+def round_trip(
+    tree: JunctionTree, *, max_isomers: int = MAX_STEREOISOMERS, limits: EnumerationLimits | None = None
+) -> RoundTrip:
+    """The ground-truth round trip: assemble `tree` choosing, at every node, the attachment that
+    agrees with the input molecule atom for atom, then put the input's stereo back.
+
+    The assembly uses the decoder's machinery (candidate enumeration, valence and sanitisation
+    checks); only the choice is taken from the input. So the result is the input, or None with a
+    stated reason: ``"ring system not assemblable"`` (no valid attachment agreeing with the input
+    at some cluster, named in ``details``), ``"candidate cap"`` / ``"time limit"`` (an enumeration
+    bound was hit), ``"stereo partial"`` (the input specifies only some of its stereo elements, so
+    no fully specified isomer equals it), ``"stereo over cap"`` (more isomers than `max_isomers`
+    and the input's was not drawn), or ``"different molecule"`` (assembled, but not the input:
+    a defect this function reports rather than hides).
     """
-    if tree.nodes[0].label is None:
-        tree.set_labels(candidates=False)
     if len(tree) == 1:
         mol = Chem.MolFromSmiles(tree.nodes[0].smiles)
+        failure: dict = {}
     else:
-        mol = assemble_tree(tree.nodes, ground_truth_rank)
+        failure = {}
+        nodes = tree.input_kekule_nodes()
+        mol = assemble_tree(
+            nodes, _every_candidate, mapping=AtomMapping(nodes), limits=limits, failure=failure
+        )
     if mol is None:
-        return None
+        why = str(failure.get("reason", "no valid attachment"))
+        reason = (
+            why.split(" (")[0]
+            if why.startswith(("candidate cap", "time limit"))
+            else "ring system not assemblable"
+        )
+        return RoundTrip(None, reason, {"detail": why, "cluster": failure.get("cluster")})
     flat = Chem.MolToSmiles(mol)
+    if flat != tree.smiles2d:
+        return RoundTrip(None, "different molecule", {"assembled": flat, "input": tree.smiles2d})
     if not has_stereo(tree.smiles):
-        return flat  # the stereo-free form is the first stereo candidate; nothing to enumerate
-    return choose_stereo(stereo_candidates(mol, max_isomers), tree.smiles)
+        return RoundTrip(flat)
+    candidates = stereo_candidates(mol, max_isomers)
+    chosen = choose_stereo(candidates, tree.smiles)
+    if chosen is not None:
+        return RoundTrip(chosen)
+    specified, total = _stereo_counts(tree.smiles)
+    if specified < total:
+        return RoundTrip(None, "stereo partial", {"specified": specified, "stereo elements": total})
+    return RoundTrip(None, "stereo over cap", {"isomers enumerated": len(candidates) - 1, "cap": max_isomers})
+
+
+def _stereo_counts(smiles: str) -> tuple[int, int]:
+    """(stereo elements the SMILES specifies, stereo elements the molecule has)."""
+    from rdkit.Chem import FindPotentialStereo
+
+    mol = Chem.MolFromSmiles(smiles)
+    elements = FindPotentialStereo(mol)
+    specified = sum(1 for e in elements if e.specified == Chem.StereoSpecified.Specified)
+    return specified, len(elements)
+
+
+def reassemble(tree: JunctionTree, *, max_isomers: int = MAX_STEREOISOMERS) -> str | None:
+    """Canonical isomeric SMILES of the ground-truth round trip (`round_trip`), None when it fails
+    (`round_trip` says why)."""
+    return round_trip(tree, max_isomers=max_isomers).smiles
 
 
 def slots_compatible(parent: list[tuple[str, int, int]], child: list[tuple[str, int, int]]) -> bool:

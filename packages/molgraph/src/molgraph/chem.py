@@ -7,7 +7,10 @@ aromaticity is re-perceived by RDKit when a finished molecule is sanitised.
 
 from __future__ import annotations
 
-from rdkit import Chem, RDLogger
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rdkit import Chem, rdBase
 
 from core.errors import InputError
 
@@ -16,14 +19,29 @@ __all__ = [
     "copy_atom",
     "editable_copy",
     "fragment_mol",
+    "fragment_with_origin",
     "kekule_mol",
     "kekule_smiles",
     "parse_smiles",
+    "rdkit_quiet",
     "sanitized",
     "set_atom_map",
 ]
 
-RDLogger.DisableLog("rdApp.*")
+
+@contextmanager
+def rdkit_quiet() -> Iterator[None]:
+    """Silence RDKit's log (parse and kekulisation messages) inside the block, then restore it.
+
+    The assembly tries thousands of attachments RDKit refuses, each of which would print a line;
+    the reason a molecule fails reaches the user as an `InputError` or a stated reason instead.
+    Uses ``rdBase.BlockLogs``, which puts back whatever log levels were set before.
+    """
+    block = rdBase.BlockLogs()
+    try:
+        yield
+    finally:
+        del block
 
 
 def parse_smiles(smiles: str, *, where: str | None = None, keep_stereo: bool = False) -> Chem.Mol:
@@ -41,11 +59,13 @@ def parse_smiles(smiles: str, *, where: str | None = None, keep_stereo: bool = F
     if not isinstance(smiles, str) or not smiles.strip():
         raise InputError("empty or non-string SMILES", item=_located(repr(smiles), where))
     text = smiles.strip()
-    mol = Chem.MolFromSmiles(text, sanitize=False)
+    with rdkit_quiet():
+        mol = Chem.MolFromSmiles(text, sanitize=False)
     if mol is None:
         raise InputError("SMILES does not parse (RDKit: syntax error)", item=_located(text, where))
     try:
-        Chem.SanitizeMol(mol)
+        with rdkit_quiet():
+            Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several exception types for chemistry errors
         raise InputError(
             f"SMILES is not a valid molecule (RDKit: {exc})", item=_located(text, where)
@@ -76,13 +96,14 @@ def _located(text: str, where: str | None) -> str:
 
 def kekule_mol(smiles: str) -> Chem.Mol | None:
     """Parse `smiles` and kekulise it with aromatic flags cleared; None when that fails."""
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        return None
-    try:
-        Chem.Kekulize(mol, clearAromaticFlags=True)
-    except Exception:
-        return None
+    with rdkit_quiet():
+        mol = Chem.MolFromSmiles(smiles)
+        if mol is None:
+            return None
+        try:
+            Chem.Kekulize(mol, clearAromaticFlags=True)
+        except Exception:
+            return None
     return mol
 
 
@@ -119,11 +140,39 @@ def editable_copy(mol: Chem.Mol) -> Chem.RWMol:
 
 def fragment_mol(mol: Chem.Mol, atoms: list[int]) -> Chem.Mol | None:
     """The sub-molecule of kekulé `mol` induced by `atoms`, sanitised (None if it cannot be)."""
+    found = fragment_with_origin(mol, atoms)
+    return None if found is None else found[0]
+
+
+def fragment_with_origin(mol: Chem.Mol, atoms: list[int]) -> tuple[Chem.Mol, tuple[int, ...]] | None:
+    """`fragment_mol` and, for each atom of the fragment, the index of the atom of `mol` it is.
+
+    The fragment goes through two SMILES round trips (cut out, then canonical kekulé form); RDKit
+    records the atom order of each SMILES it writes (``_smilesAtomOutputOrder``), which gives
+    the exact correspondence, symmetric clusters included.
+    """
     smiles = Chem.MolFragmentToSmiles(mol, atoms, kekuleSmiles=True)
-    raw = Chem.MolFromSmiles(smiles, sanitize=False)
-    if raw is None:
+    first = _output_order(mol)
+    with rdkit_quiet():
+        raw = Chem.MolFromSmiles(smiles, sanitize=False)
+        if raw is None:
+            return None
+        plain = editable_copy(raw).GetMol()
+        try:
+            text = kekule_smiles(plain)
+        except Exception:
+            return None
+        second = _output_order(plain)
+        frag = kekule_mol(text)
+    if frag is None:
         return None
-    return sanitized(editable_copy(raw).GetMol())
+    return frag, tuple(first[i] for i in second)
+
+
+def _output_order(mol: Chem.Mol) -> list[int]:
+    """Atom indices of `mol` in the order of the SMILES last written from it."""
+    text = mol.GetProp("_smilesAtomOutputOrder")
+    return [int(x) for x in text.strip("[]").split(",") if x.strip()]
 
 
 def set_atom_map(mol: Chem.Mol, number: int = 0) -> None:

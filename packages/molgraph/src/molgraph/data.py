@@ -10,29 +10,62 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from core.checkpoint import atomic_write
 from core.data import bundled_path, cache_dir
 from core.errors import InputError
+from core.files import atomic_write
 
-__all__ = ["MOSES_SPLITS", "bundled_smiles", "fetch_moses", "load_smiles", "moses_smiles", "read_smiles"]
+__all__ = [
+    "MOSES_SPLITS",
+    "SmilesRecord",
+    "bundled_smiles",
+    "fetch_moses",
+    "load_records",
+    "load_smiles",
+    "moses_smiles",
+    "moses_split_path",
+    "read_records",
+    "read_smiles",
+]
 
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 MOSES_WHEEL = "molsets==0.3.1"
 _BUNDLED = {"train": "moses_train_3000.smi", "test": "moses_test_500.smi"}
+_FIELD_SEPARATORS = re.compile(r"[\s,]+")
 
 
-def read_smiles(path: str | os.PathLike[str], *, limit: int | None = None) -> list[str]:
-    """SMILES from a text file: one per line, first whitespace- or comma-separated field.
+@dataclass(frozen=True)
+class SmilesRecord:
+    """One molecule read from a file: its SMILES, the identifier that followed it (None if none),
+    and where it was read (``source`` path, 1-based ``line``) for error messages."""
 
-    A header line (``SMILES``/``smiles``) and blank lines are skipped; ``.gz`` files are read
-    transparently. Validity is checked later (`molgraph.dataset.prepare` counts invalid ones).
+    smiles: str
+    id: str | None
+    source: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        """``"<file> line <n>"``."""
+        return f"{self.source} line {self.line}"
+
+
+def read_records(path: str | os.PathLike[str], *, limit: int | None = None) -> list[SmilesRecord]:
+    """Molecules of a text file: one per line, the SMILES first, then an optional identifier.
+
+    Fields are separated by any whitespace (spaces, tabs) or commas (CSV); SMILES never contain
+    either. The second field, when present, is kept as the record's ``id``. A header line whose
+    first field is ``SMILES`` (any case), blank lines and lines starting with ``#`` are skipped;
+    ``.gz`` files are read transparently. Validity is checked later (`molgraph.dataset.prepare`
+    reports each invalid line with its position).
 
     Raises:
         InputError: when the file is missing or holds no SMILES.
@@ -41,13 +74,14 @@ def read_smiles(path: str | os.PathLike[str], *, limit: int | None = None) -> li
     if not source.is_file():
         raise InputError("SMILES file not found", item=str(source))
     opener = gzip.open if source.suffix == ".gz" else open
-    out: list[str] = []
+    out: list[SmilesRecord] = []
     with opener(source, "rt") as handle:
-        for line in handle:
-            field = line.strip().replace(",", " ").split(" ")[0] if line.strip() else ""
-            if not field or field.lower() == "smiles":
+        for number, line in enumerate(handle, start=1):
+            fields = [f for f in _FIELD_SEPARATORS.split(line.strip()) if f]
+            if not fields or fields[0].startswith("#") or fields[0].lower() == "smiles":
                 continue
-            out.append(field)
+            ident = fields[1] if len(fields) > 1 else None
+            out.append(SmilesRecord(fields[0], ident, str(source), number))
             if limit is not None and len(out) >= limit:
                 break
     if not out:
@@ -55,11 +89,41 @@ def read_smiles(path: str | os.PathLike[str], *, limit: int | None = None) -> li
     return out
 
 
+def read_smiles(path: str | os.PathLike[str], *, limit: int | None = None) -> list[str]:
+    """The SMILES of `read_records` (first field of each line), in file order."""
+    return [record.smiles for record in read_records(path, limit=limit)]
+
+
 def bundled_smiles(split: str = "train") -> list[str]:
     """The bundled MOSES subset: ``"train"`` (3000 molecules) or ``"test"`` (500)."""
+    return read_smiles(_bundled_file(split))
+
+
+def _bundled_file(split: str) -> Path:
     if split not in _BUNDLED:
         raise InputError("unknown bundled split", item=split, expected=f"one of {sorted(_BUNDLED)}")
-    return read_smiles(bundled_path("molgraph", "bundled", _BUNDLED[split]))
+    return bundled_path("molgraph", "bundled", _BUNDLED[split])
+
+
+def moses_split_path(split: str = "train", folder: str | os.PathLike[str] | None = None) -> Path:
+    """The ``<split>.csv.gz`` file of a MOSES split, in `folder` or in the cache.
+
+    Raises:
+        InputError: for an unknown split, or when the file is absent: the message names the file
+            and how to get it (``molgraph data moses``, or ``--data DIR`` holding the splits).
+    """
+    if split not in MOSES_SPLITS:
+        raise InputError("unknown MOSES split", item=split, expected=f"one of {MOSES_SPLITS}")
+    base = Path(folder) if folder is not None else cache_dir("molgraph") / "moses"
+    path = base / f"{split}.csv.gz"
+    if not path.is_file():
+        raise InputError(
+            f"MOSES {split} split not found",
+            item=str(path),
+            expected="run `molgraph data moses` (downloads the molsets wheel from PyPI and extracts the splits)"
+            " or pass --data DIR with train.csv.gz and test.csv.gz",
+        )
+    return path
 
 
 def moses_smiles(split: str = "train", *, limit: int | None = None) -> list[str]:
@@ -68,17 +132,12 @@ def moses_smiles(split: str = "train", *, limit: int | None = None) -> list[str]
     Raises:
         InputError: for an unknown split, or when the split has not been fetched.
     """
-    if split not in MOSES_SPLITS:
-        raise InputError("unknown MOSES split", item=split, expected=f"one of {MOSES_SPLITS}")
-    path = cache_dir("molgraph") / "moses" / f"{split}.csv.gz"
-    if not path.is_file():
-        raise InputError("MOSES split not fetched yet", item=str(path), expected="run `molgraph data moses`")
-    return read_smiles(path, limit=limit)
+    return read_smiles(moses_split_path(split), limit=limit)
 
 
-def load_smiles(source: str | os.PathLike[str], *, limit: int | None = None) -> list[str]:
-    """SMILES from a file path, or from a named set: ``bundled:train``, ``bundled:test`` (the
-    bundled subset) or ``moses:<split>`` (a fetched MOSES split, `MOSES_SPLITS`).
+def load_records(source: str | os.PathLike[str], *, limit: int | None = None) -> list[SmilesRecord]:
+    """Records (`read_records`) from a file path, or from a named set: ``bundled:train``,
+    ``bundled:test`` (the bundled subset) or ``moses:<split>`` (a fetched MOSES split, `MOSES_SPLITS`).
 
     Raises:
         InputError: for an unknown name, a missing file or an unfetched split.
@@ -86,10 +145,15 @@ def load_smiles(source: str | os.PathLike[str], *, limit: int | None = None) -> 
     text = str(source)
     kind, _, split = text.partition(":")
     if kind == "bundled" and split:
-        return bundled_smiles(split)[:limit]
+        return read_records(_bundled_file(split), limit=limit)
     if kind == "moses" and split:
-        return moses_smiles(split, limit=limit)
-    return read_smiles(text, limit=limit)
+        return read_records(moses_split_path(split), limit=limit)
+    return read_records(text, limit=limit)
+
+
+def load_smiles(source: str | os.PathLike[str], *, limit: int | None = None) -> list[str]:
+    """The SMILES of `load_records` (a file path or a named set), in order."""
+    return [record.smiles for record in load_records(source, limit=limit)]
 
 
 def fetch_moses(dest: str | os.PathLike[str] | None = None, *, wheel: str | None = None) -> dict[str, Path]:

@@ -11,18 +11,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from joblib import Parallel, delayed
 from rdkit import Chem
 
 from core.errors import InputError
 from core.progress import progress
-from molgraph.decoder import dfs_trace
-from molgraph.features import MolGraph, mol_graph
+from molgraph.graphs import MolGraph, mol_graph
 from molgraph.stereo import has_stereo, stereo_candidates
-from molgraph.tree import JunctionTree
+from molgraph.tree import JunctionTree, dfs_trace
 from molgraph.vocab import Vocab
 
-__all__ = ["MoleculeSample", "PreparedSet", "prepare", "prepare_one"]
+__all__ = ["Failure", "MoleculeSample", "PreparedSet", "build_vocab", "prepare", "prepare_one"]
 
 
 @dataclass
@@ -51,13 +49,28 @@ class MoleculeSample:
     stereo: tuple[list[MolGraph], int] | None = None
 
 
+@dataclass(frozen=True)
+class Failure:
+    """An input molecule that could not be used: its position in the input, its text, and why."""
+
+    index: int
+    smiles: str
+    reason: str
+    detail: str = ""
+
+
 @dataclass
 class PreparedSet:
-    """Prepared molecules, the vocabulary used, and how many inputs were dropped and why."""
+    """Prepared molecules, the vocabulary used, and how many inputs were dropped and why.
+
+    ``failures`` lists every dropped input (position, text, reason), so a caller that knows where
+    the inputs came from can point at each bad line.
+    """
 
     samples: list[MoleculeSample]
     vocab: Vocab
     dropped: Counter
+    failures: list[Failure] = field(default_factory=list)
 
     def report(self) -> str:
         kept = len(self.samples)
@@ -126,12 +139,35 @@ def prepare(
         raise InputError("workers must be >= 1", item=workers)
     items = list(smiles)
     if vocab is None:
-        clusters = _map_chunks(_cluster_sets, items, (), workers, f"{desc}: vocabulary")
-        vocab = Vocab.from_clusters(c for found in clusters if found is not None for c in found)
+        vocab, _ = build_vocab(items, workers=workers, desc=f"{desc}: vocabulary")
     outcomes = _map_chunks(_prepare_chunk, items, (vocab, candidates), workers, f"{desc}: candidates")
     samples = [o for o in outcomes if isinstance(o, MoleculeSample)]
-    dropped = Counter(o for o in outcomes if isinstance(o, str))
-    return PreparedSet(samples, vocab, dropped)
+    failures = [Failure(i, items[i], *o) for i, o in enumerate(outcomes) if not isinstance(o, MoleculeSample)]
+    return PreparedSet(samples, vocab, Counter(f.reason for f in failures), failures)
+
+
+def build_vocab(
+    smiles: Iterable[str], *, workers: int = 1, desc: str = "vocabulary"
+) -> tuple[Vocab, list[Failure]]:
+    """The cluster vocabulary of `smiles`: decomposition only (no attachment enumeration).
+
+    Every molecule that decomposes contributes its clusters, charged ones included; the inputs
+    that do not (invalid SMILES, or a cluster RDKit cannot kekulise) are returned as failures.
+
+    Returns:
+        ``(vocab, failures)``.
+    """
+    if workers < 1:
+        raise InputError("workers must be >= 1", item=workers)
+    items = list(smiles)
+    clusters = _map_chunks(_cluster_sets, items, (), workers, desc)
+    failures = [
+        Failure(i, items[i], "invalid SMILES", found)
+        for i, found in enumerate(clusters)
+        if isinstance(found, str)
+    ]
+    vocab = Vocab.from_clusters(c for found in clusters if not isinstance(found, str) for c in found)
+    return vocab, failures
 
 
 CHUNK = 64
@@ -144,6 +180,8 @@ def _map_chunks(function, items: list[str], args: tuple, workers: int, desc: str
     if workers == 1:
         results = (function(piece, *args) for piece in pieces)
     else:
+        from joblib import Parallel, delayed
+
         results = Parallel(n_jobs=workers, return_as="generator")(delayed(function)(p, *args) for p in pieces)
     out: list = []
     for result in progress(results, desc=desc, total=len(pieces)):
@@ -151,35 +189,37 @@ def _map_chunks(function, items: list[str], args: tuple, workers: int, desc: str
     return out
 
 
-def _cluster_sets(texts: list[str]) -> list[set[str] | None]:
-    """The cluster SMILES of each molecule (None: invalid SMILES)."""
-    out: list[set[str] | None] = []
+def _cluster_sets(texts: list[str]) -> list[set[str] | str]:
+    """The cluster SMILES of each molecule, or RDKit's reason when it does not decompose."""
+    out: list[set[str] | str] = []
     for text in texts:
         try:
             out.append({node.smiles for node in JunctionTree(text).nodes})
-        except InputError:
-            out.append(None)
+        except InputError as exc:
+            out.append(str(exc))
     return out
 
 
-def _prepare_chunk(texts: list[str], vocab: Vocab, candidates: bool) -> list[MoleculeSample | str]:
-    """`prepare_one` of each molecule, or the reason it is dropped."""
-    out: list[MoleculeSample | str] = []
+def _prepare_chunk(
+    texts: list[str], vocab: Vocab, candidates: bool
+) -> list[MoleculeSample | tuple[str, str]]:
+    """`prepare_one` of each molecule, or ``(reason, detail)`` when it is dropped."""
+    out: list[MoleculeSample | tuple[str, str]] = []
     for text in texts:
         try:
             tree = JunctionTree(text)
-        except InputError:
-            out.append("invalid SMILES")
+        except InputError as exc:
+            out.append(("invalid SMILES", str(exc)))
             continue
         try:
             vocab.assign(tree)
-        except InputError:
-            out.append("cluster not in vocabulary")
+        except InputError as exc:
+            out.append(("cluster not in vocabulary", str(exc)))
             continue
         try:
             out.append(prepare_one(tree.smiles, vocab, tree, candidates=candidates))
-        except InputError:
-            out.append("no ground-truth attachment")
+        except InputError as exc:
+            out.append(("no ground-truth attachment", str(exc)))
     return out
 
 

@@ -24,28 +24,7 @@ from molgraph.encoders import TreeGRU
 from molgraph.tree import TreeNode
 from molgraph.vocab import Vocab
 
-__all__ = ["TreeDecoder", "dfs_trace"]
-
-
-def dfs_trace(n_nodes: int, edges: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """Depth-first traversal from node 0 as ``(from, to, expand)`` steps: 1 = expand to a child, 0 = backtrack."""
-    adjacency: list[list[int]] = [[] for _ in range(n_nodes)]
-    for a, b in edges:
-        adjacency[a].append(b)
-        adjacency[b].append(a)
-    trace: list[tuple[int, int, int]] = []
-    stack = [(0, -1, iter(adjacency[0]))]
-    while stack:
-        node, parent, children = stack[-1]
-        child = next((c for c in children if c != parent), None)
-        if child is None:
-            stack.pop()
-            if parent >= 0:
-                trace.append((node, parent, 0))
-            continue
-        trace.append((node, child, 1))
-        stack.append((child, node, iter(adjacency[child])))
-    return trace
+__all__ = ["TreeDecoder"]
 
 
 class TreeDecoder(nn.Module):

@@ -11,18 +11,30 @@
   attachment, each atom's input extended with the tree-encoder vector of the cluster it belongs to
   (recovered from the atom-map numbers), a simplification of the paper's tree-message injection.
 
-Sums over neighbours minus the reverse edge use ``scatter`` from PyTorch Geometric.
+Sums over neighbours minus the reverse edge are scatter-sums written with torch's own
+``index_add`` (`scatter_sum`, `scatter_mean`); PyTorch Geometric is not needed for two reductions.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torch_geometric.utils import scatter
 
-from molgraph.features import ATOM_DIM, BOND_DIM, GraphBatch, TreeBatch
+from molgraph.batching import GraphBatch, TreeBatch
+from molgraph.graphs import ATOM_DIM, BOND_DIM
 
-__all__ = ["CandidateEncoder", "GraphEncoder", "TreeEncoder", "TreeGRU"]
+__all__ = ["CandidateEncoder", "GraphEncoder", "TreeEncoder", "TreeGRU", "scatter_mean", "scatter_sum"]
+
+
+def scatter_sum(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
+    """``out[i] = sum of src[k] over k with index[k] == i``: ``src (E, H)``, ``index (E,)`` -> ``(size, H)``."""
+    return src.new_zeros(size, src.shape[1]).index_add(0, index, src)
+
+
+def scatter_mean(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
+    """Mean of the rows of ``src (E, H)`` sharing an ``index (E,)`` value -> ``(size, H)`` (0 for none)."""
+    counts = torch.bincount(index, minlength=size).clamp(min=1).to(src.dtype)
+    return scatter_sum(src, index, size) / counts[:, None]
 
 
 class GraphEncoder(nn.Module):
@@ -48,11 +60,11 @@ class GraphEncoder(nn.Module):
         msg = torch.relu(base)
         rev = g.rev
         for _ in range(self.depth - 1):
-            into = scatter(msg, g.dst, dim=0, dim_size=n, reduce="sum")
+            into = scatter_sum(msg, g.dst, n)
             msg = torch.relu(base + self.w_msg(into[g.src] - msg[rev]))
-        into = scatter(msg, g.dst, dim=0, dim_size=n, reduce="sum")
+        into = scatter_sum(msg, g.dst, n)
         atoms = torch.relu(self.w_out(torch.cat([x, into], dim=1)))
-        return scatter(atoms, g.graph, dim=0, dim_size=g.num_graphs, reduce="mean")
+        return scatter_mean(atoms, g.graph, g.num_graphs)
 
 
 class TreeGRU(nn.Module):
@@ -83,12 +95,12 @@ class TreeGRU(nn.Module):
         """
         n = x.shape[0]
         rev = torch.arange(src.numel(), device=src.device) ^ 1
-        s = scatter(msg, dst, dim=0, dim_size=n, reduce="sum")[src] - msg[rev]
+        s = scatter_sum(msg, dst, n)[src] - msg[rev]
         x_src = x[src]
         z = torch.sigmoid(self.w_z(torch.cat([x_src, s], dim=1)))
         # gate of message k->i depends on the receiving node i (= src of the outgoing edge)
         gate = torch.sigmoid(self.w_r(x[dst]) + self.u_r(msg)) * msg
-        gated = scatter(gate, dst, dim=0, dim_size=n, reduce="sum")[src] - gate[rev]
+        gated = scatter_sum(gate, dst, n)[src] - gate[rev]
         candidate = torch.tanh(self.w_h(torch.cat([x_src, gated], dim=1)))
         return (1.0 - z) * s + z * candidate
 
@@ -114,7 +126,7 @@ class TreeEncoder(nn.Module):
         if t.src.numel():
             for _ in range(self.depth):
                 msg = self.gru.edges(x, t.src, t.dst, msg)
-        into = scatter(msg, t.dst, dim=0, dim_size=x.shape[0], reduce="sum")
+        into = scatter_sum(msg, t.dst, x.shape[0])
         nodes = torch.relu(self.w_out(torch.cat([x, into], dim=1)))
         return nodes[t.root], nodes
 

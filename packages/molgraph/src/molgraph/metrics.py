@@ -11,50 +11,71 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import sys
 from collections.abc import Iterable, Sequence
+from functools import cache
+from types import ModuleType
 
 from rdkit import Chem, DataStructs
 from rdkit.Chem import Descriptors, RDConfig, rdFingerprintGenerator
 
-from molgraph.chem import parse_smiles
+from molgraph.chem import parse_smiles, rdkit_quiet
 
-sys.path.append(os.path.join(RDConfig.RDContribDir, "SA_Score"))
-import sascorer
-
-__all__ = ["novelty", "penalized_logp", "ring_penalty", "tanimoto", "uniqueness", "validity"]
+__all__ = [
+    "canonical_or_none",
+    "novelty",
+    "penalized_logp",
+    "ring_penalty",
+    "tanimoto",
+    "uniqueness",
+    "validity",
+]
 
 _MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
 
 
-def _canonical_or_none(smiles: str | None) -> str | None:
+@rdkit_quiet()
+def canonical_or_none(smiles: str | None, isomeric: bool = False) -> str | None:
+    """RDKit canonical SMILES of `smiles` (stereo kept when `isomeric`), None when it is not a molecule."""
     if not smiles:
         return None
     mol = Chem.MolFromSmiles(smiles)
-    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=False)
+    return None if mol is None else Chem.MolToSmiles(mol, isomericSmiles=isomeric)
 
 
 def validity(generated: Sequence[str | None]) -> float:
     """Fraction of attempts that gave a SMILES RDKit parses and sanitises (None counts as invalid)."""
     if not generated:
         return float("nan")
-    return sum(_canonical_or_none(s) is not None for s in generated) / len(generated)
+    return sum(canonical_or_none(s) is not None for s in generated) / len(generated)
 
 
 def uniqueness(generated: Sequence[str | None]) -> float:
     """Distinct canonical SMILES over valid ones."""
-    valid = [c for c in map(_canonical_or_none, generated) if c is not None]
+    valid = [c for c in map(canonical_or_none, generated) if c is not None]
     return len(set(valid)) / len(valid) if valid else float("nan")
 
 
 def novelty(generated: Sequence[str | None], training: Iterable[str]) -> float:
     """Fraction of the unique valid molecules not in `training` (compared as canonical SMILES)."""
-    unique = {c for c in map(_canonical_or_none, generated) if c is not None}
+    unique = {c for c in map(canonical_or_none, generated) if c is not None}
     if not unique:
         return float("nan")
-    seen = {c for c in map(_canonical_or_none, training) if c is not None}
+    seen = {c for c in map(canonical_or_none, training) if c is not None}
     return len(unique - seen) / len(unique)
+
+
+@cache
+def _sascorer() -> ModuleType:
+    """RDKit Contrib's ``SA_Score/sascorer.py``, loaded from its file (``sys.path`` is not touched)."""
+    path = os.path.join(RDConfig.RDContribDir, "SA_Score", "sascorer.py")
+    spec = importlib.util.spec_from_file_location("molgraph._sascorer", path)
+    if spec is None or spec.loader is None or not os.path.isfile(path):
+        raise ImportError(f"RDKit Contrib SA_Score not found at {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def ring_penalty(mol: Chem.Mol) -> int:
@@ -70,7 +91,7 @@ def penalized_logp(smiles: str | Chem.Mol) -> float:
         InputError: naming the SMILES when it is invalid.
     """
     mol = parse_smiles(smiles) if isinstance(smiles, str) else smiles
-    return Descriptors.MolLogP(mol) - sascorer.calculateScore(mol) - ring_penalty(mol)
+    return Descriptors.MolLogP(mol) - _sascorer().calculateScore(mol) - ring_penalty(mol)
 
 
 def tanimoto(a: str | Chem.Mol, b: str | Chem.Mol) -> float:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,38 +29,17 @@ from torch import nn
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import InputError
 from molgraph.assembly import Candidate, assemble_tree
+from molgraph.batching import batch_graphs, batch_trees
+from molgraph.config import JTVAEConfig
 from molgraph.dataset import MoleculeSample, prepare_one
 from molgraph.decoder import TreeDecoder
 from molgraph.encoders import CandidateEncoder, GraphEncoder, TreeEncoder
-from molgraph.features import batch_graphs, batch_trees, mol_graph
-from molgraph.stereo import MAX_STEREOISOMERS, stereo_candidates
+from molgraph.graphs import mol_graph
+from molgraph.stereo import stereo_candidates
 from molgraph.tree import TreeNode
 from molgraph.vocab import Vocab
 
 __all__ = ["JTVAE", "JTVAEConfig"]
-
-
-@dataclass(frozen=True)
-class JTVAEConfig:
-    """Model sizes; defaults are the paper's (hidden 450, latent 56 split 28 + 28, graph depth 3)
-    and the authors' release (tree depth 20). ``max_stereoisomers`` caps the isomers scored after
-    decoding (0: decode without stereo)."""
-
-    hidden: int = 450
-    latent: int = 56
-    depth_tree: int = 20
-    depth_graph: int = 3
-    max_tree_nodes: int = 100
-    max_stereoisomers: int = MAX_STEREOISOMERS
-
-    def __post_init__(self) -> None:
-        if self.max_stereoisomers < 0:
-            raise InputError("config field max_stereoisomers must be >= 0", item=self.max_stereoisomers)
-        for name in ("hidden", "latent", "depth_tree", "depth_graph", "max_tree_nodes"):
-            if getattr(self, name) < 1:
-                raise InputError(f"config field {name} must be >= 1", item=getattr(self, name))
-        if self.latent % 2:
-            raise InputError("latent must be even (tree and graph halves)", item=self.latent)
 
 
 class JTVAE(nn.Module):
@@ -69,13 +47,25 @@ class JTVAE(nn.Module):
 
     Args:
         vocab: the cluster vocabulary (saved with the model).
-        config: sizes (`JTVAEConfig`).
+        config: sizes (`JTVAEConfig`; None: the paper's).
+        seed: initial weights drawn from this seed inside ``torch.random.fork_rng`` (torch's
+            layers take no generator), leaving the caller's random state as it was; None draws
+            them from torch's global state as any ``nn.Module`` does.
     """
 
-    def __init__(self, vocab: Vocab, config: JTVAEConfig = JTVAEConfig()) -> None:
+    def __init__(self, vocab: Vocab, config: JTVAEConfig | None = None, *, seed: int | None = None) -> None:
         super().__init__()
+        config = config if config is not None else JTVAEConfig()
         self.vocab = vocab
         self.config = config
+        if seed is None:
+            self._build(vocab, config)
+            return
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._build(vocab, config)
+
+    def _build(self, vocab: Vocab, config: JTVAEConfig) -> None:
         h, half = config.hidden, config.latent // 2
         self.embedding = nn.Embedding(len(vocab), h)
         self.tree_encoder = TreeEncoder(self.embedding, h, config.depth_tree)
@@ -107,10 +97,21 @@ class JTVAE(nn.Module):
         return mean, logvar, node_vec
 
     # ----- training loss --------------------------------------------------------------------
-    def forward(self, samples: Sequence[MoleculeSample], beta: float) -> dict[str, torch.Tensor]:
-        """Loss terms for a batch; ``loss`` is what to minimise."""
+    def forward(
+        self, samples: Sequence[MoleculeSample], beta: float, *, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Loss terms for a batch; ``loss`` is what to minimise.
+
+        Args:
+            samples: prepared molecules.
+            beta: KL weight.
+            generator: CPU generator of the reparameterisation noise (None: a fresh unseeded one,
+                so no process-wide random state is read or advanced).
+        """
         mean, logvar, node_vec = self.encode_samples(samples)
-        z = mean + torch.randn_like(mean) * torch.exp(0.5 * logvar)
+        generator = generator if generator is not None else torch.Generator(device="cpu")
+        noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype).to(mean.device)
+        z = mean + noise * torch.exp(0.5 * logvar)
         kl = -0.5 * torch.sum(1.0 + logvar - mean.pow(2) - logvar.exp()) / len(samples)
         half = self.config.latent // 2
         z_tree, z_graph = z[:, :half], z[:, half:]

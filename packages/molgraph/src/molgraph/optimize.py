@@ -57,11 +57,14 @@ def fit_property_predictor(
 
     Args:
         z: ``(n, latent)`` latent means; y: ``(n,)`` property values.
+        seed: initial weights (drawn inside ``torch.random.fork_rng``: the caller's random state
+            is left as it was).
     """
     if z.shape[0] != y.shape[0] or z.shape[0] < 2:
         raise InputError("need matching z and y with at least 2 rows", item=(tuple(z.shape), tuple(y.shape)))
-    torch.manual_seed(seed)
-    model = PropertyPredictor(z.shape[1], hidden)
+    with torch.random.fork_rng(devices=[]):  # nn.Linear takes no generator: seed a forked CPU state
+        torch.manual_seed(seed)
+        model = PropertyPredictor(z.shape[1], hidden)
     model.y_mean.fill_(float(y.mean()))
     model.y_std.fill_(float(y.std().clamp(min=1e-6)))
     target = (y - model.y_mean) / model.y_std

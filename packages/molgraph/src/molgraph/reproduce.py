@@ -20,23 +20,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
 from core.cli import RunOptions
 from core.device import pick_device, torch_threads
 from core.errors import InputError
+from core.plots import new_figure, save_figure
 from core.results import ResultTable
-from molgraph.data import bundled_smiles, moses_smiles
+from molgraph.config import JTVAEConfig, TrainConfig
+from molgraph.data import bundled_smiles, moses_split_path, read_smiles
 from molgraph.dataset import prepare
 from molgraph.evaluate import prior_quality, reconstruction_accuracy
 from molgraph.metrics import penalized_logp
-from molgraph.model import JTVAE, JTVAEConfig
+from molgraph.model import JTVAE
 from molgraph.optimize import bayesian_optimisation, constrained_optimisation, fit_property_predictor
-from molgraph.train import TrainConfig, train
+from molgraph.training import train
 
 __all__ = ["Protocol", "optimisation_table", "reproduce"]
 
@@ -116,23 +114,26 @@ def _run(protocol: Protocol, options: RunOptions, device: torch.device) -> list[
     if options.scale == "smoke":
         train_smiles = bundled_smiles("train")[: protocol.n_train]
         test_smiles = bundled_smiles("test")
+        data = "bundled MOSES subset (molgraph/bundled: 3000 train, 500 test molecules)"
     else:
-        train_smiles = moses_smiles("train", limit=protocol.n_train)
-        test_smiles = moses_smiles("test", limit=5 * protocol.n_test)
+        train_path = moses_split_path("train", options.data)
+        test_path = moses_split_path("test", options.data)
+        train_smiles = read_smiles(train_path, limit=protocol.n_train)
+        test_smiles = read_smiles(test_path, limit=5 * protocol.n_test)
+        data = f"MOSES train/test splits ({train_path}, {test_path})"
     workers = os.cpu_count() or 1  # preparation is RDKit work, one process per core
     train_set = prepare(train_smiles, desc="train set", workers=workers)
     test_set = prepare(test_smiles, train_set.vocab, desc="test set", candidates=False, workers=workers)
     test_molecules = [s.smiles for s in test_set.samples[: protocol.n_test]]
     prep_seconds = time.perf_counter() - clock
 
-    torch.manual_seed(options.seed)
-    model = JTVAE(train_set.vocab, protocol.model).to(device)
+    model = JTVAE(train_set.vocab, protocol.model, seed=options.seed).to(device)
     schedule = TrainConfig(**{**protocol.schedule.__dict__, "seed": options.seed})
     clock = time.perf_counter()
     history = train(model, train_set.samples, schedule, checkpoint=options.out / "training.safetensors")
     train_seconds = time.perf_counter() - clock
     model.save(options.out / "model.safetensors", extra={"history": history.rows})
-    _plot_history(history.rows, options)
+    _plot_history(history.rows, options.out / "training.png")
 
     clock = time.perf_counter()
     draws = {"encodings": protocol.encodings, "decodings": protocol.decodings, "seed": options.seed}
@@ -155,6 +156,7 @@ def _run(protocol: Protocol, options: RunOptions, device: torch.device) -> list[
             "draw whose tree cannot be assembled counts as invalid. Paper numbers are for ZINC-250k with the full "
             f"model. Seconds: preparation {prep_seconds:.0f}, training {train_seconds:.0f}, evaluation {eval_seconds:.0f}."
         ),
+        data=data,
     )
     generation.add(metric="reconstruction, held-out", measured=recon_test, paper=0.767)
     generation.add(metric="reconstruction, held-out, posterior mean", measured=recon_test_mean, paper="")
@@ -162,6 +164,7 @@ def _run(protocol: Protocol, options: RunOptions, device: torch.device) -> list[
     generation.add(metric="prior validity", measured=prior["validity"], paper=1.0)
     generation.add(metric="prior uniqueness", measured=prior["uniqueness"], paper="")
     generation.add(metric="prior novelty (vs training set)", measured=prior["novelty"], paper="")
+    options.publish(generation)
 
     optimisation = optimisation_table(
         model,
@@ -174,7 +177,9 @@ def _run(protocol: Protocol, options: RunOptions, device: torch.device) -> list[
         seed=options.seed,
         out=options.out,
         label=options.scale,
+        data=data,
     )
+    options.publish(optimisation)
     return [generation, optimisation]
 
 
@@ -190,6 +195,7 @@ def optimisation_table(
     seed: int = 0,
     out: Path | None = None,
     label: str = "",
+    data: object = None,
 ) -> ResultTable:
     """The paper's penalised-logP experiments (Sec. 3.3) with a trained model.
 
@@ -197,6 +203,7 @@ def optimisation_table(
     lowest-scoring `test_molecules` are optimised by `steps` gradient steps under Tanimoto >= 0.4;
     Bayesian optimisation runs `bo_iterations` rounds of `bo_batch` proposals from the training
     latents. With `out`, the BO curve is plotted to ``out / "bayesian_optimisation.png"``.
+    `data` names the molecules' source (stored with the table).
     """
     z_train = model.encode(train_molecules).cpu()
     y_train = torch.tensor([penalized_logp(s) for s in train_molecules], dtype=torch.float32)
@@ -227,6 +234,7 @@ def optimisation_table(
             "improvement, started from the training latents; the paper's 5.30 top score sums standardised terms "
             "and is not on the same scale."
         ),
+        data=data,
     )
     table.add(
         metric="constrained (delta 0.4): success rate",
@@ -244,8 +252,9 @@ def optimisation_table(
     return table
 
 
-def _plot_history(rows: list[dict], options: RunOptions) -> None:
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+def _plot_history(rows: list[dict], path: Path) -> None:
+    fig = new_figure(5, 3.2)
+    ax = fig.subplots()
     epochs = [r["epoch"] for r in rows]
     for key in ("label_loss", "topo_loss", "assm_loss"):
         ax.plot(epochs, [r[key] for r in rows], label=key)
@@ -253,18 +262,15 @@ def _plot_history(rows: list[dict], options: RunOptions) -> None:
     ax.set_ylabel("loss per molecule")
     ax.legend()
     ax.set_title("JT-VAE training")
-    fig.tight_layout()
-    fig.savefig(options.out / "training.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def _plot_bo(curve: list[float], baseline: float, out: Path) -> None:
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig = new_figure(5, 3.2)
+    ax = fig.subplots()
     ax.plot(range(1, len(curve) + 1), curve, marker="o", label="best found by BO")
     ax.axhline(baseline, color="grey", linestyle="--", label="best training molecule")
     ax.set_xlabel("BO round")
     ax.set_ylabel("penalised logP")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(Path(out) / "bayesian_optimisation.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, Path(out) / "bayesian_optimisation.png", dpi=120)

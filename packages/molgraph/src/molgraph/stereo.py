@@ -16,9 +16,10 @@ from __future__ import annotations
 from rdkit import Chem
 from rdkit.Chem.EnumerateStereoisomers import EnumerateStereoisomers, StereoEnumerationOptions
 
+from molgraph.config import MAX_STEREOISOMERS
+
 __all__ = ["MAX_STEREOISOMERS", "choose_stereo", "has_stereo", "stereo_candidates"]
 
-MAX_STEREOISOMERS = 32
 _SEED = 0xF00D  # RDKit draws a random subset when a molecule has more isomers than the cap
 
 

@@ -4,20 +4,33 @@ Clusters are (i) bonds outside rings, (ii) rings of RDKit's SSSR, rings sharing 
 atoms (bridged systems) merged into one cluster. An atom shared by three or more clusters gets a
 singleton cluster of its own when it joins three or more bonds, two bonds and something else,
 or three or more rings (the refinement of the authors' release); the junction tree is the maximum
-spanning tree of the cluster graph, edges weighted by the number of shared atoms (singleton
-links to ring systems weighted so high that the tree always passes through the singleton).
+spanning tree of the cluster graph (scipy's, as in the authors' release), edges weighted by the
+number of shared atoms (singleton links to ring systems weighted so high that the tree always
+passes through the singleton).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rdkit import Chem
 
 from core.errors import InputError
-from molgraph.chem import fragment_mol, kekule_mol, kekule_smiles, parse_smiles, set_atom_map
+from molgraph.chem import (
+    fragment_mol,
+    fragment_with_origin,
+    kekule_mol,
+    kekule_smiles,
+    parse_smiles,
+    set_atom_map,
+)
 
-__all__ = ["JunctionTree", "TreeNode", "tree_decompose"]
+if TYPE_CHECKING:
+    from molgraph.assembly import EnumerationLimits
+
+__all__ = ["JunctionTree", "TreeNode", "dfs_trace", "tree_decompose"]
 
 _HEAVY = 100  # a singleton-to-ring link weighs _HEAVY - 1; plain shared-atom weights are at most 2
 
@@ -74,22 +87,26 @@ def tree_decompose(mol: Chem.Mol) -> tuple[list[list[int]], list[tuple[int, int]
 
 
 def _maximum_spanning_tree(size: int, weights: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
-    """Kruskal's algorithm with union-find: heaviest edges first, ties broken by cluster index."""
-    parent = list(range(size))
+    """Maximum spanning tree (forest) of the cluster graph: `scipy.sparse.csgraph.minimum_spanning_tree`
+    on the weights subtracted from a constant above them, exactly as the authors' release does
+    (``MST_MAX_WEIGHT - w``). Ties between equal weights are therefore broken by scipy's Kruskal,
+    as in that release; every tie-break gives a tree of the same (maximum) total weight.
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    Returns:
+        Tree edges ``(a, b)`` with ``a < b``, sorted.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
 
-    edges = []
-    for (a, b), _w in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[ra] = rb
-            edges.append((a, b))
-    return sorted(edges)
+    if not weights:
+        return []
+    pairs = sorted(weights)
+    rows = [a for a, _ in pairs]
+    cols = [b for _, b in pairs]
+    cost = [_HEAVY + 1.0 - weights[pair] for pair in pairs]  # positive: scipy drops zero entries
+    tree = minimum_spanning_tree(csr_matrix((cost, (rows, cols)), shape=(size, size)))
+    found = tree.nonzero()
+    return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(*found))
 
 
 def _merge_bridged(rings: list[list[int]]) -> list[list[int]]:
@@ -121,8 +138,11 @@ class TreeNode:
         neighbors: adjacent nodes.
         wid: vocabulary index (set by `Vocab`), -1 when unknown.
         is_leaf: exactly one neighbour.
-        label: canonical SMILES of the node with its neighbours as attached in the molecule.
+        label: canonical SMILES of the node with its neighbours as attached in the molecule (set by
+            `JunctionTree.set_labels`: the enumerated candidate whose atom map agrees with the molecule).
         candidates: canonical SMILES of every valid attachment of the neighbours (ground truth among them).
+        origin: for each atom of ``mol``, the index of the molecule's atom it is (empty when decoded).
+        truncated: why the candidate enumeration stopped early ("candidate cap", "time limit"), or None.
     """
 
     smiles: str
@@ -134,6 +154,8 @@ class TreeNode:
     is_leaf: bool = False
     label: str | None = None
     candidates: list[str] = field(default_factory=list)
+    origin: tuple[int, ...] = ()
+    truncated: str | None = None
 
     @property
     def n_atoms(self) -> int:
@@ -166,10 +188,13 @@ class JunctionTree:
         root = next(i for i, c in enumerate(clusters) if 0 in c)
         self.nodes: list[TreeNode] = []
         for atoms in clusters:
-            frag = fragment_mol(mol, atoms)
-            if frag is None:
+            found = fragment_with_origin(mol, atoms)
+            if found is None:
                 raise InputError("a cluster of this molecule cannot be sanitised by RDKit", item=smiles)
-            self.nodes.append(TreeNode(smiles=kekule_smiles(frag), mol=frag, atoms=list(atoms)))
+            frag, origin = found
+            self.nodes.append(
+                TreeNode(smiles=kekule_smiles(frag), mol=frag, atoms=list(atoms), origin=origin)
+            )
         for a, b in edges:
             self.nodes[a].neighbors.append(self.nodes[b])
             self.nodes[b].neighbors.append(self.nodes[a])
@@ -195,25 +220,67 @@ class JunctionTree:
             if position[id(a)] < position[id(b)]
         ]
 
-    def set_labels(self, *, candidates: bool = True) -> None:
-        """Record, for every node, the ground-truth local attachment (`label`) and all `candidates`
-        (the enumeration is skipped with ``candidates=False``).
+    def set_labels(self, *, candidates: bool = True, limits: EnumerationLimits | None = None) -> None:
+        """Record, for every non-leaf node, its enumerated `candidates` and the ground-truth `label`.
 
-        The label is the sub-molecule made of the node's atoms and its neighbours' atoms, with the
-        atom-map numbers of non-leaf clusters marking which atom belongs to which node, exactly the
-        form in which `molgraph.assembly.enumerate_assemblies` writes its candidates.
+        The candidates are every valid attachment of the node's neighbours
+        (`molgraph.assembly.enumerate_candidates`); the label is the one whose atom map agrees with
+        this molecule (each shared atom is the same atom of the input), so a label never names a
+        locally identical but globally different attachment (a positional isomer). When no
+        candidate agrees, the label is None and `truncated` says whether the enumeration was cut.
+        With ``candidates=False`` only the local labels are recorded (no enumeration).
         """
-        from molgraph.assembly import enumerate_assemblies, order_neighbors
+        from molgraph.assembly import AtomMapping, enumerate_candidates, order_neighbors
 
+        if not candidates:
+            for node in self.nodes:
+                node.label = self._local_label(node)
+            return
+        mapping = AtomMapping(self.nodes)
+        kekule = dict(zip((n.nid for n in self.nodes), self.input_kekule_nodes()))
         for node in self.nodes:
-            node.label = self._local_label(node)
-        for node in self.nodes if candidates else ():
             if node.is_leaf:
+                node.label = self._local_label(node)
                 continue  # leaves are attached by their parent; they have no choice of their own
-            neighbors = order_neighbors(node.neighbors)
-            found = enumerate_assemblies(node, neighbors)
-            usable = [c for c in found if c.aroma >= 0] or found
+            copy = kekule[node.nid]
+            found = enumerate_candidates(
+                copy, order_neighbors(copy.neighbors), mapping=mapping, limits=limits
+            )
+            truth = [c for c in found.candidates if mapping.agrees(copy, c.amap)]
+            usable = [c for c in found.candidates if c.aroma >= 0]
+            if not usable or (truth and truth[0] not in usable):
+                usable = found.candidates
             node.candidates = [c.smiles for c in usable]
+            node.label = truth[0].smiles if truth else None
+            node.truncated = found.truncated
+
+    def input_kekule_nodes(self) -> list[TreeNode]:
+        """Copies of the nodes whose cluster molecules carry the input's own Kekulé bond orders.
+
+        Each cluster's ``mol`` is the canonical Kekulé form of its SMILES (the vocabulary's); two
+        fused aromatic rings can then disagree on the order of the bond they share, and the
+        attachment that agrees with the input fails to sanitise. The ground truth (labels and
+        round trip) is built on these copies, in which every shared bond has one order.
+        """
+        copies: dict[int, TreeNode] = {}
+        for node in self.nodes:
+            mol = Chem.RWMol(node.mol)
+            for bond in mol.GetBonds():
+                a, b = node.origin[bond.GetBeginAtomIdx()], node.origin[bond.GetEndAtomIdx()]
+                bond.SetBondType(self.mol.GetBondBetweenAtoms(a, b).GetBondType())
+            copies[node.nid] = TreeNode(
+                smiles=node.smiles,
+                mol=mol.GetMol(),
+                atoms=node.atoms,
+                nid=node.nid,
+                wid=node.wid,
+                is_leaf=node.is_leaf,
+                label=node.label,
+                origin=node.origin,
+            )
+        for node in self.nodes:
+            copies[node.nid].neighbors = [copies[n.nid] for n in node.neighbors]
+        return [copies[n.nid] for n in self.nodes]
 
     def _local_label(self, node: TreeNode) -> str:
         mol = self.mol
@@ -235,3 +302,24 @@ class JunctionTree:
         if frag is None:
             return ""
         return Chem.MolToSmiles(Chem.MolFromSmiles(kekule_smiles(frag)))
+
+
+def dfs_trace(n_nodes: int, edges: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Depth-first traversal from node 0 as ``(from, to, expand)`` steps: 1 = expand to a child, 0 = backtrack."""
+    adjacency: list[list[int]] = [[] for _ in range(n_nodes)]
+    for a, b in edges:
+        adjacency[a].append(b)
+        adjacency[b].append(a)
+    trace: list[tuple[int, int, int]] = []
+    stack = [(0, -1, iter(adjacency[0]))]
+    while stack:
+        node, parent, children = stack[-1]
+        child = next((c for c in children if c != parent), None)
+        if child is None:
+            stack.pop()
+            if parent >= 0:
+                trace.append((node, parent, 0))
+            continue
+        trace.append((node, child, 1))
+        stack.append((child, node, iter(adjacency[child])))
+    return trace

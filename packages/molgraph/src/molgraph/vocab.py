@@ -7,8 +7,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.checkpoint import atomic_write
 from core.errors import InputError
+from core.files import atomic_write
 from molgraph.assembly import atom_slots
 from molgraph.chem import kekule_mol
 from molgraph.tree import JunctionTree

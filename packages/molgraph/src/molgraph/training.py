@@ -8,56 +8,20 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
-from core.checkpoint import load_checkpoint, save_checkpoint
+from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
 from core.errors import InputError
 from core.progress import progress
+from molgraph.config import TrainConfig
 from molgraph.dataset import MoleculeSample, chunks
 from molgraph.model import JTVAE
 
 __all__ = ["TrainConfig", "TrainHistory", "train"]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings.
-
-    Attributes:
-        epochs: passes over the data; batch_size: molecules per step.
-        lr: Adam learning rate, multiplied by `lr_decay` after every epoch.
-        beta_start, beta_max: KL weight at the start and its ceiling.
-        beta_warmup: steps at `beta_start` before annealing; beta_step: increase per `beta_every` steps.
-        clip_norm: gradient-norm clip; seed: shuffling and reparameterisation noise.
-    """
-
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 1e-3
-    lr_decay: float = 0.9
-    beta_start: float = 0.0
-    beta_max: float = 1.0
-    beta_warmup: int = 40000
-    beta_step: float = 0.002
-    beta_every: int = 1000
-    clip_norm: float = 50.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise InputError("epochs and batch_size must be >= 1", item=(self.epochs, self.batch_size))
-        if self.lr <= 0:
-            raise InputError("lr must be positive", item=self.lr)
-
-    def beta(self, step: int) -> float:
-        """KL weight at optimisation step `step` (linear annealing after the warm-up)."""
-        if step < self.beta_warmup:
-            return self.beta_start
-        raised = self.beta_start + self.beta_step * ((step - self.beta_warmup) // self.beta_every + 1)
-        return min(self.beta_max, raised)
 
 
 @dataclass
@@ -70,33 +34,45 @@ class TrainHistory:
 def train(
     model: JTVAE,
     samples: list[MoleculeSample],
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
     *,
     checkpoint: str | os.PathLike[str] | None = None,
     stop_after: int | None = None,
+    callback: Callable[[int, int, dict[str, torch.Tensor]], None] | None = None,
 ) -> TrainHistory:
     """Fit `model` on prepared `samples`; resumes from `checkpoint` when it exists.
 
     Args:
         model: a `JTVAE` (its device is used).
         samples: prepared molecules (`molgraph.dataset.prepare`).
-        config: `TrainConfig`.
+        config: `TrainConfig` (None: the authors' schedule).
         checkpoint: optional ``.safetensors`` path, written at the end of every epoch; an existing
-            one with the same config resumes the run.
+            one resumes the run under the workspace's one resume rule (`core.resume`): its config
+            must equal `config` except ``epochs``, which may be raised to extend a finished run.
         stop_after: return after this many epochs in this call (a time-limited job); call again
             with the same `checkpoint` to continue.
+        callback: ``callback(epoch, step, losses)`` after every optimisation step (0-based epoch,
+            steps done so far); an exception it raises stops training (the last epoch's
+            checkpoint stays).
+
+    Randomness comes only from ``config.seed``: epoch ``e`` shuffles with ``random.Random(s)`` and
+    draws the reparameterisation noise from a ``torch.Generator`` seeded with ``s``, where
+    ``s = seed * 100003 + e``; so a run resumed from its checkpoint repeats the uninterrupted one
+    exactly, and no process-wide random state is read or changed.
 
     Raises:
-        InputError: with no samples, or when the checkpoint belongs to another configuration.
+        InputError: with no samples, or a checkpoint that is damaged or does not fit the model.
+        CheckpointMismatchError: when the checkpoint's config differs in a non-extendable field.
     """
+    config = config if config is not None else TrainConfig()
     if not samples:
         raise InputError("no training molecules", expected="at least one prepared molecule")
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, config.lr_decay)
     start_epoch, step, rows = 0, 0, []
     if checkpoint is not None and Path(checkpoint).is_file():
-        ckpt = load_checkpoint(checkpoint, TrainConfig, expected=config, map_location=model.device)
-        model.load_state_dict(ckpt.state["model"])
+        ckpt = load_checkpoint(checkpoint, TrainConfig, resume=config, map_location=model.device)
+        load_state_into(model, ckpt.state["model"], source=checkpoint)
         optimizer.load_state_dict(ckpt.state["optimizer"])
         scheduler.load_state_dict(ckpt.state["scheduler"])
         start_epoch, step, rows = ckpt.extra["epoch"], ckpt.extra["step"], ckpt.extra["history"]
@@ -105,13 +81,15 @@ def train(
         if stop_after is not None and epoch >= start_epoch + stop_after:
             break
         # per-epoch seeds make a resumed run repeat the uninterrupted one exactly
-        torch.manual_seed(config.seed * 100_003 + epoch)
+        epoch_seed = config.seed * 100_003 + epoch
+        generator = torch.Generator(device="cpu")
+        generator.manual_seed(epoch_seed)
         order = list(range(len(samples)))
-        random.Random(config.seed * 100_003 + epoch).shuffle(order)
+        random.Random(epoch_seed).shuffle(order)
         sums: dict[str, float] = {}
         batches = chunks([samples[i] for i in order], config.batch_size)
         for batch in progress(batches, desc=f"epoch {epoch + 1}/{config.epochs}"):
-            out = model(batch, config.beta(step))
+            out = model(batch, config.beta(step), generator=generator)
             optimizer.zero_grad()
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_norm)
@@ -119,6 +97,8 @@ def train(
             step += 1
             for key, value in out.items():
                 sums[key] = sums.get(key, 0.0) + float(value.detach())
+            if callback is not None:
+                callback(epoch, step, out)
         scheduler.step()
         rows.append(
             {"epoch": epoch + 1, "beta": config.beta(step), **{k: v / len(batches) for k, v in sums.items()}}
