@@ -8,7 +8,29 @@ import numpy as np
 
 from core.errors import InputError
 
-__all__ = ["evaluate_policy"]
+__all__ = ["evaluate_policy", "run_episode"]
+
+
+def run_episode(
+    agent: Any, env: Any, *, seed: int, options: dict[str, Any] | None = None
+) -> tuple[float, dict]:
+    """One deterministic episode of ``agent.predict`` in `env` (reset with `seed` and `options`).
+
+    A stateful policy's ``state`` (HIRO's goal) is passed back each step, with ``episode_start``
+    True on the first.
+
+    Returns:
+        ``(return, info)``: the undiscounted return and the last step's info dict.
+    """
+    obs, info = env.reset(seed=seed, options=options)
+    total, state, start, done = 0.0, None, True, False
+    while not done:
+        action, state = agent.predict(obs, state=state, episode_start=np.array([start]), deterministic=True)
+        start = False
+        obs, reward, terminated, truncated, info = env.step(action)
+        total += float(reward)
+        done = terminated or truncated
+    return total, info
 
 
 def evaluate_policy(agent: Any, env: Any, episodes: int = 10, *, seed: int = 0) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 
 from core.errors import InputError
 
-__all__ = ["box_bounds", "episode_seed", "flat_box_dim", "substream"]
+__all__ = ["box_bounds", "check_run_length", "episode_seed", "flat_box_dim", "requested_total", "substream"]
 
 
 def flat_box_dim(space: Any, what: str) -> int:
@@ -49,3 +49,29 @@ def episode_seed(seed: int, episode: int) -> int:
     checkpoint written at an episode end meets exactly the episodes an uninterrupted run meets.
     """
     return int(np.random.SeedSequence([seed, 0x5EED, episode]).generate_state(1)[0])
+
+
+def requested_total(default: int, total_timesteps: int | None) -> int:
+    """The run length `learn` was asked for: `total_timesteps`, or the config's `default`.
+
+    Raises:
+        InputError: not a positive integer.
+    """
+    total = default if total_timesteps is None else total_timesteps
+    if not isinstance(total, int) or isinstance(total, bool) or total < 1:
+        raise InputError("total_timesteps must be a positive integer", item=total)
+    return total
+
+
+def check_run_length(num_timesteps: int, total: int) -> None:
+    """Refuse to run to `total` an agent that has already taken more steps.
+
+    Raises:
+        InputError: num_timesteps > total.
+    """
+    if num_timesteps > total:
+        raise InputError(
+            "the agent is further along than the requested run",
+            item=f"{num_timesteps} steps taken, total_timesteps = {total}",
+            expected=f"total_timesteps >= {num_timesteps}",
+        )

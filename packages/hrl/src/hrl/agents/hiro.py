@@ -40,7 +40,14 @@ import torch
 
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import InputError
-from hrl.agents.common import box_bounds, episode_seed, flat_box_dim, substream
+from hrl.agents.common import (
+    box_bounds,
+    check_run_length,
+    episode_seed,
+    flat_box_dim,
+    requested_total,
+    substream,
+)
 from hrl.agents.td3 import TD3Learner
 from hrl.buffers import ReplayBuffer, transition_fields
 from hrl.config import HIROConfig
@@ -216,21 +223,16 @@ class HIRO:
         """
         if self.env is None:
             raise InputError("this agent has no environment to learn in", expected="HIRO.load(path, env)")
-        total = self.config.total_timesteps if total_timesteps is None else total_timesteps
-        if not isinstance(total, int) or isinstance(total, bool) or total < 1:
-            raise InputError("total_timesteps must be a positive integer", item=total)
+        total = requested_total(self.config.total_timesteps, total_timesteps)
+        if checkpoint_every < 1:
+            raise InputError("checkpoint_every must be a positive integer", item=checkpoint_every)
         self.config = replace(self.config, total_timesteps=total)
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and path.exists() and self.num_timesteps == 0:
             saved = load_checkpoint(path, HIROConfig, resume=self.config)
             self._check_spaces(saved.extra, path)
             self._apply(saved.state, saved.extra, path)
-        if self.num_timesteps > total:
-            raise InputError(
-                "the agent is further along than the requested run",
-                item=f"{self.num_timesteps} steps taken, total_timesteps = {total}",
-                expected=f"total_timesteps >= {self.num_timesteps}",
-            )
+        check_run_length(self.num_timesteps, total)
         c, steps = self.config.c, range(self.num_timesteps, total)
         if progress_bar:
             from core.progress import progress

@@ -23,9 +23,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from core.errors import InputError
 from hrl.envs.mazes import MAZE_SCALE, U_MAZE, wall_boxes
-from hrl.envs.point_maze import SUCCESS_RADIUS, TRAINING_TARGET_RANGE
+from hrl.envs.point_maze import SUCCESS_RADIUS, choose_target
 
 __all__ = ["WALL_HEIGHT", "AntMaze", "maze_mjcf"]
 
@@ -93,13 +92,7 @@ class AntMaze(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         ant_obs, _ = self.ant.reset(seed=int(self.np_random.integers(2**31)))
-        if options and "target" in options:
-            target = np.asarray(options["target"], dtype=np.float64)
-            if target.shape != (2,) or not np.isfinite(target).all():
-                raise InputError("AntMaze target must be two finite numbers (x, y)", item=options["target"])
-            self.target = target
-        else:
-            self.target = self.np_random.uniform(*TRAINING_TARGET_RANGE, size=2)
+        self.target = choose_target(options, self.np_random, "AntMaze")
         return self._finish(ant_obs)
 
     def step(self, action: np.ndarray):

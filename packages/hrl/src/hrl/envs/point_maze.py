@@ -22,12 +22,26 @@ from gymnasium import spaces
 from core.errors import InputError
 from hrl.envs.mazes import MAZE_SCALE, U_MAZE, wall_boxes
 
-__all__ = ["EVALUATION_TARGETS", "SUCCESS_RADIUS", "TRAINING_TARGET_RANGE", "PointMaze"]
+__all__ = ["EVALUATION_TARGETS", "SUCCESS_RADIUS", "TRAINING_TARGET_RANGE", "PointMaze", "choose_target"]
 
 EVALUATION_TARGETS: tuple[tuple[float, float], ...] = ((16.0, 0.0), (16.0, 16.0), (0.0, 16.0))
 SUCCESS_RADIUS = 5.0
 TRAINING_TARGET_RANGE = (-4.0, 20.0)
 BODY_RADIUS = 0.5
+
+
+def choose_target(options: dict[str, Any] | None, rng: np.random.Generator, env_name: str) -> np.ndarray:
+    """The episode's target: ``options["target"]`` when given, else uniform in the training range.
+
+    Raises:
+        InputError: a given target that is not two finite numbers.
+    """
+    if options and "target" in options:
+        target = np.asarray(options["target"], dtype=np.float64)
+        if target.shape != (2,) or not np.isfinite(target).all():
+            raise InputError(f"{env_name} target must be two finite numbers (x, y)", item=options["target"])
+        return target
+    return rng.uniform(*TRAINING_TARGET_RANGE, size=2)
 
 
 class PointMaze(gym.Env):
@@ -66,13 +80,7 @@ class PointMaze(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self.position = np.zeros(2)
-        if options and "target" in options:
-            target = np.asarray(options["target"], dtype=np.float64)
-            if target.shape != (2,) or not np.isfinite(target).all():
-                raise InputError("PointMaze target must be two finite numbers (x, y)", item=options["target"])
-            self.target = target
-        else:
-            self.target = self.np_random.uniform(*TRAINING_TARGET_RANGE, size=2)
+        self.target = choose_target(options, self.np_random, "PointMaze")
         return self._obs(), self._info()
 
     def step(self, action: np.ndarray):

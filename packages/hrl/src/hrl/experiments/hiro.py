@@ -69,20 +69,18 @@ def success_rate(
     Returns:
         {target: rate in [0, 1]} for each target, plus ``"all"``: the rate over every episode.
     """
+    from hrl.evaluation import run_episode
+
     rates, every = {}, []
     for t, target in enumerate(targets):
-        successes = []
-        for episode in range(episodes):
-            obs, info = env.reset(seed=seed + 1000 * t + episode, options={"target": target})
-            state, start, done = None, True, False
-            while not done:
-                action, state = agent.predict(
-                    obs, state=state, episode_start=np.array([start]), deterministic=True
-                )
-                start = False
-                obs, _, terminated, truncated, info = env.step(action)
-                done = terminated or truncated
-            successes.append(bool(info["success"]))
+        successes = [
+            bool(
+                run_episode(agent, env, seed=seed + 1000 * t + episode, options={"target": target})[1][
+                    "success"
+                ]
+            )
+            for episode in range(episodes)
+        ]
         rates[target] = float(np.mean(successes))
         every += successes
     rates["all"] = float(np.mean(every))
