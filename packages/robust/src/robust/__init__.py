@@ -3,7 +3,8 @@
 Public API (loaded on first use, so ``import robust`` and ``robust --help`` never import torch):
 
 - attacks: `ATTACKS`, `make_attack`, `Attack`, `FGSM`, `BIM`, `PGD`, `PGDL2`, `MIFGSM`, `DIFGSM`,
-  and the adaptive wrappers `BPDA`, `EOT` (``robust.attacks``);
+  `NES`, `BoundaryAttack`, `SpatialGrid`, and the adaptive wrappers `BPDA`, `EOT` (``robust.attacks``;
+  universal perturbations in ``robust.attacks.universal``);
 - `evaluate` (the clean/adversarial accuracy table);
 - data: `load_dataset`, `ImageData`, `load_mnist_idx`, `load_cifar10` (``robust.data``);
 - models and training: `ModelConfig`, `build_model`, `TrainConfig`, `fit`, `load_model`.
@@ -17,34 +18,52 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from robust.attacks import ATTACKS, BIM, BPDA, DIFGSM, EOT, FGSM, MIFGSM, PGD, PGDL2, Attack, make_attack
+    from robust.attacks import (
+        ATTACKS,
+        BIM,
+        BPDA,
+        DIFGSM,
+        EOT,
+        FGSM,
+        MIFGSM,
+        NES,
+        PGD,
+        PGDL2,
+        Attack,
+        BoundaryAttack,
+        SpatialGrid,
+        make_attack,
+    )
+    from robust.config import ModelConfig, TrainConfig
     from robust.data import ImageData, load_cifar10, load_dataset, load_mnist_idx
     from robust.evaluate import evaluate
-    from robust.models import ModelConfig, build_model
-    from robust.train import TrainConfig, fit, load_model
+    from robust.models import build_model
+    from robust.train import fit, load_model
+
+_ATTACK_NAMES = (
+    "ATTACKS",
+    "BIM",
+    "BPDA",
+    "DIFGSM",
+    "EOT",
+    "FGSM",
+    "MIFGSM",
+    "NES",
+    "PGD",
+    "PGDL2",
+    "Attack",
+    "BoundaryAttack",
+    "SpatialGrid",
+    "make_attack",
+)
 
 _WHERE = {
-    **{
-        name: "robust.attacks"
-        for name in (
-            "ATTACKS",
-            "BIM",
-            "BPDA",
-            "DIFGSM",
-            "EOT",
-            "FGSM",
-            "MIFGSM",
-            "PGD",
-            "PGDL2",
-            "Attack",
-            "make_attack",
-        )
-    },
-    **{name: "robust.data" for name in ("ImageData", "load_cifar10", "load_dataset", "load_mnist_idx")},
+    **dict.fromkeys(_ATTACK_NAMES, "robust.attacks"),
+    **dict.fromkeys(("ImageData", "load_cifar10", "load_dataset", "load_mnist_idx"), "robust.data"),
     "evaluate": "robust.evaluate",
-    "ModelConfig": "robust.models",
+    "ModelConfig": "robust.config",
+    "TrainConfig": "robust.config",
     "build_model": "robust.models",
-    "TrainConfig": "robust.train",
     "fit": "robust.train",
     "load_model": "robust.train",
 }
@@ -57,11 +76,14 @@ __all__ = [
     "EOT",
     "FGSM",
     "MIFGSM",
+    "NES",
     "PGD",
     "PGDL2",
     "Attack",
+    "BoundaryAttack",
     "ImageData",
     "ModelConfig",
+    "SpatialGrid",
     "TrainConfig",
     "build_model",
     "evaluate",

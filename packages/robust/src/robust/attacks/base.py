@@ -7,7 +7,8 @@ Every attack is built with its model and budget and called on a batch::
     attack.cost_                  # (n,) gradient calls (white-box) or model queries (black-box)
 
 The call validates its inputs (floating images in [0, 1], integer labels within the model's
-classes, a model that returns one ``(n, classes)`` tensor), runs with the model in eval mode and
+classes, a model that returns one ``(n, classes)`` tensor; this takes one forward pass that is
+not charged to the attack's cost, as it only reveals the number of classes), runs with the model in eval mode and
 its parameters frozen, and restores the model exactly (`robust.guard.evaluation_mode`). Randomness
 (random starts, input diversity, search directions) comes from the attack's own generator, seeded
 by its ``seed`` argument, so a run is reproducible without touching torch's global state; draws are
