@@ -161,3 +161,27 @@ def test_bad_smiles_raise_input_error_naming_string_and_reason(smiles, reason):
     assert reason in message
     if smiles:
         assert smiles.lower() in message
+
+
+def test_spanning_tree_is_maximum_by_brute_force_ties_included():
+    import itertools
+
+    from molgraph.tree import _maximum_spanning_tree
+
+    # weights as the decomposition uses them: 1, 2 and the heavy singleton link 99, with ties
+    graphs = [
+        {(0, 1): 1.0, (0, 2): 1.0, (1, 2): 1.0},
+        {(0, 1): 2.0, (1, 2): 2.0, (0, 2): 1.0, (2, 3): 99.0, (1, 3): 99.0, (0, 3): 1.0},
+        {(0, 1): 1.0, (1, 2): 2.0, (2, 3): 1.0, (3, 4): 2.0, (0, 4): 1.0, (1, 3): 1.0},
+    ]
+    for weights in graphs:
+        size = 1 + max(max(pair) for pair in weights)
+        tree = _maximum_spanning_tree(size, weights)
+        assert tree == _maximum_spanning_tree(size, dict(reversed(list(weights.items()))))  # deterministic
+        best = max(
+            sum(weights[e] for e in subset)
+            for subset in itertools.combinations(sorted(weights), size - 1)
+            if nx.is_tree(nx.Graph(list(subset)))
+        )
+        assert len(tree) == size - 1 and nx.is_tree(nx.Graph(tree))
+        assert sum(weights[e] for e in tree) == best
