@@ -85,7 +85,7 @@ def test_mtlr_recovers_known_exponential_curves_under_censoring():
 def test_cross_validated_c1_equals_a_separate_fit_with_that_c1():
     X, y, _, _ = simulate_exponential(300, seed=5)
     cv = MTLR(c1_grid=(0.1, 10.0, 1000.0), cv_folds=3).fit(X, y)
-    assert set(cv.cv_scores_) == {0.1, 10.0, 1000.0}
+    assert set(cv.cv_scores_) <= {0.1, 10.0, 1000.0} and 1000.0 in cv.cv_scores_  # path from the largest C1
     assert cv.c1_ == max(cv.cv_scores_, key=cv.cv_scores_.__getitem__)
     alone = MTLR(c1=cv.c1_).fit(X, y)
     # warm-started from its folds or started cold, the full-data fit reaches the same curves (the

@@ -28,6 +28,10 @@ class MTLRConfig:
         lr, batch_size, patience, validation_fraction: Adam's step size, batch (None = full
             batch), early-stopping patience (epochs) and validation share.
         hidden: hidden layer widths of the MLP in front of the MTLR layer (empty = linear MTLR).
+        grid_end: "last_event" (the paper: the last time point is the largest event time) or
+            "max_time" (one more point at the largest observed time, censored ones included).
+        tail: the curves past the last time point: "linear" (the paper's line from (0, 1)) or
+            "exponential" (the hazard of the last interval; `survival.curves`).
     """
 
     n_bins: int | None = None
@@ -43,5 +47,7 @@ class MTLRConfig:
     validation_fraction: float = 0.2
     hidden: tuple[int, ...] = ()
     dropout: float = 0.0
+    grid_end: str = "last_event"
+    tail: str = "linear"
     seed: int = 0
     device: str = "cpu"

@@ -3,7 +3,12 @@
 Every model of the package returns its predictions as a `SurvivalCurves`, so every metric applies
 to every model. Following Haider et al. (JMLR 2020, Section 3), a curve is the piecewise-linear
 interpolation of its grid points and, past the last grid point, continues along the straight line
-from ``(0, 1)`` through ``(t_last, S(t_last))`` until it reaches zero.
+from ``(0, 1)`` through ``(t_last, S(t_last))`` until it reaches zero (``tail="linear"``).
+
+``tail="exponential"`` instead continues with the hazard of the last grid interval,
+``S(t) = S(t_last) exp(-lambda (t - t_last))``: the linear line is slow to fall when a curve is still
+high at the end of the grid (a grid that ends at the last event time, most patients still alive),
+and sends its medians far past any observed time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ __all__ = ["SurvivalCurves", "SurvivalFunction"]
 # Smallest drop ``1 - S(t_last)`` used when extrapolating: a curve that never leaves 1 has an
 # infinite extrapolated median/mean; this floor keeps them finite (and very large).
 _MIN_DROP = 1e-6
+TAILS = ("linear", "exponential")
 
 
 @dataclass(frozen=True)
@@ -36,9 +42,10 @@ class SurvivalCurves:
 
     times: np.ndarray
     probs: np.ndarray
+    tail: str = "linear"
 
     @classmethod
-    def from_arrays(cls, times: np.ndarray, probs: np.ndarray) -> SurvivalCurves:
+    def from_arrays(cls, times: np.ndarray, probs: np.ndarray, tail: str = "linear") -> SurvivalCurves:
         """Validate and normalise a grid and its probabilities.
 
         Args:
@@ -71,7 +78,9 @@ class SurvivalCurves:
             values = values.copy()
             values[:, 0] = 1.0
         values = np.minimum.accumulate(values, axis=1)
-        return cls(times=grid, probs=values)
+        if tail not in TAILS:
+            raise InputError("unknown tail", item=repr(tail), expected=f"one of {TAILS}")
+        return cls(times=grid, probs=values, tail=tail)
 
     @property
     def n_patients(self) -> int:
@@ -82,12 +91,35 @@ class SurvivalCurves:
 
     def __getitem__(self, index: int | slice | np.ndarray) -> SurvivalCurves:
         """The curves of a subset of patients (same grid)."""
-        return SurvivalCurves(times=self.times, probs=np.atleast_2d(self.probs[index]))
+        return SurvivalCurves(times=self.times, probs=np.atleast_2d(self.probs[index]), tail=self.tail)
 
     def _tail_slope(self) -> np.ndarray:
         """(n,) slope of the extrapolation line through (0, 1) and (t_last, S_last), positive."""
         drop = np.maximum(1.0 - self.probs[:, -1], _MIN_DROP)
         return drop / max(self.times[-1], np.finfo(float).tiny)
+
+    def _tail_hazard(self) -> np.ndarray:
+        """(n,) hazard of the exponential tail: the mean hazard over the last fifth of the grid.
+
+        ``lambda = log(S(t_a) / S(t_last)) / (t_last - t_a)`` with ``t_a`` the last grid time at or
+        before ``0.8 t_last`` (0 if none): a span, not the last interval alone, which can be
+        arbitrarily short (a grid point added at the largest censoring time). Floored so that
+        every curve reaches 0.
+        """
+        last_t = self.times[-1]
+        a = int(np.searchsorted(self.times, 0.8 * last_t, side="right") - 1)
+        a = min(max(a, 0), self.times.size - 2) if self.times.size > 1 else 0
+        width = max(last_t - self.times[a], np.finfo(float).tiny)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hazard = np.log(self.probs[:, a] / self.probs[:, -1]) / width
+        hazard = np.nan_to_num(hazard, nan=0.0, posinf=1e300)
+        return np.maximum(hazard, _MIN_DROP / max(last_t, 1e-300))
+
+    def _beyond(self, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Survival past the grid of the patients `rows` at times `t` (broadcast together)."""
+        if self.tail == "exponential":
+            return self.probs[rows, -1] * np.exp(-self._tail_hazard()[rows] * (t - self.times[-1]))
+        return np.clip(1.0 - self._tail_slope()[rows] * t, 0.0, None)
 
     def survival_at(self, t: np.ndarray | float) -> np.ndarray:
         """Survival probability of every patient at the common times `t`.
@@ -114,8 +146,7 @@ class SurvivalCurves:
             values = self.probs[:, idx] + (self.probs[:, idx + 1] - self.probs[:, idx]) * frac
         beyond = query > last
         if beyond.any():
-            tail = 1.0 - self._tail_slope()[:, None] * query[beyond][None, :]
-            values[:, beyond] = np.clip(tail, 0.0, None)
+            values[:, beyond] = self._beyond(np.arange(self.n_patients)[:, None], query[beyond][None, :])
         return values
 
     def survival_at_own_times(self, t: np.ndarray) -> np.ndarray:
@@ -143,7 +174,7 @@ class SurvivalCurves:
             frac = (inside - left_t) / (right_t - left_t)
             values = self.probs[rows, idx] + (self.probs[rows, idx + 1] - self.probs[rows, idx]) * frac
         beyond = query > last
-        values[beyond] = np.clip(1.0 - self._tail_slope()[beyond] * query[beyond], 0.0, None)
+        values[beyond] = self._beyond(rows[beyond], query[beyond])
         return values
 
     def quantile_time(self, level: float = 0.5) -> np.ndarray:
@@ -165,7 +196,10 @@ class SurvivalCurves:
         t0, t1 = self.times[j - 1], self.times[j]
         result[rows] = t0 + (s0 - level) * (t1 - t0) / np.maximum(s0 - s1, np.finfo(float).tiny)
         rest = np.flatnonzero(~crosses)
-        result[rest] = (1.0 - level) / self._tail_slope()[rest]
+        if self.tail == "exponential":
+            result[rest] = self.times[-1] + np.log(self.probs[rest, -1] / level) / self._tail_hazard()[rest]
+        else:
+            result[rest] = (1.0 - level) / self._tail_slope()[rest]
         return result
 
     def median_survival_time(self) -> np.ndarray:
@@ -181,6 +215,8 @@ class SurvivalCurves:
         widths = np.diff(self.times)
         area = ((self.probs[:, 1:] + self.probs[:, :-1]) * 0.5 * widths).sum(axis=1)
         s_last = self.probs[:, -1]
+        if self.tail == "exponential":
+            return area + s_last / self._tail_hazard()
         zero_at = 1.0 / self._tail_slope()
         return area + 0.5 * s_last * np.maximum(zero_at - self.times[-1], 0.0)
 

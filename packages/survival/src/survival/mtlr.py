@@ -196,6 +196,8 @@ class MTLR(SurvivalModel):
         validation_fraction: float = 0.2,
         hidden: tuple[int, ...] = (),
         dropout: float = 0.0,
+        grid_end: str = "last_event",
+        tail: str = "linear",
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -212,6 +214,8 @@ class MTLR(SurvivalModel):
         self.validation_fraction = validation_fraction
         self.hidden = hidden
         self.dropout = dropout
+        self.grid_end = grid_end
+        self.tail = tail
         self.seed = seed
         self.device = device
 
@@ -256,7 +260,16 @@ class MTLR(SurvivalModel):
                 "features and target have different numbers of rows",
                 item=f"{features.shape[0]} vs {event.size}",
             )
-        self.time_grid_ = mtlr_time_grid(time, event, config.n_bins)
+        if config.grid_end not in ("last_event", "max_time"):
+            raise InputError(
+                "unknown grid_end", item=repr(config.grid_end), expected="'last_event' or 'max_time'"
+            )
+        if config.tail not in ("linear", "exponential"):
+            raise InputError("unknown tail", item=repr(config.tail), expected="'linear' or 'exponential'")
+        grid = mtlr_time_grid(time, event, config.n_bins)
+        if config.grid_end == "max_time" and time.max() > grid[-1]:
+            grid = np.append(grid, time.max())
+        self.time_grid_ = grid
         result = fit_mtlr(
             features,
             time,
@@ -296,6 +309,7 @@ class MTLR(SurvivalModel):
         return SurvivalCurves.from_arrays(
             np.concatenate([[0.0], self.time_grid_]),
             np.concatenate([np.ones((surv.shape[0], 1)), surv], axis=1),
+            tail=self.tail,
         )
 
     def save(self, path: str | Path, *, preprocessor: Any = None) -> Path:
@@ -361,6 +375,8 @@ class NeuralMTLR(MTLR):
         validation_fraction: float = 0.2,
         hidden: tuple[int, ...] = (64,),
         dropout: float = 0.1,
+        grid_end: str = "last_event",
+        tail: str = "linear",
         seed: int = 0,
         device: str = "cpu",
     ) -> None:
@@ -378,6 +394,8 @@ class NeuralMTLR(MTLR):
             validation_fraction=validation_fraction,
             hidden=hidden,
             dropout=dropout,
+            grid_end=grid_end,
+            tail=tail,
             seed=seed,
             device=device,
         )

@@ -121,9 +121,8 @@ def _fit_linear(
             max_iter=config.max_iter,
             tol=config.tol,
         )
-        best = int(np.argmax([scores[c] for c in grid]))
-        c1 = grid[best]
-        start = solutions[best].mean(dim=0, keepdim=True)
+        c1 = max(scores, key=scores.__getitem__)
+        start = solutions[grid.index(c1)].mean(dim=0, keepdim=True)
     else:
         c1 = float(config.c1)
         start = problem.start(full)
