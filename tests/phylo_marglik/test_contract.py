@@ -174,3 +174,13 @@ def test_a_study_case_names_its_folder_and_files(study_data):
     case = load_study_dataset("DS2", study_data)
     assert case.data["origin"] == "--data" and case.data["folder"] == str(study_data.resolve())
     assert case.data["files"] == ["DS2.nex", "JC_no_gamma_credible_set_ds2"]
+
+
+def test_reproduce_options_follow_the_contract(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["reproduce", "--seed", "-1"])
+    assert stop.value.code == 2 and "--seed: must be >= 0" in capsys.readouterr().err
+    assert main(["reproduce", "--device", "cuda", "--data", "simulated", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "CPU only" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "phylo-marglik").exists()
