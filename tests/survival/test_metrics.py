@@ -151,3 +151,15 @@ def test_metric_errors_name_the_problem(sample):
         metrics.l1_loss(curves, event, time, method="margin")
     with pytest.raises(InputError, match="no comparable pairs"):
         metrics.concordance_harrell(np.zeros(3, bool), np.array([1.0, 2, 3]), np.array([1.0, 2, 3]))
+
+
+def test_one_calibration_greenwood_variance_matches_survivaleval_adjusted(sample):
+    event, time, _, curves = sample
+    t_star = float(np.median(time[event]))
+    ours = metrics.one_calibration(curves, event, time, t_star, variance="greenwood")
+    p_event = 1.0 - curves.survival_at([t_star])[:, 0]
+    ref = survival_eval.one_calibration(
+        p_event, time, event, t_star, num_bins=10, method="DN", adjust_variance=True
+    )
+    assert ours.p_value == pytest.approx(ref[0], rel=1e-9)
+    assert ours.statistic == pytest.approx(ref[1], rel=1e-9)
