@@ -162,3 +162,17 @@ def test_low_level_relabelling_adds_each_segment_again_under_its_achieved_goal()
         np.testing.assert_allclose(g[5 * k], high["states"][k, 5, :2] - high["states"][k, 0, :2], atol=1e-6)
         assert abs(low["reward"][relabelled[5 * k + 4]]) < 1e-5
         np.testing.assert_array_equal(low["action"][relabelled[5 * k : 5 * k + 5]], high["actions"][k])
+
+
+def test_low_level_pretraining_keeps_the_high_level_random_and_still():
+    config = replace(TINY, pretrain_low_steps=60, total_timesteps=60)
+    agent = HIRO(_env(), config).learn()
+    assert agent.low.updates == 40 and agent.high.updates == 0  # low learns from step 20, high not at all
+    goals = agent.high_buffer.data["action"][: len(agent.high_buffer)]
+    draws = np.random.default_rng(np.random.SeedSequence([4, 1]))  # the agent's substream 1, replayed
+    first = draws.uniform(config.goal_low, config.goal_high)
+    np.testing.assert_allclose(goals[0], first, rtol=1e-6)
+    agent.learn(80)  # past pretraining: one high-level update per completed segment
+    assert agent.high.updates == 4
+    with pytest.raises(InputError, match="pretrain_low_steps"):
+        HIROConfig(pretrain_low_steps=-1)

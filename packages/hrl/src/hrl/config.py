@@ -116,6 +116,9 @@ class HIROConfig:
         low_relabel: the "HIRO with low-level relabelling" ablation: each completed segment's c
             low-level transitions are stored a second time with the goal the segment achieved
             (s_{t+c} - s_t, propagated by h) and their rewards recomputed (hindsight relabelling).
+        pretrain_low_steps: the "HIRO with pretraining" ablation: for this many environment steps
+            the high level emits uniform random goals and does not learn, while the low level
+            learns to reach them (after ``learning_starts``); 0: no pretraining.
         hidden, gamma, tau, batch_size, buffer_size, policy_noise, noise_clip, policy_delay: TD3
             hyper-parameters of both levels (see `TD3Config`).
         high_actor_lr, high_critic_lr, low_actor_lr, low_critic_lr: Adam step sizes per level.
@@ -134,6 +137,7 @@ class HIROConfig:
     correction_samples: int = 8
     correction_scale: float = 0.5
     low_relabel: bool = False
+    pretrain_low_steps: int = 0
     hidden: tuple[int, ...] = (300, 300)
     gamma: float = 0.99
     tau: float = 0.005
@@ -156,6 +160,7 @@ class HIROConfig:
         owner = "HIROConfig"
         _positive_int(owner, "c", self.c)
         _non_negative_int(owner, "correction_samples", self.correction_samples)
+        _non_negative_int(owner, "pretrain_low_steps", self.pretrain_low_steps)
         _number_in(owner, "correction_scale", self.correction_scale, 0.0, math.inf, open_low=False)
         _number_in(owner, "high_reward_scale", self.high_reward_scale, -math.inf, math.inf, open_low=True)
         if not isinstance(self.goal_indices, tuple) or not self.goal_indices:

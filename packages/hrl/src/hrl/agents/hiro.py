@@ -13,7 +13,8 @@ Two TD3 levels (`hrl.agents.td3.TD3Learner`), each with its own replay buffer:
   sampled goal is first relabelled by `hrl.goals.off_policy_goal_correction` under the *current* low
   level (vectorised over the batch and the 10 candidates);
 - ablations: ``correction=False`` (no correction), ``low_relabel=True`` (each completed segment's
-  low-level transitions are stored again under the goal the segment achieved); flat TD3 is
+  low-level transitions are stored again under the goal the segment achieved),
+  ``pretrain_low_steps=N`` (random goals and no high-level learning for N steps); flat TD3 is
   `hrl.agents.td3.TD3` on the same environment.
 
 For ``learning_starts`` steps goals are drawn uniformly from the goal range and actions uniformly
@@ -138,8 +139,12 @@ class HIRO:
     def _act(self, learner: TD3Learner, inputs: np.ndarray) -> np.ndarray:
         return learner.act(torch.as_tensor(inputs[None], device=self.device))[0].cpu().numpy()
 
+    def _high_learns(self) -> bool:
+        """Whether the high level acts with its actor and learns (after warm-up and pretraining)."""
+        return self.num_timesteps >= max(self.config.learning_starts, self.config.pretrain_low_steps)
+
     def _choose_goal(self, obs: np.ndarray) -> np.ndarray:
-        if self.num_timesteps < self.config.learning_starts:
+        if not self._high_learns():
             return self.rng.uniform(self.goal_low, self.goal_high).astype(np.float32)
         return self._noisy(
             self._act(self.high, obs), self.goal_low, self.goal_high, self.config.high_exploration_noise
@@ -288,7 +293,7 @@ class HIRO:
                 if self.config.low_relabel:
                     self._store_relabelled(segment, terminated)
                 self._segment = None
-                if learning:
+                if self.num_timesteps > max(self.config.learning_starts, self.config.pretrain_low_steps):
                     self._train_high()
             self._obs, self._goal = next_obs, next_goal
             if terminated or truncated:
