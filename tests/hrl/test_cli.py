@@ -8,7 +8,7 @@ import sys
 
 from core.cli import config_from_args
 from hrl.cli import CHECKPOINT_NAME, build_parser, main
-from hrl.config import TD3Config
+from hrl.config import HIROConfig, TD3Config
 
 
 def _one_line_error(capsys, *words: str) -> str:
@@ -31,7 +31,8 @@ def test_import_and_every_help_load_no_torch_gymnasium_or_mujoco():
         "import sys\n"
         "import hrl, hrl.agents\n"
         "from hrl.cli import main\n"
-        "for argv in (['--help'], ['train', '--help'], ['train', 'td3', '--help'], ['evaluate', '--help']):\n"
+        "for argv in (['--help'], ['train', '--help'], ['train', 'td3', '--help'], ['train', 'hiro', '--help'],"
+        " ['evaluate', '--help'], ['reproduce', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit:\n"
@@ -47,6 +48,10 @@ def test_import_and_every_help_load_no_torch_gymnasium_or_mujoco():
 def test_cli_defaults_are_the_config_defaults():
     args = build_parser().parse_args(["train", "td3"])
     assert config_from_args(TD3Config, args, seed=args.seed) == TD3Config()
+    args = build_parser().parse_args(["train", "hiro"])
+    assert config_from_args(HIROConfig, args, seed=args.seed) == HIROConfig()
+    args = build_parser().parse_args(["train", "hiro", "--goal-low", "-1", "-2", "--no-correction"])
+    assert config_from_args(HIROConfig, args, seed=0) == HIROConfig(goal_low=(-1.0, -2.0), correction=False)
 
 
 def test_bad_options_end_in_one_line_and_exit_2(tmp_path, capsys):
@@ -80,3 +85,25 @@ def test_train_resumes_from_its_folder_and_evaluate_reads_the_checkpoint(tmp_pat
     _one_line_error(capsys, "tau")
     assert main(["evaluate", str(out / CHECKPOINT_NAME), "--episodes", "1"]) == 0
     assert "return over 1 episodes" in capsys.readouterr().out
+
+
+def test_train_hiro_and_evaluate_it(tmp_path, capsys):
+    out = tmp_path / "hiro"
+    argv = [
+        "train",
+        "hiro",
+        "--env",
+        "Pendulum-v1",
+        "--hidden",
+        "8",
+        "--learning-starts",
+        "50",
+        "--batch-size",
+        "16",
+    ]
+    assert main([*argv, "--total-timesteps", "200", "--eval-episodes", "1", "--out", str(out)]) == 0
+    assert "200 steps, 1 episodes" in capsys.readouterr().out
+    assert main(["evaluate", str(out / "hiro.safetensors"), "--algorithm", "hiro", "--episodes", "1"]) == 0
+    assert "return over 1 episodes" in capsys.readouterr().out
+    assert _exit_code([*argv, "--goal-low", "1", "1", "--goal-high", "0", "0", "--out", str(out)]) == 2
+    _one_line_error(capsys, "min >= max")

@@ -25,21 +25,24 @@ from core.cli import (
     positive_int,
 )
 from core.reproduce import add_reproduce_command
-from hrl.config import TD3Config
+from hrl.config import HIROConfig, TD3Config
 
 DESCRIPTION = (
-    "Hierarchical and other reinforcement learning: TD3 with Stable-Baselines3's learn/predict/save/load "
-    "shape (HIRO, exploration, model-based, continual and multi-agent methods are planned: see the README)."
+    "Hierarchical and other reinforcement learning: TD3 and HIRO with Stable-Baselines3's "
+    "learn/predict/save/load shape, HIRO's maze tasks (exploration, model-based, continual and multi-agent "
+    "methods are planned: see the README)."
 )
 
-CHECKPOINT_NAME = "td3.safetensors"
-"""The file `hrl train td3` keeps in its ``--out`` folder (resumed from when present)."""
+CHECKPOINT_NAMES = {"td3": "td3.safetensors", "hiro": "hiro.safetensors"}
+"""The file `hrl train ALGORITHM` keeps in its ``--out`` folder (resumed from when present)."""
+CHECKPOINT_NAME = CHECKPOINT_NAMES["td3"]
 
 
 def make_env(env_id: str):
-    """``gymnasium.make(env_id)`` with an unknown id turned into a one-line `InputError`."""
+    """``gymnasium.make(env_id)`` (``hrl/...`` ids included) with an unknown id as a one-line `InputError`."""
     import gymnasium as gym
 
+    import hrl.envs  # noqa: F401 - registers hrl/PointMaze-v0, hrl/AntMaze-v0
     from core.errors import InputError
 
     try:
@@ -48,15 +51,25 @@ def make_env(env_id: str):
         raise InputError("unknown gymnasium environment", item=env_id, expected=str(exc)) from None
 
 
-def _train_td3(args: argparse.Namespace) -> int:
-    from core.device import pick_device
+def _agent_type(algorithm: str):
+    if algorithm == "hiro":
+        from hrl.agents.hiro import HIRO
+
+        return HIRO, HIROConfig
     from hrl.agents.td3 import TD3
+
+    return TD3, TD3Config
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core.device import pick_device
     from hrl.evaluation import evaluate_policy
 
-    config = config_from_args(TD3Config, args, seed=args.seed)
+    agent_type, config_type = _agent_type(args.algorithm)
+    config = config_from_args(config_type, args, seed=args.seed)
     env = make_env(args.env)
-    agent = TD3(env, config, device=pick_device(args.device))
-    path = Path(args.out) / CHECKPOINT_NAME
+    agent = agent_type(env, config, device=pick_device(args.device))
+    path = Path(args.out) / CHECKPOINT_NAMES[args.algorithm]
     agent.learn(checkpoint=path, checkpoint_every=args.checkpoint_every, progress_bar=True)
     returns = evaluate_policy(agent, make_env(args.env), args.eval_episodes, seed=args.seed + 10_000)
     print(
@@ -69,11 +82,10 @@ def _train_td3(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from core.device import pick_device
-    from hrl.agents.td3 import TD3
     from hrl.evaluation import evaluate_policy
 
     env = make_env(args.env)
-    agent = TD3.load(args.checkpoint, env, device=pick_device(args.device))
+    agent = _agent_type(args.algorithm)[0].load(args.checkpoint, env, device=pick_device(args.device))
     returns = evaluate_policy(agent, env, args.episodes, seed=args.seed)
     print(
         f"{args.env}: return over {args.episodes} episodes {returns.mean():.1f} ± {returns.std(ddof=0):.1f}"
@@ -86,36 +98,44 @@ def build_parser() -> argparse.ArgumentParser:
     parser, commands = package_cli("hrl", DESCRIPTION)
     train = commands.add_parser("train", help="train an agent on a gymnasium environment")
     algorithms = train.add_subparsers(dest="algorithm", metavar="ALGORITHM", required=True)
-    td3 = algorithms.add_parser(
-        "td3",
-        help="TD3 (Fujimoto et al. 2018); resumes from --out/td3.safetensors when present",
-        description="Train TD3; the run resumes from --out/td3.safetensors when that file exists "
-        "(only --total-timesteps may differ from the saved run).",
-    )
-    td3.add_argument(
-        "--env", default="Pendulum-v1", help="gymnasium id with Box spaces (default: Pendulum-v1)"
-    )
-    add_config_arguments(td3, TD3Config, exclude=("seed",))
-    td3.add_argument(
-        "--checkpoint-every",
-        type=positive_int,
-        default=10_000,
-        help="steps between checkpoints (default: 10000)",
-    )
-    td3.add_argument(
-        "--eval-episodes",
-        type=positive_int,
-        default=10,
-        help="deterministic episodes at the end (default: 10)",
-    )
-    add_seed_option(td3)
-    add_device_option(td3, default="cpu")
-    add_threads_option(td3)
-    add_out_option(td3, what="the checkpoint")
-    td3.set_defaults(handler=_train_td3)
+    for name, config_type, what, default_env in (
+        ("td3", TD3Config, "TD3 (Fujimoto et al. 2018)", "Pendulum-v1"),
+        ("hiro", HIROConfig, "HIRO (Nachum et al. 2018)", "hrl/PointMaze-v0"),
+    ):
+        file = CHECKPOINT_NAMES[name]
+        sub = algorithms.add_parser(
+            name,
+            help=f"{what}; resumes from --out/{file} when present",
+            description=f"Train {what}; the run resumes from --out/{file} when that file exists "
+            "(only --total-timesteps may differ from the saved run).",
+        )
+        sub.add_argument(
+            "--env", default=default_env, help=f"gymnasium id with Box spaces (default: {default_env})"
+        )
+        add_config_arguments(sub, config_type, exclude=("seed",))
+        sub.add_argument(
+            "--checkpoint-every",
+            type=positive_int,
+            default=10_000,
+            help="steps between checkpoints (default: 10000)",
+        )
+        sub.add_argument(
+            "--eval-episodes",
+            type=positive_int,
+            default=10,
+            help="deterministic episodes at the end (default: 10)",
+        )
+        add_seed_option(sub)
+        add_device_option(sub, default="cpu")
+        add_threads_option(sub)
+        add_out_option(sub, what="the checkpoint")
+        sub.set_defaults(handler=_train, algorithm=name)
 
-    evaluate = commands.add_parser("evaluate", help="deterministic returns of a saved TD3 agent")
-    evaluate.add_argument("checkpoint", type=existing_file, help="a checkpoint written by `hrl train td3`")
+    evaluate = commands.add_parser("evaluate", help="deterministic returns of a saved agent")
+    evaluate.add_argument("checkpoint", type=existing_file, help="a checkpoint written by `hrl train`")
+    evaluate.add_argument(
+        "--algorithm", choices=sorted(CHECKPOINT_NAMES), default="td3", help="(default: td3)"
+    )
     evaluate.add_argument("--env", default="Pendulum-v1", help="gymnasium id (default: Pendulum-v1)")
     evaluate.add_argument("--episodes", type=positive_int, default=10, help="episodes (default: 10)")
     add_seed_option(evaluate)
