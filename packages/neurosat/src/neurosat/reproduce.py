@@ -44,6 +44,7 @@ class ExperimentSettings:
     scaling_pairs: int
     reduction_problems: int
     reduction_rounds: int
+    generation_jobs: int = 2  # joblib workers for SR generation (-1: all cores)
 
 
 SETTINGS: dict[str, ExperimentSettings] = {
@@ -77,6 +78,7 @@ SETTINGS: dict[str, ExperimentSettings] = {
         scaling_pairs=500,
         reduction_problems=500,
         reduction_rounds=200,
+        generation_jobs=-1,
     ),
 }
 
@@ -95,7 +97,7 @@ def reproduce(options: RunOptions) -> list[ResultTable]:
 
 def _run(settings: ExperimentSettings, options: RunOptions, device: torch.device) -> list[ResultTable]:
     seed = options.seed
-    n_jobs = 2 if options.scale == "smoke" else -1
+    n_jobs = settings.generation_jobs
     with Timer() as gen_timer:
         train_set = generate_sr(settings.train_pairs, *settings.train_vars, seed=seed, n_jobs=n_jobs)
         test_set = generate_sr(settings.test_pairs, settings.test_vars, seed=seed + 1, n_jobs=n_jobs)
