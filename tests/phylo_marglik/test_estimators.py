@@ -78,7 +78,7 @@ def three_taxa():
     return truth, estimates
 
 
-CONSISTENT_WITH_SE = ("gss", "ss", "ps", "mps", "nmc", "ns", "glis", "vbis")
+CONSISTENT_WITH_SE = ("gss", "ss", "ps", "mps", "bs", "nmc", "ns", "glis", "vbis")
 
 
 @pytest.mark.parametrize("name", CONSISTENT_WITH_SE)

@@ -25,7 +25,7 @@ import torch
 
 from phylo_marglik.estimators.base import EstimatorContext, log_mean_exp, register
 from phylo_marglik.estimators.shared import posterior_samples
-from phylo_marglik.mcmc import ChainSamples
+from phylo_marglik.mcmc import ChainSamples, conservative_ess
 
 
 def _diagnostics(samples: ChainSamples) -> dict[str, float]:
@@ -116,7 +116,28 @@ def bridge_sampling(ctx: EstimatorContext) -> tuple[float, float, dict[str, floa
         )
     if not math.isfinite(result.log_z):
         ctx.unconverged("degenerate sample: the bridge estimate is not finite")
-    return result.log_z, float("nan"), diagnostics
+        return result.log_z, float("nan"), diagnostics
+    se = bridge_standard_error(l1, l2, result.log_z, float(samples.ess[0]) * (len(kept) / len(x)))
+    return result.log_z, se, diagnostics
+
+
+def bridge_standard_error(l1: torch.Tensor, l2: torch.Tensor, log_z: float, n1_effective: float) -> float:
+    """Approximate standard error of the bridge estimate of ``log Z`` (its relative error;
+    Fruhwirth-Schnatter 2004, as in Gronau et al. 2017's ``error_measures``).
+
+    ``RE^2 = Var_g[f1] / (N2 E_g[f1]^2) + Var_p[f2] / (ESS E_p[f2]^2)`` with
+    ``f1 = w / (s1 w + s2)`` at the proposal draws and ``f2 = 1 / (s1 w + s2)`` at the posterior
+    draws, ``w = exp(l - log Z)`` the normalised posterior over the proposal; the posterior term
+    uses the ESS of `f2` along the chain (`conservative_ess`), capped by `n1_effective`.
+    """
+    n2 = float(l2.shape[0])
+    s1 = n1_effective / (n1_effective + n2)
+    s2 = 1.0 - s1
+    f1 = torch.sigmoid(l2 - log_z + math.log(s1) - math.log(s2)) / s1  # w / (s1 w + s2)
+    f2 = torch.sigmoid(-(l1 - log_z + math.log(s1) - math.log(s2))) / s2  # 1 / (s1 w + s2)
+    ess = min(float(conservative_ess(f2[:, None])[0]), n1_effective)
+    rel2 = float(f1.var() / f1.mean() ** 2) / n2 + float(f2.var() / f2.mean() ** 2) / max(ess, 2.0)
+    return math.sqrt(rel2)
 
 
 def _gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, chol: torch.Tensor) -> torch.Tensor:
