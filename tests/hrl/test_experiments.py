@@ -71,5 +71,23 @@ def test_a_tiny_study_of_every_variant_publishes_tables_and_a_figure(tmp_path):
     assert (tmp_path / "hiro_final_success.json").exists() and (
         tmp_path / "hiro_success_curve.png"
     ).stat().st_size > 0
+    assert all((tmp_path / f"rollout_{name}.png").stat().st_size > 0 for name in ("hiro", "flat_td3"))
     with pytest.raises(InputError, match="unknown HIRO study variant"):
         run_hiro_study(RunOptions(out=tmp_path), replace(study, variants=("HAC",)))
+
+
+def test_a_rollout_records_one_subgoal_per_c_steps_at_s_plus_g(tmp_path):
+    from hrl.agents.hiro import HIRO
+    from hrl.config import HIROConfig
+    from hrl.rollouts import maze_rollout, plot_maze_rollout
+
+    env = gym.make(SHORT_ID)
+    agent = HIRO(env, HIROConfig(hidden=(8,), c=10))
+    rollout = maze_rollout(agent, env, (0.0, 16.0), seed=3)
+    assert rollout["positions"].shape == (151, 2) and rollout["subgoals"].shape == (15, 2)
+    obs, _ = env.reset(seed=3, options={"target": (0.0, 16.0)})
+    _, state = agent.predict(obs)
+    np.testing.assert_allclose(rollout["subgoals"][0], obs[:2] + state[0], rtol=1e-6)
+    flat = maze_rollout(_Still(), env, (0.0, 16.0))
+    assert flat["subgoals"].shape == (0, 2) and not flat["success"]
+    assert plot_maze_rollout(rollout, env.unwrapped.walls, (0.0, 16.0), tmp_path / "r.png").stat().st_size > 0

@@ -5,7 +5,8 @@ low-level relabelling, and flat TD3 on the same task, each over several seeds. E
 steps each agent is evaluated deterministically on the paper's evaluation targets; an episode is a
 success when its final distance to the target is under 5. One table of the curves (mean and sd over
 seeds) and one of the final success rates per target are published as soon as they are computed,
-with a figure of success against steps.
+with a figure of success against steps and, per variant, a top-down picture of the first seed's
+rollout to the far target with the high level's subgoals drawn (`hrl.rollouts`).
 
 Scales: ``smoke`` runs Point Maze (`hrl/PointMaze-v0`) with 64-64 networks; ``full`` runs Point Maze
 at a larger budget with the paper's 300-300 networks and 50 evaluation episodes (the Ant tasks are
@@ -117,6 +118,7 @@ def run_hiro_study(options: Any, study: HiroStudy) -> list[Any]:
     from core.plots import new_figure, save_figure
     from core.results import ResultTable, mean_sd
     from hrl.envs.point_maze import EVALUATION_TARGETS
+    from hrl.rollouts import maze_rollout, plot_maze_rollout
 
     unknown = [name for name in study.variants if name not in VARIANTS]
     if unknown:
@@ -154,6 +156,14 @@ def run_hiro_study(options: Any, study: HiroStudy) -> list[Any]:
                 curves.setdefault(variant, {}).setdefault(step, []).append(rates["all"])
             for target in (*EVALUATION_TARGETS, "all"):
                 finals.setdefault(variant, {}).setdefault(target, []).append(rates[target])
+            if i == 0:  # a picture of the trained agent's rollout to the far target, subgoals drawn
+                far = EVALUATION_TARGETS[-1]
+                rollout = maze_rollout(agent, evaluation_env, far, seed=10_000 + seed)
+                name = variant.lower().replace(", ", "_").replace(" ", "_").replace("-", "_")
+                walls = evaluation_env.unwrapped.walls
+                plot_maze_rollout(
+                    rollout, walls, far, Path(options.out) / f"rollout_{name}.png", title=variant
+                )
         options.publish(curve_table())  # re-published with each finished variant: a killed run keeps them
     curves_done = curve_table()
     final_table = ResultTable(
