@@ -185,3 +185,25 @@ def test_spanning_tree_is_maximum_by_brute_force_ties_included():
         )
         assert len(tree) == size - 1 and nx.is_tree(nx.Graph(tree))
         assert sum(weights[e] for e in tree) == best
+
+
+@pytest.mark.parametrize("smiles", bundled_smiles("test")[:40])
+def test_spanning_tree_equals_the_authors_scipy_call(smiles, monkeypatch):
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    from molgraph import tree as module
+
+    seen = []
+    original = module._maximum_spanning_tree
+    monkeypatch.setattr(module, "_maximum_spanning_tree", lambda n, w: seen.append((n, w)) or original(n, w))
+    _, edges = tree_decompose(kekule_mol(Chem.MolToSmiles(Chem.MolFromSmiles(smiles))))
+    if not seen:
+        return  # one cluster: no tree to build
+    size, weights = seen[0]
+    pairs = sorted(weights)
+    cost = [100.0 + 1.0 - weights[p] for p in pairs]  # the release: MST_MAX_WEIGHT - weight
+    mst = minimum_spanning_tree(
+        csr_matrix((cost, ([a for a, _ in pairs], [b for _, b in pairs])), shape=(size, size))
+    )
+    assert edges == sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(*mst.nonzero()))

@@ -7,6 +7,7 @@ Kept apart from the torch modules so that the command line reads its defaults fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from core.errors import InputError
 from core.resume import extendable
@@ -21,7 +22,10 @@ MAX_STEREOISOMERS = 32
 class JTVAEConfig:
     """Model sizes; defaults are the paper's (hidden 450, latent 56 split 28 + 28, graph depth 3)
     and the authors' release (tree depth 20). ``max_stereoisomers`` caps the isomers scored after
-    decoding (0: decode without stereo)."""
+    decoding (0: decode without stereo). ``scorer`` is the graph decoder's candidate scorer:
+    ``"cluster"`` (each candidate atom reads its cluster's tree-encoder vector; the default, which
+    every saved model before this option used) or ``"messages"`` (the paper's Eq. 12: tree messages
+    injected into the candidate's bond messages)."""
 
     hidden: int = 450
     latent: int = 56
@@ -29,8 +33,11 @@ class JTVAEConfig:
     depth_graph: int = 3
     max_tree_nodes: int = 100
     max_stereoisomers: int = MAX_STEREOISOMERS
+    scorer: Literal["cluster", "messages"] = "cluster"
 
     def __post_init__(self) -> None:
+        if self.scorer not in ("cluster", "messages"):
+            raise InputError("config field scorer must be 'cluster' or 'messages'", item=self.scorer)
         if self.max_stereoisomers < 0:
             raise InputError("config field max_stereoisomers must be >= 0", item=self.max_stereoisomers)
         for name in ("hidden", "latent", "depth_tree", "depth_graph", "max_tree_nodes"):

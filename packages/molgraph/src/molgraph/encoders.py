@@ -7,9 +7,12 @@
   ``m_ij = GRU(x_i, {m_ki}_{k in N(i)\\j})``; used by the tree encoder (all edges at once, iterated)
   and by the tree decoder (one edge per tree per step).
 * `TreeEncoder`: root vector ``h_root = relu(W_o [x_root, sum_k m_k,root])`` (Eq. 8).
-* `CandidateEncoder`: the graph-decoder scorer's network: the `GraphEncoder` recipe on a candidate
-  attachment, each atom's input extended with the tree-encoder vector of the cluster it belongs to
-  (recovered from the atom-map numbers), a simplification of the paper's tree-message injection.
+* `CandidateEncoder`: the graph-decoder scorer's network, the `GraphEncoder` recipe on a candidate
+  attachment, in one of two forms (``JTVAEConfig.scorer``): ``"cluster"`` extends each atom's
+  input with the tree-encoder vector of the cluster it belongs to (recovered from the atom-map
+  numbers); ``"messages"`` is the paper's Eq. 12: a bond (u, v) joining atoms of two different
+  clusters i -> j also receives the tree message m_ij of the tree encoder, added to the bond
+  messages arriving at v at every iteration.
 
 Sums over neighbours minus the reverse edge are scatter-sums written with torch's own
 ``index_add`` (`scatter_sum`, `scatter_mean`); PyTorch Geometric is not needed for two reductions.
@@ -17,13 +20,23 @@ Sums over neighbours minus the reverse edge are scatter-sums written with torch'
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from molgraph.batching import GraphBatch, TreeBatch
 from molgraph.graphs import ATOM_DIM, BOND_DIM
 
-__all__ = ["CandidateEncoder", "GraphEncoder", "TreeEncoder", "TreeGRU", "scatter_mean", "scatter_sum"]
+__all__ = [
+    "CandidateEncoder",
+    "GraphEncoder",
+    "TreeContext",
+    "TreeEncoder",
+    "TreeGRU",
+    "scatter_mean",
+    "scatter_sum",
+]
 
 
 def scatter_sum(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
@@ -53,16 +66,27 @@ class GraphEncoder(nn.Module):
         self.w_msg = nn.Linear(hidden, hidden, bias=False)
         self.w_out = nn.Linear(ATOM_DIM + extra + hidden, hidden)
 
-    def forward(self, g: GraphBatch, atom_extra: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, g: GraphBatch, atom_extra: torch.Tensor | None = None, atom_messages: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Graph vectors ``(num_graphs, hidden)``.
+
+        Args:
+            g: the batch.
+            atom_extra: ``(n_atoms, extra)`` inputs appended to the atom features.
+            atom_messages: ``(n_atoms, hidden)`` messages from outside the graph added to the bond
+                messages arriving at each atom (the tree messages of Eq. 12).
+        """
         x = g.x if atom_extra is None else torch.cat([g.x, atom_extra], dim=1)
         n = x.shape[0]
         base = self.w_in(torch.cat([x[g.src], g.bond], dim=1))
         msg = torch.relu(base)
         rev = g.rev
+        outside = atom_messages if atom_messages is not None else 0.0
         for _ in range(self.depth - 1):
-            into = scatter_sum(msg, g.dst, n)
+            into = scatter_sum(msg, g.dst, n) + outside
             msg = torch.relu(base + self.w_msg(into[g.src] - msg[rev]))
-        into = scatter_sum(msg, g.dst, n)
+        into = scatter_sum(msg, g.dst, n) + outside
         atoms = torch.relu(self.w_out(torch.cat([x, into], dim=1)))
         return scatter_mean(atoms, g.graph, g.num_graphs)
 
@@ -120,7 +144,8 @@ class TreeEncoder(nn.Module):
         self.gru = TreeGRU(hidden)
         self.w_out = nn.Linear(2 * hidden, hidden)
 
-    def forward(self, t: TreeBatch) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, t: TreeBatch) -> tuple[torch.Tensor, TreeContext]:
+        """Root vectors ``(n_trees, H)`` and the `TreeContext` (node vectors, edge messages)."""
         x = self.embedding(t.wid)
         msg = x.new_zeros(t.src.numel(), x.shape[1])
         if t.src.numel():
@@ -128,32 +153,63 @@ class TreeEncoder(nn.Module):
                 msg = self.gru.edges(x, t.src, t.dst, msg)
         into = scatter_sum(msg, t.dst, x.shape[0])
         nodes = torch.relu(self.w_out(torch.cat([x, into], dim=1)))
-        return nodes[t.root], nodes
+        return nodes[t.root], TreeContext(nodes, msg, t.src, t.dst)
+
+
+@dataclass
+class TreeContext:
+    """What the graph decoder's scorer reads from the tree encoder: node vectors ``(n_nodes, H)``
+    and the final message ``(E, H)`` of every directed tree edge ``src[e] -> dst[e]``."""
+
+    nodes: torch.Tensor
+    messages: torch.Tensor
+    src: torch.Tensor
+    dst: torch.Tensor
+
+    def edge_messages(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``(k, H)``: the message of tree edge ``a[i] -> b[i]``, zero where there is no such edge."""
+        n = self.nodes.shape[0]
+        keys = self.src * n + self.dst
+        order = torch.argsort(keys)
+        wanted = a * n + b
+        found = torch.searchsorted(keys[order], wanted).clamp(max=max(len(keys) - 1, 0))
+        if not len(keys):
+            return self.nodes.new_zeros(len(a), self.nodes.shape[1])
+        index = order[found]
+        hit = (keys[index] == wanted).to(self.messages.dtype)[:, None]
+        return self.messages[index] * hit
 
 
 class CandidateEncoder(nn.Module):
-    """Scores candidate attachments (Eq. 12): ``f(G_i) . z_G`` with ``f`` a graph encoder whose atom
-    inputs carry the tree vector of their cluster.
+    """Scores candidate attachments (Eq. 12): ``f(G_i) . z_G`` with ``f`` a graph encoder on the
+    candidate, informed by the tree encoder as ``scorer`` says (module docstring).
 
     Args:
         hidden: width H; depth: message iterations; latent: width of ``z_G``.
+        scorer: ``"cluster"`` (cluster vectors as atom inputs) or ``"messages"`` (the paper's tree messages).
     """
 
-    def __init__(self, hidden: int, depth: int, latent: int) -> None:
+    def __init__(self, hidden: int, depth: int, latent: int, scorer: str = "cluster") -> None:
         super().__init__()
-        self.encoder = GraphEncoder(hidden, depth, extra=hidden)
+        self.scorer = scorer
+        self.encoder = GraphEncoder(hidden, depth, extra=hidden if scorer == "cluster" else 0)
         self.project = nn.Linear(latent, hidden, bias=False)
 
-    def forward(self, g: GraphBatch, node_vectors: torch.Tensor, atom_node: torch.Tensor) -> torch.Tensor:
+    def forward(self, g: GraphBatch, tree: TreeContext, atom_node: torch.Tensor) -> torch.Tensor:
         """Candidate vectors ``(n_candidates, H)``.
 
         Args:
             g: the candidates as one batch.
-            node_vectors: ``(n_nodes, H)`` tree-encoder vectors.
-            atom_node: ``(n_atoms,)`` row of `node_vectors` for each atom, -1 for none.
+            tree: the tree encoder's node vectors and edge messages.
+            atom_node: ``(n_atoms,)`` tree node of each atom (a row of ``tree.nodes``), -1 for none.
         """
-        padded = torch.cat([node_vectors.new_zeros(1, node_vectors.shape[1]), node_vectors])
-        return self.encoder(g, padded[atom_node + 1])
+        if self.scorer == "cluster":
+            padded = torch.cat([tree.nodes.new_zeros(1, tree.nodes.shape[1]), tree.nodes])
+            return self.encoder(g, padded[atom_node + 1])
+        a, b = atom_node[g.src], atom_node[g.dst]
+        crossing = (a >= 0) & (b >= 0) & (a != b)
+        incoming = tree.edge_messages(a.clamp(min=0), b.clamp(min=0)) * crossing[:, None].to(tree.nodes.dtype)
+        return self.encoder(g, atom_messages=scatter_sum(incoming, g.dst, g.x.shape[0]))
 
     def score(self, cand_vectors: torch.Tensor, z_graph: torch.Tensor) -> torch.Tensor:
         """``(n_candidates,)`` scores; `z_graph` ``(n_candidates, L_G)`` is each candidate's molecule latent."""

@@ -33,7 +33,7 @@ from molgraph.batching import batch_graphs, batch_trees
 from molgraph.config import JTVAEConfig
 from molgraph.dataset import MoleculeSample, prepare_one
 from molgraph.decoder import TreeDecoder
-from molgraph.encoders import CandidateEncoder, GraphEncoder, TreeEncoder
+from molgraph.encoders import CandidateEncoder, GraphEncoder, TreeContext, TreeEncoder
 from molgraph.graphs import mol_graph
 from molgraph.stereo import stereo_candidates
 from molgraph.tree import TreeNode
@@ -71,7 +71,7 @@ class JTVAE(nn.Module):
         self.tree_encoder = TreeEncoder(self.embedding, h, config.depth_tree)
         self.graph_encoder = GraphEncoder(h, config.depth_graph)
         self.tree_decoder = TreeDecoder(self.embedding, h, half)
-        self.candidate_encoder = CandidateEncoder(h, config.depth_graph, half)
+        self.candidate_encoder = CandidateEncoder(h, config.depth_graph, half, config.scorer)
         self.tree_mean = nn.Linear(h, half)
         self.tree_logvar = nn.Linear(h, half)
         self.graph_mean = nn.Linear(h, half)
@@ -84,17 +84,18 @@ class JTVAE(nn.Module):
     # ----- encoding -------------------------------------------------------------------------
     def encode_samples(
         self, samples: Sequence[MoleculeSample]
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Posterior mean and log-variance ``(B, latent)`` each, and tree node vectors ``(n_nodes, H)``."""
+    ) -> tuple[torch.Tensor, torch.Tensor, TreeContext]:
+        """Posterior mean and log-variance ``(B, latent)`` each, and the tree encoder's `TreeContext`
+        (node vectors ``(n_nodes, H)`` and edge messages)."""
         trees = batch_trees([s.wids for s in samples], [s.edges for s in samples]).to(self.device)
         graphs = batch_graphs([s.graph for s in samples]).to(self.device)
-        tree_vec, node_vec = self.tree_encoder(trees)
+        tree_vec, tree_ctx = self.tree_encoder(trees)
         mol_vec = self.graph_encoder(graphs)
         mean = torch.cat([self.tree_mean(tree_vec), self.graph_mean(mol_vec)], dim=1)
         logvar = torch.cat(
             [-torch.abs(self.tree_logvar(tree_vec)), -torch.abs(self.graph_logvar(mol_vec))], dim=1
         )
-        return mean, logvar, node_vec
+        return mean, logvar, tree_ctx
 
     # ----- training loss --------------------------------------------------------------------
     def forward(
@@ -108,7 +109,7 @@ class JTVAE(nn.Module):
             generator: CPU generator of the reparameterisation noise (None: a fresh unseeded one,
                 so no process-wide random state is read or advanced).
         """
-        mean, logvar, node_vec = self.encode_samples(samples)
+        mean, logvar, tree_ctx = self.encode_samples(samples)
         generator = generator if generator is not None else torch.Generator(device="cpu")
         noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype).to(mean.device)
         z = mean + noise * torch.exp(0.5 * logvar)
@@ -116,7 +117,7 @@ class JTVAE(nn.Module):
         half = self.config.latent // 2
         z_tree, z_graph = z[:, :half], z[:, half:]
         out = self.tree_decoder.loss([s.wids for s in samples], [s.trace for s in samples], z_tree)
-        assm_loss, assm_acc = self._assembly_loss(samples, node_vec, z_graph)
+        assm_loss, assm_acc = self._assembly_loss(samples, tree_ctx, z_graph)
         stereo_loss, stereo_acc = self._stereo_loss(samples, z_graph)
         out["assm_loss"] = assm_loss
         out["assm_acc"] = assm_acc
@@ -127,7 +128,7 @@ class JTVAE(nn.Module):
         return out
 
     def _assembly_loss(
-        self, samples: Sequence[MoleculeSample], node_vec: torch.Tensor, z_graph: torch.Tensor
+        self, samples: Sequence[MoleculeSample], tree_ctx: TreeContext, z_graph: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         graphs, atom_node, group, cand_mol, labels, sizes = [], [], [], [], [], []
         offset = 0
@@ -146,7 +147,7 @@ class JTVAE(nn.Module):
             return zero, torch.tensor(1.0)
         batch = batch_graphs(graphs).to(self.device)
         vectors = self.candidate_encoder(
-            batch, node_vec, torch.from_numpy(np.concatenate(atom_node)).to(self.device)
+            batch, tree_ctx, torch.from_numpy(np.concatenate(atom_node)).to(self.device)
         )
         scores = self.candidate_encoder.score(vectors, z_graph[torch.tensor(cand_mol, device=self.device)])
         return _grouped_cross_entropy(scores, sizes, labels, len(samples))
@@ -188,14 +189,14 @@ class JTVAE(nn.Module):
         if len(nodes) == 1:
             return self.choose_stereoisomer(Chem.MolFromSmiles(nodes[0].smiles), z[0, half:])
         trees = batch_trees([[n.wid for n in nodes]], [_edges(nodes)]).to(self.device)
-        _, node_vec = self.tree_encoder(trees)
+        _, tree_ctx = self.tree_encoder(trees)
         z_graph = z[:, half:]
 
         def rank(node: TreeNode, candidates: list[Candidate]) -> list[int]:
             graphs = [mol_graph(Chem.MolFromSmiles(c.smiles)) for c in candidates]
             batch = batch_graphs(graphs).to(self.device)
             atom_node = (batch.atom_map - 1).clamp(min=-1)
-            vectors = self.candidate_encoder(batch, node_vec, atom_node)
+            vectors = self.candidate_encoder(batch, tree_ctx, atom_node)
             scores = self.candidate_encoder.score(vectors, z_graph.expand(len(candidates), -1))
             scores = scores + torch.tensor([c.aroma for c in candidates], device=self.device)
             return torch.argsort(scores, descending=True).tolist()

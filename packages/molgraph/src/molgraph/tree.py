@@ -4,15 +4,15 @@ Clusters are (i) bonds outside rings, (ii) rings of RDKit's SSSR, rings sharing 
 atoms (bridged systems) merged into one cluster. An atom shared by three or more clusters gets a
 singleton cluster of its own when it joins three or more bonds, two bonds and something else,
 or three or more rings (the refinement of the authors' release); the junction tree is the maximum
-spanning tree of the cluster graph (scipy's, as in the authors' release), edges weighted by the
-number of shared atoms (singleton links to ring systems weighted so high that the tree always
+spanning tree of the cluster graph (Kruskal; the same tree as scipy's, which the authors' release
+calls), edges weighted by the number of shared atoms (singleton links to ring systems weighted so high that the tree always
 passes through the singleton).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from rdkit import Chem
@@ -87,26 +87,31 @@ def tree_decompose(mol: Chem.Mol) -> tuple[list[list[int]], list[tuple[int, int]
 
 
 def _maximum_spanning_tree(size: int, weights: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
-    """Maximum spanning tree (forest) of the cluster graph: `scipy.sparse.csgraph.minimum_spanning_tree`
-    on the weights subtracted from a constant above them, exactly as the authors' release does
-    (``MST_MAX_WEIGHT - w``). Ties between equal weights are therefore broken by scipy's Kruskal,
-    as in that release; every tie-break gives a tree of the same (maximum) total weight.
+    """Kruskal's algorithm with union-find: heaviest edges first, ties broken by cluster index.
 
-    Returns:
-        Tree edges ``(a, b)`` with ``a < b``, sorted.
+    Why not `scipy.sparse.csgraph.minimum_spanning_tree` (on ``100 - weight``, the call of the
+    authors' release): it returns exactly this tree on all 6000 bundled-train and MOSES-test
+    molecules checked (and the test suite compares the two), but on cluster graphs of 5-40
+    nodes its sparse-matrix set-up dominates: measured in one run on the busy 2-core machine,
+    1006 us per tree against 35 us here (29x), which turned the decomposition benchmark from
+    faster than the plain RDKit + networkx peer into 0.73x of it (``tools/bench/molgraph.py``);
+    scipy would also be imported by every preparation worker. Exactness is equal, speed is not.
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import minimum_spanning_tree
+    parent = list(range(size))
 
-    if not weights:
-        return []
-    pairs = sorted(weights)
-    rows = [a for a, _ in pairs]
-    cols = [b for _, b in pairs]
-    cost = [_HEAVY + 1.0 - weights[pair] for pair in pairs]  # positive: scipy drops zero entries
-    tree = minimum_spanning_tree(csr_matrix((cost, (rows, cols)), shape=(size, size)))
-    found = tree.nonzero()
-    return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(*found))
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    edges = []
+    for (a, b), _w in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+            edges.append((a, b))
+    return sorted(edges)
 
 
 def _merge_bridged(rings: list[list[int]]) -> list[list[int]]:
@@ -268,16 +273,7 @@ class JunctionTree:
             for bond in mol.GetBonds():
                 a, b = node.origin[bond.GetBeginAtomIdx()], node.origin[bond.GetEndAtomIdx()]
                 bond.SetBondType(self.mol.GetBondBetweenAtoms(a, b).GetBondType())
-            copies[node.nid] = TreeNode(
-                smiles=node.smiles,
-                mol=mol.GetMol(),
-                atoms=node.atoms,
-                nid=node.nid,
-                wid=node.wid,
-                is_leaf=node.is_leaf,
-                label=node.label,
-                origin=node.origin,
-            )
+            copies[node.nid] = replace(node, mol=mol.GetMol(), neighbors=[], candidates=[])
         for node in self.nodes:
             copies[node.nid].neighbors = [copies[n.nid] for n in node.neighbors]
         return [copies[n.nid] for n in self.nodes]
