@@ -27,7 +27,8 @@ from core.reproduce import add_reproduce_command
 
 DESCRIPTION = (
     "Adversarial robustness: a torchattacks-like attack library (FGSM, BIM, PGD L-inf/L2, MI-FGSM, "
-    "DI-FGSM, NES and LF-NES, boundary attack and LF-BA, rotation/translation grid, universal perturbations, "
+    "DI-FGSM, NES and LF-NES, boundary attack and LF-BA, rotation/translation grid, perceptual PGD, "
+    "universal perturbations, "
     "BPDA, EOT) on real digits; defenses, certificates and analyses are planned (see the README)."
 )
 

@@ -4,7 +4,8 @@
 (`robust.experiments.attacks`); ``--only blackbox`` the query-limited NES vs low-frequency NES
 curves and the boundary attack vs LF-BA (`robust.experiments.blackbox`); ``--only universal`` the
 universal perturbations' fooling rates (`robust.experiments.universal`); ``--only spatial`` the
-rotation/translation adversaries (`robust.experiments.spatial`). The defenses/certificates and analyses sub-experiments
+rotation/translation adversaries (`robust.experiments.spatial`); ``--only perceptual`` the
+perceptually-aware PGD (`robust.experiments.perceptual`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from core.cli import RunOptions
 from core.results import ResultTable
 
-__all__ = ["EXPERIMENTS", "attacks", "blackbox", "spatial", "universal"]
+__all__ = ["EXPERIMENTS", "attacks", "blackbox", "perceptual", "spatial", "universal"]
 
 
 def attacks(options: RunOptions) -> list[ResultTable]:
@@ -44,5 +45,18 @@ def spatial(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"attacks": attacks, "blackbox": blackbox, "universal": universal, "spatial": spatial}
+def perceptual(options: RunOptions) -> list[ResultTable]:
+    """Perceptually-aware PGD (local-variation budget) against plain PGD."""
+    from robust.experiments.perceptual import perceptual as run
+
+    return run(options)
+
+
+EXPERIMENTS = {
+    "attacks": attacks,
+    "blackbox": blackbox,
+    "universal": universal,
+    "spatial": spatial,
+    "perceptual": perceptual,
+}
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

@@ -15,6 +15,7 @@ difgsm     `DIFGSM` (input diversity)                             Xie et al. 201
 nes        `NES` query-limited; ``frequency="low"``: LF-NES        Ilyas et al. 2018; Guo et al. 2019
 boundary   `BoundaryAttack`; ``frequency="low"``: LF-BA            Brendel et al. 2018; Guo et al. 2019
 spatial    `SpatialGrid` rotation/translation grid or worst-of-k   Engstrom et al. 2019
+perceptual-pgd `PerceptualPGD` budget from local pixel variation   Luo et al. 2018
 =========  =====================================================  ==========================
 
 `BPDA` (a module) and `EOT` (a wrapper of any gradient attack) adapt these attacks to
@@ -35,6 +36,7 @@ from robust.attacks.diverse import DIFGSM
 from robust.attacks.fgsm import FGSM
 from robust.attacks.momentum import MIFGSM
 from robust.attacks.nes import NES
+from robust.attacks.perceptual import PerceptualPGD
 from robust.attacks.pgd import BIM, PGD, PGDL2
 from robust.attacks.spatial import SpatialGrid
 
@@ -51,12 +53,14 @@ __all__ = [
     "PGDL2",
     "Attack",
     "BoundaryAttack",
+    "PerceptualPGD",
     "SpatialGrid",
     "make_attack",
 ]
 
 ATTACKS: dict[str, type[Attack]] = {
-    cls.name: cls for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM, NES, BoundaryAttack, SpatialGrid)
+    cls.name: cls
+    for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM, NES, BoundaryAttack, SpatialGrid, PerceptualPGD)
 }
 """Attack classes by registry name."""
 
