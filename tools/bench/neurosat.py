@@ -166,6 +166,7 @@ def train_step_table(d: int, rounds: int, max_nodes: int, repeats: int, compile_
         ),
         data="400 SR(U(10,40)) pairs generated with seed 5 (first batch)",
     )
+    print(f"{flops / 1e9:.2f} GFLOP per step; GEMM peak {peak / 1e9:.1f} GFLOP/s", flush=True)
     variants = [("COO adjacency (as built)", "coo", False), ("CSR adjacency", "csr", False)]
     if compile_model:
         variants.append(("COO + torch.compile(model)", "coo", True))
@@ -201,6 +202,7 @@ def train_step_table(d: int, rounds: int, max_nodes: int, repeats: int, compile_
             share_of_peak=rate / peak,
             note="",
         )
+        print(f"{label}: {result.median:.3f} s/step, {rate / 1e9:.2f} GFLOP/s", flush=True)
     return table
 
 
