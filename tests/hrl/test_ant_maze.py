@@ -9,7 +9,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import hrl.envs  # noqa: F401 - registers hrl/AntMaze-v0
-from hrl.envs.ant_maze import WALL_HEIGHT, AntMaze
+from hrl.envs.ant_maze import BLOCK_LIFT, WALL_HEIGHT, AntMaze
 from hrl.envs.mazes import U_MAZE
 
 
@@ -48,3 +48,28 @@ def test_ant_maze_passes_gymnasiums_env_checker_and_has_500_step_episodes():
     check_env(AntMaze(), skip_render_check=True)
     env = gym.make("hrl/AntMaze-v0")
     assert env.spec.max_episode_steps == 500
+
+
+def test_ant_push_has_its_walls_and_a_block_that_slides_in_x_and_y():
+    import mujoco
+
+    from hrl.envs.mazes import PUSH_MAZE, PUSH_TARGET, cell_of, reachable_cells
+
+    env = gym.make("hrl/AntPush-v0").unwrapped
+    model, data = env.ant.model, env.ant.data
+    names = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_GEOM, g) or "" for g in range(model.ngeom)]
+    expected = {f"wall_{r}_{c}" for r, line in enumerate(PUSH_MAZE) for c, ch in enumerate(line) if ch == "#"}
+    assert {name for name in names if name.startswith("wall_")} == expected
+    obs, _ = env.reset(seed=0, options={"target": PUSH_TARGET})
+    assert obs.shape == (35,)  # qpos 15 + block 2, qvel 14 + block 2, target 2
+    block = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, "block_2_2")
+    np.testing.assert_allclose(data.xpos[block], [0.0, 8.0, WALL_HEIGHT / 2 + BLOCK_LIFT], atol=1e-9)
+    np.testing.assert_allclose(obs[15:17], 0.0)  # the block's slide joints, after the ant's 15
+    row, col = cell_of(np.array(PUSH_TARGET), PUSH_MAZE)
+    assert PUSH_MAZE[row][col] == " " and (row, col) in reachable_cells(PUSH_MAZE)
+    start = data.xpos[block].copy()
+    data.xfrc_applied[block] = [50.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # a push along +x
+    for _ in range(20):
+        env.step(np.zeros(8, np.float32))
+    moved = data.xpos[block] - start
+    assert moved[0] > 0.5 and abs(moved[1]) < 0.1 and abs(moved[2]) < 1e-9

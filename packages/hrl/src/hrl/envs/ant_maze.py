@@ -8,7 +8,10 @@ at 500 steps), its observation including the torso's x, y: qpos (15) and qvel (1
 target (2). Protocol as `hrl.envs.point_maze`: reward -||(x, y) - target||, success under 5, training
 targets uniform in [-4, 20]^2, evaluation targets by ``reset(options={"target": ...})``.
 
-Ant Push and Ant Fall (movable blocks, a chasm) are not written yet.
+``layout=PUSH_MAZE`` (registered as ``hrl/AntPush-v0``) adds the movable block of Ant Push (a body
+on two slide joints, so its x, y follow the ant's in qpos and qvel; it starts exactly in its cell, without
+gymnasium's reset noise, which could jam it against a wall corner); evaluate it at `hrl.envs.mazes.PUSH_TARGET`. Ant Fall (a
+chasm and a block movable in y, z on an elevated floor) is not written yet.
 """
 
 from __future__ import annotations
@@ -26,36 +29,80 @@ from gymnasium import spaces
 from hrl.envs.mazes import MAZE_SCALE, U_MAZE, wall_boxes
 from hrl.envs.point_maze import SUCCESS_RADIUS, choose_target
 
-__all__ = ["WALL_HEIGHT", "AntMaze", "maze_mjcf"]
+__all__ = ["BLOCK_LIFT", "BLOCK_MASS", "BLOCK_SHRINK", "WALL_HEIGHT", "AntMaze", "maze_mjcf"]
 
 WALL_HEIGHT = 0.5 * MAZE_SCALE
 """Height of the wall blocks (the reference code's maze_height x scale)."""
 
 
+BLOCK_LIFT = 0.02
+"""A block floats this far (m) above the floor: it has no vertical joint, so touching the floor would
+only add the contact solver's friction; it resists through its mass, armature 1 and damping 1."""
+
+ANT_QPOS, ANT_QVEL = 15, 14
+"""The ant's own qpos / qvel widths (torso position and orientation, 8 hinges); blocks come after."""
+
+BLOCK_SHRINK = 0.99
+"""A movable block's side as a fraction of the cell (a full cell would jam against the walls)."""
+
+BLOCK_MASS = 1.0
+"""Mass of a movable block in kg, chosen here (the ant's torso is 0.33 kg); not checked against the
+reference code, nor yet that a trained ant can push it."""
+
+
 def maze_mjcf(layout: tuple[str, ...] = U_MAZE, scale: float = MAZE_SCALE) -> str:
-    """gymnasium's ant MJCF with a ``wall_<row>_<col>`` box geom per ``#`` cell of `layout`."""
+    """gymnasium's ant MJCF with a ``wall_<row>_<col>`` box geom per ``#`` cell of `layout` and a
+    ``block_<row>_<col>`` body (slide joints in x and y) per ``B`` cell."""
     tree = ET.parse(Path(str(files("gymnasium.envs.mujoco") / "assets" / "ant.xml")))
     world = tree.getroot().find("worldbody")
     start_row = next(row for row, line in enumerate(layout) if "r" in line)
     start_col = layout[start_row].index("r")
     for row, line in enumerate(layout):
         for col, char in enumerate(line):
-            if char != "#":
-                continue
-            ET.SubElement(
-                world,
-                "geom",
-                {
-                    "name": f"wall_{row}_{col}",
-                    "type": "box",
-                    "pos": f"{(col - start_col) * scale} {(row - start_row) * scale} {WALL_HEIGHT / 2}",
-                    "size": f"{scale / 2} {scale / 2} {WALL_HEIGHT / 2}",
-                    "rgba": "0.7 0.5 0.3 1",
-                    "contype": "1",
-                    "conaffinity": "1",
-                    "condim": "3",
-                },
-            )
+            x, y = (col - start_col) * scale, (row - start_row) * scale
+            box = {"type": "box", "contype": "1", "conaffinity": "1", "condim": "3"}
+            if char == "#":
+                ET.SubElement(
+                    world,
+                    "geom",
+                    {
+                        **box,
+                        "name": f"wall_{row}_{col}",
+                        "pos": f"{x} {y} {WALL_HEIGHT / 2}",
+                        "size": f"{scale / 2} {scale / 2} {WALL_HEIGHT / 2}",
+                        "rgba": "0.7 0.5 0.3 1",
+                    },
+                )
+            elif char == "B":  # a block on two slide joints, a little narrower than a cell so it slides
+                body = ET.SubElement(
+                    world,
+                    "body",
+                    {"name": f"block_{row}_{col}", "pos": f"{x} {y} {WALL_HEIGHT / 2 + BLOCK_LIFT}"},
+                )
+                for axis, name in (("1 0 0", "x"), ("0 1 0", "y")):
+                    ET.SubElement(
+                        body,
+                        "joint",
+                        {
+                            "name": f"block_{row}_{col}_{name}",
+                            "type": "slide",
+                            "axis": axis,
+                            "damping": "1",
+                            "limited": "false",
+                        },
+                    )
+                half = BLOCK_SHRINK * scale / 2
+                ET.SubElement(
+                    body,
+                    "geom",
+                    {
+                        **box,
+                        "name": f"block_{row}_{col}",
+                        "size": f"{half} {half} {WALL_HEIGHT / 2}",
+                        "mass": str(BLOCK_MASS),
+                        "rgba": "0.9 0.9 0.2 1",
+                    },
+                )
     return ET.tostring(tree.getroot(), encoding="unicode")
 
 
@@ -92,6 +139,12 @@ class AntMaze(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         ant_obs, _ = self.ant.reset(seed=int(self.np_random.integers(2**31)))
+        data = self.ant.data
+        if data.qpos.size > ANT_QPOS:  # blocks start exactly in their cells (noise could jam them)
+            qpos, qvel = data.qpos.copy(), data.qvel.copy()
+            qpos[ANT_QPOS:], qvel[ANT_QVEL:] = 0.0, 0.0
+            self.ant.set_state(qpos, qvel)
+            ant_obs = np.concatenate([data.qpos, data.qvel])  # the ant's observation with these options
         self.target = choose_target(options, self.np_random, "AntMaze")
         return self._finish(ant_obs)
 

@@ -1,7 +1,7 @@
 """Maze layouts of HIRO's tasks and their geometry, in the reference code's coordinates.
 
 A layout is a tuple of strings, one per row: ``#`` a wall block, ``r`` the start cell, a space a
-free cell. Cell (row, col) is a square of side ``scale`` centred at
+free cell, ``B`` a block the agent can push in x and y (Ant Push). Cell (row, col) is a square of side ``scale`` centred at
 ((col - start_col) * scale, (row - start_row) * scale), so the start is the origin, x grows with the
 column and y with the row. With HIRO's U-maze and scale 8 the evaluation targets (16, 0), (16, 16) and
 (0, 16) are the centres of free cells (tested).
@@ -13,7 +13,17 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["MAZE_SCALE", "U_MAZE", "cell_of", "free_cells", "reachable_cells", "start_cell", "wall_boxes"]
+__all__ = [
+    "MAZE_SCALE",
+    "PUSH_MAZE",
+    "PUSH_TARGET",
+    "U_MAZE",
+    "cell_of",
+    "free_cells",
+    "reachable_cells",
+    "start_cell",
+    "wall_boxes",
+]
 
 U_MAZE: tuple[str, ...] = (
     "#####",
@@ -23,6 +33,18 @@ U_MAZE: tuple[str, ...] = (
     "#####",
 )
 """HIRO's Ant Maze / Point Maze layout (the reference code's U-maze)."""
+
+PUSH_MAZE: tuple[str, ...] = (
+    "#####",
+    "# r##",
+    "# B #",
+    "## ##",
+    "#####",
+)
+"""HIRO's Ant Push layout: the block below the start must be pushed aside to reach the target."""
+
+PUSH_TARGET = (0.0, 19.0)
+"""Ant Push's evaluation target."""
 
 MAZE_SCALE = 8.0
 """Side of one cell in world units (the reference code's ``maze_size_scaling``)."""
