@@ -54,3 +54,12 @@ def test_full_scale_without_its_data_names_the_file_and_how_to_get_it(tmp_path):
         experiment.reproduce(RunOptions(scale="full", out=tmp_path / "out", data=tmp_path, device="cpu"))
     assert str(tmp_path / "train.csv.gz") in str(info.value) and "\n" not in str(info.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_reproduce_full_without_data_is_one_line_exit_2_and_leaves_no_folder(tmp_path, capsys):
+    from molgraph.cli import main
+
+    code = main(["reproduce", "--scale", "full", "--out", str(tmp_path), "--data", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "molgraph data moses" in err[0] and "train.csv.gz" in err[0]
+    assert list(tmp_path.iterdir()) == []  # the molgraph/ folder core created is gone again
