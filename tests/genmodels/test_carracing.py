@@ -16,7 +16,8 @@ def test_wrapper_returns_the_preprocessed_frame_of_the_real_environment():
     frame, _ = env.reset(seed=3)
     assert frame.shape == (3, 64, 64) and env.last_frame.shape == (96, 96, 3)
     assert np.array_equal(frame, preprocess(env.last_frame))
-    *_, truncated, _ = env.step(np.array([0.0, 1.0, 0.0]))
+    next_frame, reward, *_ = env.step(np.array([0.0, 1.0, 0.0]))
+    assert next_frame.shape == (3, 64, 64) and isinstance(reward, float)
     with pytest.raises(InputError, match="3 finite numbers"):
         env.step(np.array([0.0, np.nan, 0.0]))
     env.close()
