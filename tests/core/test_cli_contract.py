@@ -126,6 +126,7 @@ class TrainConfig:
     clip: bool = True
     note: str | None = None
     epochs: int = extendable(10)
+    seed: int = 0
 
 
 def test_config_arguments_take_their_defaults_from_the_dataclass():
@@ -135,8 +136,10 @@ def test_config_arguments_take_their_defaults_from_the_dataclass():
     args = parser.parse_args(
         ["--learning-rate", "0.1", "--hidden", "64", "--policy", "cnn", "--no-clip", "--epochs", "3"]
     )
-    assert config_from_args(TrainConfig, args) == TrainConfig(0.1, (64,), "cnn", False, None, 3)
+    assert config_from_args(TrainConfig, args) == TrainConfig(0.1, (64,), "cnn", False, None, 3, 0)
     assert "(default: 300,300)" in parser.format_help()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--seed", "-1"])  # a config's seed is validated like --seed
 
 
 def test_config_arguments_with_prefix_include_and_overrides():

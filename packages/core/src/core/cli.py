@@ -275,7 +275,8 @@ def add_config_arguments(
 
     Defaults come from the dataclass (never copied into the CLI); types from its annotations
     (int, float, str, bool as ``--x/--no-x``, Literal as choices, ``tuple[int, ...]`` as a list).
-    Read them back with `config_from_args`.
+    A field named ``seed`` is validated like ``--seed``; a field's ``metadata={"cli_type": positive_int}``
+    sets its argparse type. Read them back with `config_from_args`.
 
     Args:
         include: fields to expose (default: all that have a simple type).
@@ -289,6 +290,8 @@ def add_config_arguments(
         if item.name in exclude or (include is not None and item.name not in include):
             continue
         spec = _argument_spec(hints.get(item.name))
+        if spec is not None and (item.name == "seed" or "cli_type" in item.metadata):
+            spec["type"] = item.metadata.get("cli_type", seed_value)  # a seed field is validated like --seed
         if spec is None:
             if include is not None:
                 raise TypeError(f"{config_type.__name__}.{item.name}: no CLI form for {hints.get(item.name)}")
