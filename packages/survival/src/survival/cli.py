@@ -66,6 +66,8 @@ _MTLR_HELP = {
     "lr": "mtlr: Adam learning rate",
     "batch_size": "mtlr: Adam batch size (None: full batch)",
     "patience": "mtlr: Adam early-stopping patience (epochs)",
+    "grid_end": "mtlr: last time point at the last event (last_event) or the largest time (max_time)",
+    "tail": "mtlr: curves past the grid: linear (the paper) or exponential",
 }
 
 
