@@ -53,6 +53,8 @@ _MTLR_OPTIONS = (
     "lr",
     "batch_size",
     "patience",
+    "grid_end",
+    "tail",
 )
 
 _MTLR_HELP = {
