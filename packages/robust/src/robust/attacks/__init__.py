@@ -16,6 +16,7 @@ nes        `NES` query-limited; ``frequency="low"``: LF-NES        Ilyas et al. 
 boundary   `BoundaryAttack`; ``frequency="low"``: LF-BA            Brendel et al. 2018; Guo et al. 2019
 spatial    `SpatialGrid` rotation/translation grid or worst-of-k   Engstrom et al. 2019
 perceptual-pgd `PerceptualPGD` budget from local pixel variation   Luo et al. 2018
+stadv      `StAdv` flow field with the flow-smoothness loss            Xiao et al. 2018
 =========  =====================================================  ==========================
 
 `BPDA` (a module) and `EOT` (a wrapper of any gradient attack) adapt these attacks to
@@ -39,6 +40,7 @@ from robust.attacks.nes import NES
 from robust.attacks.perceptual import PerceptualPGD
 from robust.attacks.pgd import BIM, PGD, PGDL2
 from robust.attacks.spatial import SpatialGrid
+from robust.attacks.stadv import StAdv
 
 __all__ = [
     "ATTACKS",
@@ -55,12 +57,13 @@ __all__ = [
     "BoundaryAttack",
     "PerceptualPGD",
     "SpatialGrid",
+    "StAdv",
     "make_attack",
 ]
 
 ATTACKS: dict[str, type[Attack]] = {
     cls.name: cls
-    for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM, NES, BoundaryAttack, SpatialGrid, PerceptualPGD)
+    for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM, NES, BoundaryAttack, SpatialGrid, PerceptualPGD, StAdv)
 }
 """Attack classes by registry name."""
 
