@@ -10,8 +10,9 @@ imported only by what needs it (checkpoints, devices, seeding), never by ``--hel
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
     from core.checkpoint import Checkpoint, load_checkpoint, load_state_into, save_checkpoint
@@ -42,6 +43,7 @@ _WHERE = {
     "Checkpoint": "core.checkpoint",
     "load_checkpoint": "core.checkpoint",
     "load_state_into": "core.checkpoint",
+    "lazy_exports": "core.lazy",
     "save_checkpoint": "core.checkpoint",
     "atomic_write": "core.files",
     "check_resumable": "core.resume",
@@ -100,6 +102,7 @@ __all__ = [
     "download",
     "extendable",
     "extendable_fields",
+    "lazy_exports",
     "load_checkpoint",
     "load_state_into",
     "make_generator",
@@ -122,14 +125,4 @@ __all__ = [
 __version__ = "0.2.0"
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
