@@ -60,7 +60,8 @@ def test_an_attack_leaves_parameters_modes_and_requires_grad_unchanged(name, dig
     modes = [module.training for module in model.modules()]
     flags = [parameter.requires_grad for parameter in model.parameters()]
     x, y = _test_batch(digits, 8)
-    make_attack(name, model, **({"max_queries": 300} if name in ("nes", "boundary") else {}))(x, y)
+    small = {"nes": {"max_queries": 300}, "boundary": {"max_queries": 300}, "stadv": {"steps": 5}}
+    make_attack(name, model, **small.get(name, {}))(x, y)
     after = model.state_dict()
     assert all(torch.equal(before[key], after[key]) for key in before)  # BN running stats included
     assert [module.training for module in model.modules()] == modes

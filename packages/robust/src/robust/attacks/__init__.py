@@ -16,6 +16,7 @@ nes        `NES` query-limited; ``frequency="low"``: LF-NES        Ilyas et al. 
 boundary   `BoundaryAttack`; ``frequency="low"``: LF-BA            Brendel et al. 2018; Guo et al. 2019
 spatial    `SpatialGrid` rotation/translation grid or worst-of-k   Engstrom et al. 2019
 perceptual-pgd `PerceptualPGD` budget from local pixel variation   Luo et al. 2018
+adef       `ADef` iterative smooth deformations (DeepFool-style)   Alaifari et al. 2019
 stadv      `StAdv` flow field with the flow-smoothness loss            Xiao et al. 2018
 =========  =====================================================  ==========================
 
@@ -31,6 +32,7 @@ from torch import nn
 
 from core.errors import InputError
 from robust.attacks.adaptive import BPDA, EOT
+from robust.attacks.adef import ADef
 from robust.attacks.base import Attack
 from robust.attacks.boundary import BoundaryAttack
 from robust.attacks.diverse import DIFGSM
@@ -53,6 +55,7 @@ __all__ = [
     "NES",
     "PGD",
     "PGDL2",
+    "ADef",
     "Attack",
     "BoundaryAttack",
     "PerceptualPGD",
@@ -63,7 +66,20 @@ __all__ = [
 
 ATTACKS: dict[str, type[Attack]] = {
     cls.name: cls
-    for cls in (FGSM, BIM, PGD, PGDL2, MIFGSM, DIFGSM, NES, BoundaryAttack, SpatialGrid, PerceptualPGD, StAdv)
+    for cls in (
+        FGSM,
+        BIM,
+        PGD,
+        PGDL2,
+        MIFGSM,
+        DIFGSM,
+        NES,
+        BoundaryAttack,
+        SpatialGrid,
+        PerceptualPGD,
+        StAdv,
+        ADef,
+    )
 }
 """Attack classes by registry name."""
 
