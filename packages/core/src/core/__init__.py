@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from core.resume import check_resumable, extendable, extendable_fields
     from core.seeding import make_generator, seed_everything
     from core.timing import Timer, TimingResult, measure, throughput
+    from core.validate import require_ints, require_positive, require_seed
 
 _WHERE = {
     "Checkpoint": "core.checkpoint",
@@ -75,6 +76,9 @@ _WHERE = {
     "mean_sd": "core.results",
     "make_generator": "core.seeding",
     "seed_everything": "core.seeding",
+    "require_ints": "core.validate",
+    "require_positive": "core.validate",
+    "require_seed": "core.validate",
     "Timer": "core.timing",
     "TimingResult": "core.timing",
     "measure": "core.timing",
@@ -114,6 +118,9 @@ __all__ = [
     "positive_int",
     "progress",
     "provenance",
+    "require_ints",
+    "require_positive",
+    "require_seed",
     "run_options_from",
     "save_checkpoint",
     "save_figure",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.errors import InputError
 from core.resume import extendable
+from core.validate import require_ints, require_positive, require_seed
 
 __all__ = ["ToyConfig", "TrainConfig"]
 
@@ -42,14 +43,9 @@ class TrainConfig:
     k: int | str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("num_samples", "steps", "batch_size", "eval_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InputError(f"TrainConfig.{name} must be a positive integer", item=value)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
-            raise InputError("TrainConfig.seed must be an integer in [0, 2**32)", item=self.seed)
-        if not (isinstance(self.learning_rate, int | float) and 0.0 < self.learning_rate < float("inf")):
-            raise InputError("TrainConfig.learning_rate must be a finite number > 0", item=self.learning_rate)
+        require_ints(self, "num_samples", "steps", "batch_size", "eval_every", "checkpoint_every")
+        require_seed(self)
+        require_positive(self, "learning_rate")
         if self.k != "auto" and (not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 0):
             raise InputError("TrainConfig.k must be a non-negative integer or 'auto'", item=self.k)
 
@@ -76,13 +72,8 @@ class ToyConfig:
     replicates: int = 8
 
     def __post_init__(self) -> None:
-        if not isinstance(self.num_categories, int) or self.num_categories < 2:
-            raise InputError("ToyConfig.num_categories must be an integer >= 2", item=self.num_categories)
-        for name in ("steps", "replicates"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InputError(f"ToyConfig.{name} must be a positive integer", item=value)
+        require_ints(self, "num_categories", minimum=2)
+        require_ints(self, "steps", "replicates")
         if not math.isfinite(self.initial_logit):
             raise InputError("ToyConfig.initial_logit must be finite", item=self.initial_logit)
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InputError("ToyConfig.learning_rate must be a finite number > 0", item=self.learning_rate)
+        require_positive(self, "learning_rate")
