@@ -154,7 +154,7 @@ def cma_rows(population: int, steps: int) -> list[dict]:
         candidates = strategy.ask()
         strategy.tell(candidates, [-fitness(np.asarray(x), [0]) for x in candidates])
 
-    peer = measure(reference, repeats=1, warmup=0)
+    peer = measure(reference, repeats=1, warmup=1)
     for workers in sorted({1, os.cpu_count() or 1}):
         config = CMAConfig(population=population, rollouts=1, generations=1, workers=workers)
         ours = measure(lambda config=config: evolve(fitness, 12, config), repeats=1, warmup=1)
