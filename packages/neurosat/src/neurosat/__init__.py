@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from neurosat.evaluation import RoundCurves, accuracy, predict_proba, round_curves, solve
     from neurosat.graph import ProblemBatch, batch_problems, batches_by_nodes
     from neurosat.model import NeuroSAT, NeuroSATState
-    from neurosat.pretrained import pretrained
+    from neurosat.bundled import pretrained
     from neurosat.reductions import (
         REDUCTIONS,
         clique,
@@ -69,7 +69,7 @@ _WHERE = {
     ),
     **dict.fromkeys(["ProblemBatch", "batch_problems", "batches_by_nodes"], "neurosat.graph"),
     **dict.fromkeys(["NeuroSAT", "NeuroSATState"], "neurosat.model"),
-    "pretrained": "neurosat.pretrained",
+    "pretrained": "neurosat.bundled",
     **dict.fromkeys(
         ["REDUCTIONS", "clique", "colouring", "dominating_set", "graph_problems", "vertex_cover"],
         "neurosat.reductions",
