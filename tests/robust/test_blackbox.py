@@ -13,6 +13,8 @@ from robust.attacks import NES
 from robust.attacks.dct import dct2, dct_matrix, idct2, low_frequency_noise
 from robust.attacks.nes import nes_gradient
 
+from .conftest import linear_model
+
 
 def test_dct_matrix_is_orthonormal_and_matches_scipy():
     for n in (1, 7, 8, 28):
@@ -89,3 +91,67 @@ def test_nes_refuses_bad_budgets(digits_mlp):
         NES(digits_mlp, frequency="low", ratio=0.0)
     with pytest.raises(InputError, match="max_queries must be > 0"):
         NES(digits_mlp, max_queries=0)
+
+
+def test_partial_information_estimate_aligns_with_the_true_gradient():
+    model = _smooth_model()
+    x = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        target = model(x).topk(2, dim=1).indices[:, 1]  # second-ranked: shown in the top 2, not the top 1
+    attack = NES(model, setting="partial", top_k=2, targeted=True)
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        estimate = nes_gradient(
+            lambda points: attack.score(points, target.repeat(4000)),
+            x,
+            2000,
+            1e-3,
+            lambda shape: torch.randn(*shape, generator=generator),
+        )
+    point = x.clone().requires_grad_(True)
+    (true,) = torch.autograd.grad(torch.log_softmax(model(point), 1).gather(1, target[:, None]).sum(), point)
+    cosine = nn.functional.cosine_similarity(estimate.flatten(1), true.flatten(1))
+    assert float(cosine.min()) > 0.9  # the target stays in the top 2 under sigma = 1e-3 noise
+
+
+def test_label_only_score_estimate_points_across_the_boundary_of_a_linear_model():
+    weight = torch.randn(2, 16, generator=torch.Generator().manual_seed(4))
+    direction = weight[1] - weight[0]
+    x = (0.4 + 0.2 * torch.rand(1, 1, 4, 4, generator=torch.Generator().manual_seed(5))).expand(3, 1, 4, 4)
+    margin = float(x[0].flatten() @ direction)  # logit 1 - logit 0 without bias
+    model = linear_model(weight, torch.tensor([margin + 0.05, 0.0]))  # class 0 wins by 0.05
+    target = torch.ones(3, dtype=torch.long)
+    attack = NES(model, setting="label-only", top_k=1, label_samples=20, mu=0.05, targeted=True, seed=0)
+    generator = torch.Generator().manual_seed(6)
+    with torch.no_grad():
+        estimate = nes_gradient(
+            lambda points: attack.score(points, target.repeat(400)),
+            x,
+            200,
+            0.05,
+            lambda shape: torch.randn(*shape, generator=generator),
+        )
+    cosine = nn.functional.cosine_similarity(estimate.flatten(1), direction.expand(3, 16))
+    assert float(cosine.min()) > 0.3  # only ranks are seen, yet the estimate points towards the target class
+
+
+def test_partial_and_label_only_nes_fool_a_digits_model_and_count_queries(digits_mlp, digits):
+    x, y = digits.x_test[:10], digits.y_test[:10]
+    partial = NES(digits_mlp, eps=0.2, alpha=0.05, samples=20, max_queries=600, setting="partial", top_k=1)
+    fooled = digits_mlp(partial(x, y)).argmax(1) != y
+    assert float(fooled.float().mean()) >= 0.5
+    label = NES(
+        digits_mlp,
+        eps=0.2,
+        alpha=0.05,
+        samples=4,
+        max_queries=200,
+        setting="label-only",
+        label_samples=10,
+        mu=0.1,
+    )
+    label(x, y)
+    per_step = 4 * 10 + 1
+    assert bool(((label.cost_ - 1) % per_step == 0).all()) and int(label.cost_.max()) <= 200
+    with pytest.raises(InputError, match="unknown setting"):
+        NES(digits_mlp, setting="top-k")

@@ -15,7 +15,20 @@ number of model queries it used (``2 n`` per estimate plus one to check success)
 
 Defaults follow Ilyas et al.'s ImageNet settings scaled to small images: sigma 0.001, 50 samples
 (25 antithetic pairs) per estimate, alpha 0.01, 10,000 queries; eps is the task's L-inf budget.
-The partial-information (top-k) and label-only settings are planned, not implemented yet.
+
+Ilyas et al.'s two weaker threat models are ``setting="partial"`` and ``setting="label-only"``:
+
+* partial information: the black box returns only the ``top_k`` largest probabilities. ``F`` is
+  ``-log p_y`` (``log p_t`` targeted) when that class is among them; otherwise only ``p_y <= p_k``
+  (the k-th largest) is known, and ``-log p_k`` (``log p_k``) stands in, the bound on the same side.
+* label-only: the black box returns only the ``top_k`` labels, in order. ``F`` is Ilyas et al.'s
+  discretised score ``R(x) = k - rank`` of the class (0 when absent; negated untargeted), smoothed
+  by averaging it over ``label_samples`` draws of uniform noise in ``[-mu, mu]`` (their
+  ``S(x) = E R(x + delta)``), so each value costs ``label_samples`` queries.
+
+Not implemented from the paper: the targeted partial-information schedule that starts from an
+image of the target class and shrinks eps while keeping the target in the top k; the attack here
+always starts from ``x`` inside its eps-ball.
 """
 
 from __future__ import annotations
@@ -90,6 +103,10 @@ class NES(Attack):
         max_queries: int = 10_000,
         frequency: Literal["full", "low"] = "full",
         ratio: float = 0.25,
+        setting: Literal["query-limited", "partial", "label-only"] = "query-limited",
+        top_k: int = 1,
+        label_samples: int = 50,
+        mu: float = 0.001,
         *,
         targeted: bool = False,
         seed: int = 0,
@@ -107,13 +124,47 @@ class NES(Attack):
         if frequency not in ("full", "low"):
             raise InputError("frequency must be 'full' or 'low'", item=f"frequency={frequency!r}")
         low_frequency_side(8, ratio)  # validates the ratio
+        if setting not in ("query-limited", "partial", "label-only"):
+            raise InputError(
+                "unknown setting",
+                item=f"setting={setting!r}",
+                expected="'query-limited', 'partial' or 'label-only'",
+            )
+        check_budget("top_k", top_k, positive=True, integer=True)
+        check_budget("label_samples", label_samples, positive=True, integer=True)
+        check_budget("mu", mu)
+        self.setting, self.top_k, self.label_samples, self.mu = setting, top_k, label_samples, float(mu)
         self.eps, self.alpha, self.samples, self.sigma = float(eps), float(alpha), samples, float(sigma)
         self.max_queries, self.frequency, self.ratio = max_queries, frequency, float(ratio)
 
     def score(self, x: Tensor, y: Tensor) -> Tensor:
-        """``(m,)`` the value NES ascends, from probabilities only: ``-log p_y`` or ``log p_target``."""
-        chosen = self.probabilities(x).gather(1, y[:, None])[:, 0].clamp_min(1e-30).log()
+        """``(m,)`` the value NES ascends, from what the setting reveals (see the module docstring)."""
+        if self.setting == "label-only":
+            return self._label_score(x, y)
+        probabilities = self.probabilities(x)
+        if self.setting == "partial":
+            k = min(self.top_k, probabilities.shape[1])
+            top = probabilities.topk(k, dim=1)
+            shown = (top.indices == y[:, None]).any(1)
+            chosen = torch.where(shown, probabilities.gather(1, y[:, None])[:, 0], top.values[:, -1])
+        else:
+            chosen = probabilities.gather(1, y[:, None])[:, 0]
+        chosen = chosen.clamp_min(1e-30).log()
         return chosen if self.targeted else -chosen
+
+    def _label_score(self, x: Tensor, y: Tensor) -> Tensor:
+        """Ilyas et al.'s smoothed discretised score from the top-k labels alone, ``(m,)``."""
+        k = min(self.top_k, self.logits(x[:1]).shape[1])
+        total = torch.zeros(len(x), dtype=x.dtype, device=x.device)
+        for _ in range(self.label_samples):
+            noise = (2 * torch.rand(*x.shape, generator=self.generator) - 1).to(x.device, x.dtype) * self.mu
+            with torch.no_grad():
+                labels = self.logits((x + noise).clamp(0.0, 1.0)).topk(k, dim=1).indices  # (m, k), best first
+            match = labels == y[:, None]
+            rank = torch.where(match.any(1), match.float().argmax(1).to(x.dtype), torch.full_like(total, k))
+            total += k - rank  # k for the top label, 0 when absent
+        value = total / self.label_samples
+        return value if self.targeted else -value
 
     def probabilities(self, x: Tensor) -> Tensor:
         """The black box's answer ``(m, classes)`` (queries are charged by `perturb`)."""
@@ -131,7 +182,8 @@ class NES(Attack):
 
     def perturb(self, x: Tensor, y: Tensor) -> Tensor:
         pairs = self.samples // 2
-        per_step = 2 * pairs + 1  # one estimate and one check of success
+        per_value = self.label_samples if self.setting == "label-only" else 1
+        per_step = 2 * pairs * per_value + 1  # one estimate and one check of success
         x_adv = x.clone()
         active = ~self._success(x, y)  # first query: is it already misclassified?
         used = torch.ones(len(x), dtype=torch.long)
@@ -172,4 +224,8 @@ class NES(Attack):
             "max_queries": self.max_queries,
             "frequency": self.frequency,
             "ratio": self.ratio,
+            "setting": self.setting,
+            "top_k": self.top_k,
+            "label_samples": self.label_samples,
+            "mu": self.mu,
         }
