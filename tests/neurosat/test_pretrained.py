@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 import neurosat
-from neurosat.evaluation import round_curves
 from neurosat.bundled import pretrained_path
+from neurosat.evaluation import round_curves
 from neurosat.sr import generate_sr
 
 # Measured on exactly this set (50 SR(10) pairs, seed 10) at the model's 8 rounds: accuracy 0.77,

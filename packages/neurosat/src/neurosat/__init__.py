@@ -19,6 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from neurosat.bundled import pretrained
     from neurosat.cnf import (
         Problem,
         evaluate,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from neurosat.evaluation import RoundCurves, accuracy, predict_proba, round_curves, solve
     from neurosat.graph import ProblemBatch, batch_problems, batches_by_nodes
     from neurosat.model import NeuroSAT, NeuroSATState
-    from neurosat.bundled import pretrained
     from neurosat.reductions import (
         REDUCTIONS,
         clique,
