@@ -2,9 +2,9 @@
 
 ``uv run reproduce robust --only attacks --scale smoke`` runs the attack library's experiment
 (`robust.experiments.attacks`); ``--only blackbox`` the query-limited NES vs low-frequency NES
-curves and the boundary attack vs LF-BA (`robust.experiments.blackbox`); ``--only universal`` the
+curves, the boundary attack vs LF-BA and NES's three threat models (`robust.experiments.blackbox`); ``--only universal`` the
 universal perturbations' fooling rates (`robust.experiments.universal`); ``--only spatial`` the
-rotation/translation adversaries (`robust.experiments.spatial`); ``--only perceptual`` the
+rotation/translation adversaries, stAdv and ADef (`robust.experiments.spatial`); ``--only perceptual`` the
 perceptually-aware PGD (`robust.experiments.perceptual`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
@@ -39,7 +39,7 @@ def universal(options: RunOptions) -> list[ResultTable]:
 
 
 def spatial(options: RunOptions) -> list[ResultTable]:
-    """Accuracy under the rotation/translation grid and worst-of-10 adversaries."""
+    """Accuracy under the rotation/translation grid and worst-of-10 adversaries; stAdv and ADef success."""
     from robust.experiments.spatial import spatial as run
 
     return run(options)
