@@ -52,14 +52,15 @@ class HiroStudy:
 
 
 SMOKE = HiroStudy()
-"""Point Maze, 10 000 steps x 4 variants x 2 seeds = 80 000 agent steps: about 28 min at the 48 training
-steps/s measured for TD3 (64-64) on the shared 2-core development machine (tools/bench/hrl.py)."""
+"""Point Maze, 10 000 steps x 4 variants x 2 seeds = 80 000 agent steps: measured 1008 s on the shared
+2-core development machine (``reproduce hrl --only hiro --scale smoke --threads 1``)."""
 
 FULL = HiroStudy(
     steps=1_000_000, eval_every=50_000, eval_episodes=17, seeds=5, hidden=(300, 300), learning_starts=10_000
 )
 """Point Maze at 1M steps, 5 seeds, 51 evaluation episodes (17 per target): 4 x 5 x 1M = 20M agent steps,
-about 115 hours at that measured 48 steps/s with 64-64 networks, more with 300-300 (not run)."""
+250 x the smoke run, so about 70 hours on 2 CPU cores at the smoke run's rate with 64-64 networks and
+more with 300-300 (not run; a GPU mainly helps the 300-300 updates)."""
 
 
 def success_rate(
