@@ -13,8 +13,7 @@ DendroPy, SciPy or matplotlib.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from core.lazy import lazy_exports
 
 _WHERE = {
     "Alignment": "phylo_marglik.alignment",
@@ -60,14 +59,4 @@ __all__ = sorted(_WHERE)
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'phylo_marglik' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
