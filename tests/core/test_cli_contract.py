@@ -70,10 +70,10 @@ def test_a_late_crash_keeps_every_table_already_published(registered, tmp_path):
 
 
 def test_missing_data_is_one_line_exit_2_and_no_empty_folder(registered, tmp_path, capsys):
-    assert main(["single", "--out", str(tmp_path)]) == 2
+    assert main(["single", "--out", str(tmp_path / "new" / "runs")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "study alignments not found" in err[0] and "phylo-marglik data fetch" in err[0]
-    assert not (tmp_path / "single").exists()
+    assert not (tmp_path / "new").exists()
 
 
 def test_unknown_sub_experiment_and_only_on_a_single_experiment_are_refused(registered, tmp_path, capsys):

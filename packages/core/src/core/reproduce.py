@@ -71,7 +71,7 @@ def run_experiment(package: str, options: RunOptions) -> list[Any]:
     target = known[package].load()  # type: ignore[attr-defined]
     chosen = _choose(package, target, options.only)
     out = options.out / package
-    created = not out.exists()
+    created = _missing_folders(out)
     options = replace(
         options,
         out=out,
@@ -92,10 +92,20 @@ def run_experiment(package: str, options: RunOptions) -> list[Any]:
                         options.publish(table)
                     tables.append(table)
     except InputError:
-        if created and out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
+        for folder in created:  # deepest first: leave no empty folder this run made
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise
     return tables
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def _choose(package: str, target: Any, only: Sequence[str]) -> list[Experiment]:
