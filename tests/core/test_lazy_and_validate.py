@@ -43,3 +43,11 @@ def test_config_checks_name_the_config_field_and_value():
     ):
         with pytest.raises(InputError, match=message):
             check(bad)
+
+
+def test_an_export_named_like_its_submodule_stays_the_export():
+    import subprocess
+
+    code = "import core.progress, core.provenance, core; print(callable(core.progress), callable(core.provenance))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True"]

@@ -6,28 +6,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 
 import pytest
 
 from core.cli import config_from_args
+from core.testing import exit_code, one_line_error
 from gradest.cli import CHECKPOINT_NAME, build_parser, main
 from gradest.config import ToyConfig, TrainConfig
 from gradest.registry import ESTIMATORS
 
-
-def _one_line_error(capsys, *words: str) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err, (word, err)
-    return err
-
-
-def _exit_code(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as stop:  # argparse refuses an option before any handler runs
-        return int(stop.code)
+_exit_code = partial(exit_code, main)
+_one_line_error = one_line_error
 
 
 def test_estimators_lists_every_name(capsys):

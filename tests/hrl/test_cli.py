@@ -5,25 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 
 from core.cli import config_from_args
+from core.testing import exit_code, one_line_error
 from hrl.cli import CHECKPOINT_NAME, build_parser, main
 from hrl.config import HIROConfig, TD3Config
 
-
-def _one_line_error(capsys, *words: str) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err, (word, err)
-    return err
-
-
-def _exit_code(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as stop:  # argparse refuses an option before any handler runs
-        return int(stop.code)
+_exit_code = partial(exit_code, main)
+_one_line_error = one_line_error
 
 
 def test_import_and_every_help_load_no_torch_gymnasium_or_mujoco():

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
 from core.errors import InputError
+from core.testing import exit_code
 from molgraph import bundled_smiles, load_smiles, penalized_logp, prior_quality, reconstruction_accuracy
 from molgraph.cli import main
 
-
-def _exit_code(argv: list[str]) -> int:
-    """`main`'s exit code, whether it returns it or argparse exits with it."""
-    try:
-        return main(argv)
-    except SystemExit as exc:
-        return int(exc.code)
+_exit_code = partial(exit_code, main)
 
 
 def test_decompose_prints_clusters(capsys):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.reproduce import registered_experiments
+from core.testing import exit_code
 from survival.cli import main
 from survival.simulate import simulate_exponential
+
+_exit_code = partial(exit_code, main)
 
 
 def _csv(tmp_path, n=120, name="patients.csv"):
@@ -91,13 +95,6 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, message, capsys):
     assert _exit_code(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
-
-
-def _exit_code(argv):
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse's errors (bad option values) exit from parse_args
-        return exc.code
 
 
 def test_bad_csv_rows_tiny_tables_and_out_files_end_in_one_line(tmp_path, capsys):

@@ -114,3 +114,25 @@ def test_members_bound_core_and_ship_their_licence(name, wheels):
     with zipfile.ZipFile(wheels[name]) as wheel:
         licences = [n for n in wheel.namelist() if n.endswith("licenses/LICENSE")]
     assert licences, f"{name}'s wheel carries no LICENSE"
+
+
+_SHADOW_PROBE = r"""
+import importlib, pathlib, sys, types
+name = sys.argv[1]
+package = importlib.import_module(name)
+folder = pathlib.Path(package.__file__).parent
+exports = getattr(package, "__all__", [])
+shadowed = [n for n in exports if (folder / f"{n}.py").exists() or (folder / n / "__init__.py").exists()]
+for n in shadowed:
+    importlib.import_module(f"{name}.{n}")
+print([n for n in shadowed if isinstance(getattr(package, n), types.ModuleType)])
+"""
+
+
+@pytest.mark.parametrize("name", MEMBERS)
+def test_an_export_named_like_a_submodule_is_not_hidden_by_importing_it(name):
+    done = subprocess.run(
+        [sys.executable, "-c", _SHADOW_PROBE, IMPORT_NAMES[name]], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", f"{name}: exports hidden by their submodule: {done.stdout.strip()}"

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from core.results import MeanSD, ResultTable, mean_sd
     from core.resume import check_resumable, extendable, extendable_fields
     from core.seeding import make_generator, seed_everything
+    from core.testing import exit_code, one_line_error
     from core.timing import Timer, TimingResult, measure, throughput
     from core.validate import require_ints, require_positive, require_seed
 
@@ -79,6 +80,8 @@ _WHERE = {
     "require_ints": "core.validate",
     "require_positive": "core.validate",
     "require_seed": "core.validate",
+    "exit_code": "core.testing",
+    "one_line_error": "core.testing",
     "Timer": "core.timing",
     "TimingResult": "core.timing",
     "measure": "core.timing",
@@ -104,6 +107,7 @@ __all__ = [
     "config_from_args",
     "dispatch",
     "download",
+    "exit_code",
     "extendable",
     "extendable_fields",
     "lazy_exports",
@@ -113,6 +117,7 @@ __all__ = [
     "mean_sd",
     "measure",
     "new_figure",
+    "one_line_error",
     "package_cli",
     "pick_device",
     "positive_int",
