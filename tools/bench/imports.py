@@ -151,8 +151,11 @@ def main() -> int:
     return 0
 
 
-def _seconds(value: object) -> str:
-    return "failed" if value is None else f"{value:.2f}"
+def _seconds(row: dict[str, object], case: str) -> str:
+    if case not in row:
+        return "n/a"
+    value = row[case]
+    return "failed" if value is None else f"{value:.2f}"  # type: ignore[str-format]
 
 
 def _loads(value: object) -> str:
