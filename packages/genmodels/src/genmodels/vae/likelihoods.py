@@ -12,6 +12,7 @@ distribution over images in [0, 1]:
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import torch
@@ -23,16 +24,16 @@ from genmodels.config import LIKELIHOODS
 __all__ = ["LIKELIHOODS", "Bernoulli", "Gaussian", "Likelihood", "make_likelihood"]
 
 
-class Likelihood:
+class Likelihood(ABC):
     """Interface: `log_prob` (summed over the image) and `mean` (the reconstruction)."""
 
+    @abstractmethod
     def log_prob(self, x: Tensor, output: Tensor) -> Tensor:
         """``log p(x | z)`` for images ``x (..., c, h, w)`` and decoder outputs of the same shape; ``(...)``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def mean(self, output: Tensor) -> Tensor:
         """The expected image under p(x | z), in [0, 1] for Bernoulli."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
