@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from typing import Any
 
 from core.errors import CheckpointMismatchError
@@ -38,16 +39,22 @@ def extendable(default: Any, **field_options: Any) -> Any:
     return dataclasses.field(default=default, metadata=metadata, **field_options)
 
 
-def extendable_fields(config_type: Any, prefix: str = "") -> set[str]:
+def extendable_fields(config: Any, prefix: str = "") -> set[str]:
     """Dotted names of the extendable fields of a config dataclass (type or instance), nested included."""
+    config_type = config if isinstance(config, type) else type(config)
+    try:
+        hints = typing.get_type_hints(config_type)
+    except (NameError, TypeError):  # annotations naming types that are not importable here
+        hints = {}
     names: set[str] = set()
     for field in dataclasses.fields(config_type):
         if field.metadata.get(_EXTENDABLE):
             names.add(prefix + field.name)
-        field_type = field.type if not isinstance(field.type, str) else None
-        value_type = _nested_type(config_type, field.name, field_type)
-        if value_type is not None:
-            names |= extendable_fields(value_type, f"{prefix}{field.name}.")
+        nested = None if isinstance(config, type) else getattr(config, field.name, None)
+        if not dataclasses.is_dataclass(nested):
+            nested = hints.get(field.name)
+        if dataclasses.is_dataclass(nested):
+            names |= extendable_fields(nested, f"{prefix}{field.name}.")
     return names
 
 
@@ -70,22 +77,6 @@ def check_resumable(stored: dict[str, Any], requested: Any, *, source: object = 
             + ")",
             item=f"{source}: saved {have!r}, requested {want!r}",
         )
-
-
-def _nested_type(config: Any, name: str, hint: Any) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return hint
-    if not isinstance(config, type):
-        value = getattr(config, name, None)
-        if dataclasses.is_dataclass(value):
-            return value
-    import typing
-
-    try:
-        resolved = typing.get_type_hints(config if isinstance(config, type) else type(config)).get(name)
-    except Exception:
-        return None
-    return resolved if dataclasses.is_dataclass(resolved) else None
 
 
 def _first_difference(
