@@ -66,10 +66,13 @@ class EOT(Attack):
         self.name = f"eot-{attack.name}"
         self.min_image_dims = attack.min_image_dims
 
-    def __call__(self, x: Tensor, y: Tensor) -> Tensor:
-        x_adv = self.inner(x, y)
-        self.cost_ = self.inner.cost_
-        return x_adv
+    def perturb(self, x: Tensor, y: Tensor) -> Tensor:
+        """The wrapped attack on inputs this call already validated; its gradient calls count here."""
+        self.inner._counter = self._counter  # one cost counter: the inner attack adds to it in place
+        try:
+            return self.inner.perturb(x, y)
+        finally:
+            self.inner._counter = None
 
     def budget(self) -> dict[str, object]:
         return {**self.inner.budget(), "eot_samples": self.samples}

@@ -17,6 +17,7 @@ made on the CPU, so results do not depend on the device.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import torch
@@ -44,7 +45,7 @@ def check_budget(name: str, value: float, *, positive: bool = False, integer: bo
         raise InputError(f"{name} must be >= 0", item=f"{name}={value}")
 
 
-class Attack:
+class Attack(ABC):
     """Base class of every attack.
 
     Subclasses set `name` and `cost_unit` and implement `perturb`. They may use `loss_gradient`
@@ -98,9 +99,9 @@ class Attack:
         self._counter = None
         return x_adv.detach()
 
+    @abstractmethod
     def perturb(self, x: Tensor, y: Tensor) -> Tensor:
         """The attack itself on validated inputs (model already in eval mode); returns ``x_adv``."""
-        raise NotImplementedError
 
     # --- what subclasses use ---------------------------------------------------------------
 
