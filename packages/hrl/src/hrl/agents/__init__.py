@@ -1,5 +1,7 @@
 """Agents with Stable-Baselines3's shape: ``Agent(env, config)``, ``learn``, ``predict``, ``save``/``load``.
 
-Modules: `hrl.agents.td3` (TD3 and its minibatch update `TD3Learner`), `hrl.agents.common` (space
-checks, episode seeding). Import them directly; ``import hrl.agents`` loads no torch.
+Modules: `hrl.agents.base` (`OffPolicyAgent`: the environment loop, checkpoints, resume and
+save/load every replay-buffer agent shares), `hrl.agents.td3` (TD3 and its minibatch update
+`TD3Learner`), `hrl.agents.hiro` (HIRO), `hrl.agents.common` (space checks, episode seeding).
+Import them directly; ``import hrl.agents`` loads no torch.
 """

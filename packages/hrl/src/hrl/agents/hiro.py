@@ -30,25 +30,14 @@ every reset seeded from the seed and the episode index, so a killed run resumes 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import InputError
-from hrl.agents.common import (
-    box_bounds,
-    check_run_length,
-    episode_seed,
-    flat_box_dim,
-    requested_total,
-    substream,
-)
+from hrl.agents.base import OffPolicyAgent
+from hrl.agents.common import substream
 from hrl.agents.td3 import TD3Learner
 from hrl.buffers import ReplayBuffer, transition_fields
 from hrl.config import HIROConfig
@@ -57,8 +46,10 @@ from hrl.goals import goal_transition, low_level_reward, off_policy_goal_correct
 __all__ = ["HIRO", "HIROConfig"]
 
 
-class HIRO:
+class HIRO(OffPolicyAgent):
     """HIRO on a gymnasium environment with a 1-D Box observation and a bounded 1-D Box action.
+
+    The loop, checkpoints and save/load are `hrl.agents.base.OffPolicyAgent`'s.
 
     Args:
         env: the training environment; its observation is the state the goals live in.
@@ -68,17 +59,16 @@ class HIRO:
     Attributes:
         high, low: the two `TD3Learner`s (the low level's input is [state, goal]).
         high_buffer, low_buffer: their replay buffers.
-        num_timesteps, num_episodes, history: as in `TD3`.
+        num_timesteps, num_episodes, history: see `OffPolicyAgent`.
 
     Raises:
         InputError: spaces that are not flat Boxes, or a goal index outside the observation.
     """
 
-    def __init__(
-        self, env: Any, config: HIROConfig | None = None, *, device: torch.device | str = "cpu"
-    ) -> None:
-        config = config or HIROConfig()
-        obs_dim = flat_box_dim(env.observation_space, "observation")
+    config_type = HIROConfig
+    name = "hiro"
+
+    def _check_config(self, config: HIROConfig, obs_dim: int) -> None:
         outside = [index for index in config.goal_indices if index >= obs_dim]
         if outside:
             raise InputError(
@@ -86,13 +76,10 @@ class HIRO:
                 item=f"index {outside[0]}",
                 expected=f"indices < {obs_dim} (the observation width)",
             )
-        low, high = box_bounds(env.action_space)
-        self._setup(env, obs_dim, low, high, config, device)
 
     def _setup(
         self, env: Any, obs_dim: int, low: np.ndarray, high: np.ndarray, config: HIROConfig, device: Any
     ) -> None:
-        self.env, self.config, self.obs_dim = env, config, obs_dim
         self.low_action, self.high_action = low, high
         self.device = torch.device(device)
         self.goal_indices = list(config.goal_indices)
@@ -120,16 +107,12 @@ class HIRO:
             rng=substream(config.seed, 3),
         )
         self.correction_generator = torch.Generator(device=self.device).manual_seed(config.seed + 5)
-        self.num_timesteps = 0
-        self.num_episodes = 0
-        self.history: list[dict[str, float]] = []
-        self._clear_episode()
+        self._init_counters(env, obs_dim, low, high, config)
 
     def _clear_episode(self) -> None:
-        self._obs: np.ndarray | None = None
+        super()._clear_episode()
         self._goal: np.ndarray | None = None
         self._segment: dict[str, Any] | None = None
-        self._episode_return, self._episode_length = 0.0, 0
 
     # ---------------------------------------------------------------- acting
     def _noisy(self, mean: np.ndarray, low: np.ndarray, high: np.ndarray, fraction: float) -> np.ndarray:
@@ -211,109 +194,48 @@ class HIRO:
             {name: batch[name] for name in ("obs", "action", "reward", "next_obs", "terminated")}
         )
 
-    def learn(
-        self,
-        total_timesteps: int | None = None,
-        *,
-        checkpoint: str | os.PathLike[str] | None = None,
-        checkpoint_every: int = 10_000,
-        callback: Callable[[HIRO], None] | None = None,
-        progress_bar: bool = False,
-    ) -> HIRO:
-        """Train until `num_timesteps` reaches `total_timesteps`; checkpoints as in `TD3.learn`.
-
-        Raises:
-            InputError: no environment, a bad total, a damaged checkpoint, or one further along.
-            CheckpointMismatchError: the checkpoint's config differs in a field other than total_timesteps.
-        """
-        if self.env is None:
-            raise InputError("this agent has no environment to learn in", expected="HIRO.load(path, env)")
-        total = requested_total(self.config.total_timesteps, total_timesteps)
-        if checkpoint_every < 1:
-            raise InputError("checkpoint_every must be a positive integer", item=checkpoint_every)
-        self.config = replace(self.config, total_timesteps=total)
-        path = Path(checkpoint) if checkpoint is not None else None
-        if path is not None and path.exists() and self.num_timesteps == 0:
-            saved = load_checkpoint(path, HIROConfig, resume=self.config)
-            self._check_spaces(saved.extra, path)
-            self._apply(saved.state, saved.extra, path)
-        check_run_length(self.num_timesteps, total)
-        c, steps = self.config.c, range(self.num_timesteps, total)
-        if progress_bar:
-            from core.progress import progress
-
-            steps = progress(steps, desc="hiro")
-        last_saved = self.num_timesteps
-        for _ in steps:
-            if self._obs is None:
-                obs, _ = self.env.reset(seed=episode_seed(self.config.seed, self.num_episodes))
-                self._obs = np.asarray(obs, dtype=np.float32)
-            obs = self._obs
-            if self._segment is None:  # a high-level decision
-                self._goal = self._choose_goal(obs)
-                self._segment = {
-                    "obs": obs,
-                    "goal": self._goal,
-                    "states": [obs],
-                    "actions": [],
-                    "reward": 0.0,
-                }
-            goal = self._goal
-            action = self._choose_action(obs, goal)
-            next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            next_obs = np.asarray(next_obs, dtype=np.float32)
-            next_goal = goal_transition(obs, goal, next_obs, self.goal_indices).astype(np.float32)
-            self.low_buffer.add(
-                obs=np.concatenate([obs, goal]),
-                action=action,
-                reward=low_level_reward(obs, goal, next_obs, self.goal_indices),
-                next_obs=np.concatenate([next_obs, next_goal]),
+    def _env_step(self, obs: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
+        """One step: a high-level decision at a segment start, the low level's action, both
+        buffers filled, the low level trained every step and the high level every c steps."""
+        c = self.config.c
+        if self._segment is None:  # a high-level decision
+            self._goal = self._choose_goal(obs)
+            self._segment = {"obs": obs, "goal": self._goal, "states": [obs], "actions": [], "reward": 0.0}
+        goal = self._goal
+        action = self._choose_action(obs, goal)
+        next_obs, reward, terminated, truncated, _ = self.env.step(action)
+        next_obs = np.asarray(next_obs, dtype=np.float32)
+        next_goal = goal_transition(obs, goal, next_obs, self.goal_indices).astype(np.float32)
+        self.low_buffer.add(
+            obs=np.concatenate([obs, goal]),
+            action=action,
+            reward=low_level_reward(obs, goal, next_obs, self.goal_indices),
+            next_obs=np.concatenate([next_obs, next_goal]),
+            terminated=float(terminated),
+        )
+        segment = self._segment
+        segment["states"].append(next_obs)
+        segment["actions"].append(action)
+        segment["reward"] += float(reward)
+        if self.num_timesteps >= self.config.learning_starts:
+            self._train_low()
+        if len(segment["actions"]) == c:
+            self.high_buffer.add(
+                obs=segment["obs"],
+                action=segment["goal"],
+                reward=self.config.high_reward_scale * segment["reward"],
+                next_obs=next_obs,
                 terminated=float(terminated),
+                states=np.stack(segment["states"]),
+                actions=np.stack(segment["actions"]),
             )
-            segment = self._segment
-            segment["states"].append(next_obs)
-            segment["actions"].append(action)
-            segment["reward"] += float(reward)
-            self._episode_return += float(reward)
-            self._episode_length += 1
-            self.num_timesteps += 1
-            learning = self.num_timesteps > self.config.learning_starts
-            if learning:
-                self._train_low()
-            if len(segment["actions"]) == c:
-                self.high_buffer.add(
-                    obs=segment["obs"],
-                    action=segment["goal"],
-                    reward=self.config.high_reward_scale * segment["reward"],
-                    next_obs=next_obs,
-                    terminated=float(terminated),
-                    states=np.stack(segment["states"]),
-                    actions=np.stack(segment["actions"]),
-                )
-                if self.config.low_relabel:
-                    self._store_relabelled(segment, terminated)
-                self._segment = None
-                if self.num_timesteps > max(self.config.learning_starts, self.config.pretrain_low_steps):
-                    self._train_high()
-            self._obs, self._goal = next_obs, next_goal
-            if terminated or truncated:
-                self.history.append(
-                    {
-                        "step": self.num_timesteps,
-                        "return": self._episode_return,
-                        "length": self._episode_length,
-                    }
-                )
-                self.num_episodes += 1
-                self._clear_episode()
-                if path is not None and self.num_timesteps - last_saved >= checkpoint_every:
-                    self.save(path)
-                    last_saved = self.num_timesteps
-            if callback is not None:
-                callback(self)
-        if path is not None:
-            self.save(path)
-        return self
+            if self.config.low_relabel:
+                self._store_relabelled(segment, terminated)
+            self._segment = None
+            if self.num_timesteps >= max(self.config.learning_starts, self.config.pretrain_low_steps):
+                self._train_high()
+        self._goal = next_goal
+        return next_obs, float(reward), bool(terminated), bool(truncated)
 
     def _store_relabelled(self, segment: dict[str, Any], terminated: bool) -> None:
         """Store the segment's low-level transitions again under the goal it achieved (hindsight)."""
@@ -332,9 +254,7 @@ class HIRO:
         self.low.update(self._tensors(self.low_buffer.sample(self.config.batch_size)))
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike[str], *, include_buffer: bool = True) -> Path:
-        """Write both levels (networks, optimisers, generators), counters, history and, unless
-        `include_buffer` is False, both replay buffers to a `core` checkpoint, atomically."""
+    def _state(self, include_buffer: bool) -> dict[str, Any]:
         state: dict[str, Any] = {
             "high": self.high.state_dict(),
             "low": self.low.state_dict(),
@@ -344,40 +264,9 @@ class HIRO:
         if include_buffer:
             state["high_buffer"] = self.high_buffer.state_dict()
             state["low_buffer"] = self.low_buffer.state_dict()
-        extra = {
-            "num_timesteps": self.num_timesteps,
-            "num_episodes": self.num_episodes + (self._obs is not None),
-            "history": self.history,
-            "obs_dim": self.obs_dim,
-            "low": self.low_action.tolist(),
-            "high": self.high_action.tolist(),
-        }
-        return save_checkpoint(path, state, self.config, extra=extra)
+        return state
 
-    @classmethod
-    def load(
-        cls, path: str | os.PathLike[str], env: Any = None, *, device: torch.device | str = "cpu"
-    ) -> HIRO:
-        """An agent restored from `save`; pass `env` to go on learning, omit it to only predict."""
-        saved = load_checkpoint(path, HIROConfig)
-        agent = cls.__new__(cls)
-        low = np.asarray(saved.extra["low"], dtype=np.float32)
-        high = np.asarray(saved.extra["high"], dtype=np.float32)
-        agent._setup(None, int(saved.extra["obs_dim"]), low, high, saved.config, device)
-        if env is not None:
-            agent._check_spaces(saved.extra, path, env)
-            agent.env = env
-        agent._apply(saved.state, saved.extra, path)
-        return agent
-
-    def _check_spaces(self, extra: dict[str, Any], path: object, env: Any = None) -> None:
-        env = env if env is not None else self.env
-        low, high = box_bounds(env.action_space)
-        same = flat_box_dim(env.observation_space, "observation") == int(extra["obs_dim"])
-        if not (same and low.tolist() == extra["low"] and high.tolist() == extra["high"]):
-            raise InputError("the environment's spaces differ from the saved agent's", item=str(path))
-
-    def _apply(self, state: dict[str, Any], extra: dict[str, Any], source: object) -> None:
+    def _load_state(self, state: dict[str, Any], source: object) -> None:
         self.high.load_state_dict(state["high"], source=source)
         self.low.load_state_dict(state["low"], source=source)
         self.rng.bit_generator.state = state["rng"]
@@ -385,7 +274,3 @@ class HIRO:
         if "high_buffer" in state:
             self.high_buffer.load_state_dict(state["high_buffer"], source=source)
             self.low_buffer.load_state_dict(state["low_buffer"], source=source)
-        self.num_timesteps = int(extra["num_timesteps"])
-        self.num_episodes = int(extra["num_episodes"])
-        self.history = list(extra["history"])
-        self._clear_episode()

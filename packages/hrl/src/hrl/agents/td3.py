@@ -25,26 +25,16 @@ rule (only ``total_timesteps`` may differ), so a killed run continues bit-identi
 from __future__ import annotations
 
 import copy
-import os
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
+from core.checkpoint import load_state_into
 from core.errors import InputError
-from hrl.agents.common import (
-    box_bounds,
-    check_run_length,
-    episode_seed,
-    flat_box_dim,
-    requested_total,
-    substream,
-)
+from hrl.agents.base import OffPolicyAgent
+from hrl.agents.common import substream
 from hrl.buffers import ReplayBuffer, transition_fields
 from hrl.config import TD3Config
 from hrl.networks import DeterministicActor, QNetwork
@@ -180,11 +170,10 @@ class TD3Learner:
         self.updates = int(state["updates"])
 
 
-Callback = Callable[["TD3"], None]
-
-
-class TD3:
+class TD3(OffPolicyAgent):
     """TD3 on a gymnasium environment with a 1-D Box observation and a bounded 1-D Box action.
+
+    The loop, checkpoints and save/load are `hrl.agents.base.OffPolicyAgent`'s.
 
     Args:
         env: the training environment (gymnasium API); may be None only via `load` for prediction.
@@ -192,29 +181,19 @@ class TD3:
         device: where the networks live ("cpu", "cuda", ...).
 
     Attributes:
-        num_timesteps: environment steps taken so far.
-        num_episodes: episodes finished so far.
-        history: one row per finished episode: ``step`` (steps when it ended), ``return``, ``length``.
+        learner: the `TD3Learner`; buffer: its `ReplayBuffer`.
+        num_timesteps, num_episodes, history: see `OffPolicyAgent`.
 
     Raises:
         InputError: the spaces are not flat Boxes, or the action space is unbounded.
     """
 
-    def __init__(
-        self, env: Any, config: TD3Config | None = None, *, device: torch.device | str = "cpu"
-    ) -> None:
-        if env is None:
-            raise InputError("TD3 needs an environment (use TD3.load(path) to predict without one)")
-        obs_dim = flat_box_dim(env.observation_space, "observation")
-        low, high = box_bounds(env.action_space)
-        self._setup(env, obs_dim, low, high, config or TD3Config(), device)
+    config_type = TD3Config
+    name = "td3"
 
     def _setup(
         self, env: Any, obs_dim: int, low: np.ndarray, high: np.ndarray, config: TD3Config, device: Any
     ) -> None:
-        self.env = env
-        self.config = config
-        self.obs_dim = obs_dim
         self.low, self.high = low, high
         self.device = torch.device(device)
         self.learner = TD3Learner(obs_dim, low, high, config, device=self.device, seed=config.seed)
@@ -222,12 +201,7 @@ class TD3:
         self.buffer = ReplayBuffer(
             config.buffer_size, transition_fields(obs_dim, low.size), rng=substream(config.seed, 2)
         )
-        self.num_timesteps = 0
-        self.num_episodes = 0
-        self.history: list[dict[str, float]] = []
-        self._obs: np.ndarray | None = None  # the observation of the episode in progress
-        self._episode_return = 0.0
-        self._episode_length = 0
+        self._init_counters(env, obs_dim, low, high, config)
 
     # ---------------------------------------------------------------- acting
     def predict(
@@ -272,149 +246,27 @@ class TD3:
             {name: torch.as_tensor(value, device=self.device) for name, value in sample.items()}
         )
 
-    # -------------------------------------------------------------- learning
-    def learn(
-        self,
-        total_timesteps: int | None = None,
-        *,
-        checkpoint: str | os.PathLike[str] | None = None,
-        checkpoint_every: int = 10_000,
-        callback: Callback | None = None,
-        progress_bar: bool = False,
-    ) -> TD3:
-        """Train until `num_timesteps` reaches `total_timesteps` (default: ``config.total_timesteps``).
-
-        A fresh agent takes `total_timesteps` steps (Stable-Baselines3's ``learn``); calling again
-        with a larger total continues the same run. With `checkpoint`, an existing file is resumed
-        first (its config must equal this agent's except ``total_timesteps``), and the run is saved
-        at the first episode end after every `checkpoint_every` steps and when it finishes.
-
-        Args:
-            callback: called with the agent after every environment step (raise to stop).
-
-        Returns:
-            self.
-
-        Raises:
-            InputError: no environment, a bad total, a damaged checkpoint, or one further along.
-            CheckpointMismatchError: the checkpoint's config differs in another field.
-        """
-        if self.env is None:
-            raise InputError("this agent has no environment to learn in", expected="TD3.load(path, env)")
-        total = requested_total(self.config.total_timesteps, total_timesteps)
-        if checkpoint_every < 1:
-            raise InputError("checkpoint_every must be a positive integer", item=checkpoint_every)
-        self.config = replace(self.config, total_timesteps=total)
-        path = Path(checkpoint) if checkpoint is not None else None
-        if path is not None and path.exists() and self.num_timesteps == 0:
-            self._restore(path, resume=self.config)
-        check_run_length(self.num_timesteps, total)
-        steps = range(self.num_timesteps, total)
-        if progress_bar:
-            from core.progress import progress
-
-            steps = progress(steps, desc="td3")
-        last_saved = self.num_timesteps
-        for _ in steps:
-            if self._obs is None:
-                obs, _ = self.env.reset(seed=episode_seed(self.config.seed, self.num_episodes))
-                self._obs = np.asarray(obs, dtype=np.float32)
-            action = self._exploration_action(self._obs)
-            next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            next_obs = np.asarray(next_obs, dtype=np.float32)
-            self.buffer.add(
-                obs=self._obs, action=action, reward=reward, next_obs=next_obs, terminated=float(terminated)
-            )
-            self._obs = next_obs
-            self._episode_return += float(reward)
-            self._episode_length += 1
-            if self.num_timesteps >= self.config.learning_starts:
-                self._train_step()
-            self.num_timesteps += 1
-            if terminated or truncated:
-                self.history.append(
-                    {
-                        "step": self.num_timesteps,
-                        "return": self._episode_return,
-                        "length": self._episode_length,
-                    }
-                )
-                self.num_episodes += 1
-                self._obs, self._episode_return, self._episode_length = None, 0.0, 0
-                if path is not None and self.num_timesteps - last_saved >= checkpoint_every:
-                    self.save(path)
-                    last_saved = self.num_timesteps
-            if callback is not None:
-                callback(self)
-        if path is not None:
-            self.save(path)
-        return self
+    def _env_step(self, obs: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
+        """Act (random for ``learning_starts`` steps, then the actor plus noise), store, train once."""
+        action = self._exploration_action(obs)
+        next_obs, reward, terminated, truncated, _ = self.env.step(action)
+        next_obs = np.asarray(next_obs, dtype=np.float32)
+        self.buffer.add(
+            obs=obs, action=action, reward=reward, next_obs=next_obs, terminated=float(terminated)
+        )
+        if self.num_timesteps >= self.config.learning_starts:
+            self._train_step()
+        return next_obs, float(reward), bool(terminated), bool(truncated)
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike[str], *, include_buffer: bool = True) -> Path:
-        """Write the agent to a `core` checkpoint (atomically): networks, optimisers, generators,
-        counters, history and, unless `include_buffer` is False, the replay buffer.
-
-        An episode in progress is not saved: a loaded agent starts its next episode afresh.
-        """
+    def _state(self, include_buffer: bool) -> dict[str, Any]:
         state: dict[str, Any] = {"learner": self.learner.state_dict(), "rng": self.rng.bit_generator.state}
         if include_buffer:
             state["buffer"] = self.buffer.state_dict()
-        extra = {
-            "num_timesteps": self.num_timesteps,
-            "num_episodes": self.num_episodes + (self._obs is not None),  # an unfinished episode is dropped
-            "history": self.history,
-            "obs_dim": self.obs_dim,
-            "low": self.low.tolist(),
-            "high": self.high.tolist(),
-        }
-        return save_checkpoint(path, state, self.config, extra=extra)
+        return state
 
-    @classmethod
-    def load(
-        cls,
-        path: str | os.PathLike[str],
-        env: Any = None,
-        *,
-        device: torch.device | str = "cpu",
-    ) -> TD3:
-        """An agent restored from `save`; pass `env` to go on learning, omit it to only predict.
-
-        Raises:
-            InputError: the file is missing or damaged, or `env`'s spaces differ from the saved ones.
-        """
-        saved = load_checkpoint(path, TD3Config)
-        agent = cls.__new__(cls)
-        low = np.asarray(saved.extra["low"], dtype=np.float32)
-        high = np.asarray(saved.extra["high"], dtype=np.float32)
-        obs_dim = int(saved.extra["obs_dim"])
-        if env is not None:
-            env_low, env_high = box_bounds(env.action_space)
-            if flat_box_dim(env.observation_space, "observation") != obs_dim or not (
-                np.array_equal(env_low, low) and np.array_equal(env_high, high)
-            ):
-                raise InputError(
-                    "the environment's spaces differ from the saved agent's",
-                    item=f"{path}: observation width {obs_dim}, action bounds {low.tolist()}..{high.tolist()}",
-                )
-        agent._setup(env, obs_dim, low, high, saved.config, device)
-        agent._apply(saved.state, saved.extra, path)
-        return agent
-
-    def _restore(self, path: Path, *, resume: TD3Config) -> None:
-        saved = load_checkpoint(path, TD3Config, resume=resume)
-        if int(saved.extra["obs_dim"]) != self.obs_dim or saved.extra["low"] != self.low.tolist():
-            raise InputError(
-                "the checkpoint was made for other spaces than this environment's", item=str(path)
-            )
-        self._apply(saved.state, saved.extra, path)
-
-    def _apply(self, state: dict[str, Any], extra: dict[str, Any], source: object) -> None:
+    def _load_state(self, state: dict[str, Any], source: object) -> None:
         self.learner.load_state_dict(state["learner"], source=source)
         self.rng.bit_generator.state = state["rng"]
         if "buffer" in state:
             self.buffer.load_state_dict(state["buffer"], source=source)
-        self.num_timesteps = int(extra["num_timesteps"])
-        self.num_episodes = int(extra["num_episodes"])
-        self.history = list(extra["history"])
-        self._obs, self._episode_return, self._episode_length = None, 0.0, 0
