@@ -61,19 +61,51 @@ def test_a_tiny_study_of_every_variant_publishes_tables_and_a_figure(tmp_path):
         learning_starts=15,
     )
     tables = run_hiro_study(RunOptions(out=tmp_path, seed=0), study)
-    assert [table.name for table in tables] == ["hiro_success_curve", "hiro_final_success"]
-    curve = json.loads((tmp_path / "hiro_success_curve.json").read_text())
+    slug = "pointmaze150_v0"
+    assert [table.name for table in tables] == [f"hiro_success_curve_{slug}", f"hiro_final_success_{slug}"]
+    curve = json.loads((tmp_path / f"hiro_success_curve_{slug}.json").read_text())
     assert [(row["variant"], row["step"]) for row in curve["rows"]] == [
         (v, s) for v in VARIANTS for s in (20, 40)
     ]
     assert all(0.0 <= row["success"]["mean"] <= 1.0 for row in curve["rows"])
     assert "PointMaze" in curve["data"] and curve["provenance"]["seed"] == 0
-    assert (tmp_path / "hiro_final_success.json").exists() and (
-        tmp_path / "hiro_success_curve.png"
+    assert (tmp_path / f"hiro_final_success_{slug}.json").exists() and (
+        tmp_path / f"hiro_success_curve_{slug}.png"
     ).stat().st_size > 0
-    assert all((tmp_path / f"rollout_{name}.png").stat().st_size > 0 for name in ("hiro", "flat_td3"))
+    assert all((tmp_path / f"rollout_{slug}_{name}.png").stat().st_size > 0 for name in ("hiro", "flat_td3"))
     with pytest.raises(InputError, match="unknown HIRO study variant"):
         run_hiro_study(RunOptions(out=tmp_path), replace(study, variants=("HAC",)))
+
+
+def test_the_ant_fall_study_runs_end_to_end_with_its_3d_target(tmp_path, monkeypatch):
+    from hrl.envs.mazes import FALL_MAZE
+    from hrl.experiments import hiro
+
+    short = "hrl-test/AntFall40-v0"  # Ant Fall with 40-step episodes, studied as Ant Fall
+    if short not in gym.registry:
+        gym.register(
+            short, entry_point="hrl.envs.ant_maze:AntMaze", max_episode_steps=40, kwargs={"layout": FALL_MAZE}
+        )
+    monkeypatch.setitem(hiro.TASKS, short, hiro.TASKS["hrl/AntFall-v0"])
+    study = replace(
+        SMOKE,
+        env_id=short,
+        steps=30,
+        eval_every=30,
+        eval_episodes=1,
+        seeds=1,
+        hidden=(8,),
+        learning_starts=10,
+        variants=("HIRO", "flat TD3"),
+    )
+    tables = run_hiro_study(RunOptions(out=tmp_path, seed=0), study)
+    final = tables[1].rows
+    assert tables[1].name == "hiro_final_success_ant_fall" and [row["variant"] for row in final] == [
+        "HIRO",
+        "flat TD3",
+    ]
+    assert "0.66" in tables[1].notes  # the paper's number stands beside ours
+    assert (tmp_path / "rollout_ant_fall_hiro.png").stat().st_size > 0
 
 
 def test_a_rollout_records_one_subgoal_per_c_steps_at_s_plus_g(tmp_path):

@@ -56,6 +56,7 @@ def plot_maze_rollout(
     axes = figure.add_subplot()
     for x_min, x_max, y_min, y_max in walls:
         axes.add_patch(Rectangle((x_min, y_min), x_max - x_min, y_max - y_min, color="0.55"))
+    target = tuple(target)[:2]  # Ant Fall's target is (x, y, z): drawn at its x, y
     axes.add_patch(Circle(target, 5.0, fill=False, linestyle="--", color="tab:green"))
     positions, subgoals = rollout["positions"], rollout["subgoals"]
     axes.plot(positions[:, 0], positions[:, 1], color="tab:blue", linewidth=1.2, label="path")
