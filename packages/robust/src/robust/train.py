@@ -4,7 +4,8 @@ Reads top to bottom: seed the initialisation, shuffle with an explicit generator
 minibatch of cross-entropy, evaluate on the test split after every epoch, checkpoint (model,
 optimiser, shuffling generator, history) after every epoch. A checkpoint resumes under the one
 resume rule: the config must equal the saved one except ``epochs``, which may be raised.
-Adversarial training recipes (issue 2 of robust) will reuse this loop with a perturbation step.
+`run_training` is that loop with a pluggable per-minibatch `Objective`: the training defenses of
+`robust.defenses` (adversarial, logit-pairing, universal adversarial training) reuse it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
 from core.errors import InputError
@@ -23,10 +25,38 @@ from robust.config import TrainConfig
 from robust.data import ImageData
 from robust.models import accuracy, build_model
 
-__all__ = ["TrainConfig", "fit", "load_model"]
+__all__ = ["Objective", "TrainConfig", "fit", "load_model", "run_training"]
 
 
 EpochCallback = Callable[[int, nn.Module], None]
+
+
+class Objective:
+    """What one minibatch step minimises: clean cross-entropy here; defenses (``robust.defenses``)
+    subclass it with adversarial losses and may keep state (a universal perturbation, a pool of
+    them, an attack's generator) that is checkpointed with the run.
+    """
+
+    def setup(self, model: nn.Module, device: torch.device) -> None:
+        """Called once with the freshly built model before any step (or resume)."""
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        """Scalar loss of a minibatch ``x (b, c, h, w)``, ``y (b,)`` (the model is in train mode)."""
+        return nn.functional.cross_entropy(model(x), y)
+
+    def after_step(self) -> None:
+        """Called after each optimiser step (simultaneous updates of the objective's own state)."""
+
+    def end_epoch(self, model: nn.Module, x: Tensor, y: Tensor) -> dict[str, float]:
+        """Called after each epoch with the training split; returns extra history entries."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The objective's state to checkpoint (tensors, numbers, lists)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` returned."""
 
 
 def fit(
@@ -55,22 +85,46 @@ def fit(
         InputError: data that does not fit the config; CheckpointMismatchError when resuming with
             a different config.
     """
+    return run_training(data, config, config, Objective(), checkpoint, device=device, callback=callback)
+
+
+def run_training(
+    data: ImageData,
+    run_config: Any,
+    config: TrainConfig,
+    objective: Objective,
+    checkpoint: str | Path | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    callback: EpochCallback | None = None,
+) -> tuple[nn.Module, list[dict[str, float]]]:
+    """The training loop shared by clean training and every training defense.
+
+    Args:
+        run_config: the config dataclass saved in (and checked against) the checkpoint: the
+            `TrainConfig` itself, or a defense config that holds it.
+        config: the `TrainConfig` part (model, data, epochs, batch size, learning rate, seed).
+        objective: the per-minibatch loss and its state.
+        checkpoint, device, callback: as in `fit`.
+    """
     _check_fits(data, config)
     device = torch.device(device)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = build_model(config.model)
     model.to(device)
+    objective.setup(model, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     generator = torch.Generator().manual_seed(config.seed)
     history: list[dict[str, float]] = []
     start = 0
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.exists():
-        saved = load_checkpoint(path, TrainConfig, resume=config, map_location=device)
+        saved = load_checkpoint(path, type(run_config), resume=run_config, map_location=device)
         load_state_into(model, saved.state["model"], source=path)
         optimizer.load_state_dict(saved.state["optimizer"])
         generator.set_state(saved.state["generator"])
+        objective.load_state_dict(saved.state.get("objective", {}))
         history = list(saved.extra["history"])
         start = int(saved.extra["epoch"])
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
@@ -82,19 +136,22 @@ def fit(
         order = torch.randperm(len(x_train), generator=generator).to(device)
         total, count = 0.0, 0
         for batch in order.split(config.batch_size):
-            loss = nn.functional.cross_entropy(model(x_train[batch]), y_train[batch])
+            loss = objective.batch_loss(model, x_train[batch], y_train[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            objective.after_step()
             total += float(loss.detach()) * len(batch)
             count += len(batch)
-        seconds += time.perf_counter() - began
         model.eval()
+        extra = objective.end_epoch(model, x_train, y_train)
+        seconds += time.perf_counter() - began
         history.append(
             {
                 "epoch": epoch,
                 "train_loss": total / count,
                 "test_accuracy": accuracy(model, x_test, y_test),
+                **extra,
                 "train_seconds": seconds,
             }
         )
@@ -103,8 +160,9 @@ def fit(
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "generator": generator.get_state(),
+                "objective": objective.state_dict(),
             }
-            save_checkpoint(path, state, config, extra={"epoch": epoch, "history": history})
+            save_checkpoint(path, state, run_config, extra={"epoch": epoch, "history": history})
         if callback is not None:
             callback(epoch, model)
     model.eval()

@@ -18,6 +18,8 @@ spatial    `SpatialGrid` rotation/translation grid or worst-of-k   Engstrom et a
 perceptual-pgd `PerceptualPGD` budget from local pixel variation   Luo et al. 2018
 adef       `ADef` iterative smooth deformations (DeepFool-style)   Alaifari et al. 2019
 stadv      `StAdv` flow field with the flow-smoothness loss            Xiao et al. 2018
+deepfool   `DeepFool` minimal L2 step to the linearised boundary     Moosavi-Dezfooli et al. 2016
+second-order `SecondOrder` L2 PGD on noise-averaged gradients      Li et al. 2018
 =========  =====================================================  ==========================
 
 `BPDA` (a module) and `EOT` (a wrapper of any gradient attack) adapt these attacks to
@@ -35,12 +37,14 @@ from robust.attacks.adaptive import BPDA, EOT
 from robust.attacks.adef import ADef
 from robust.attacks.base import Attack
 from robust.attacks.boundary import BoundaryAttack
+from robust.attacks.deepfool import DeepFool
 from robust.attacks.diverse import DIFGSM
 from robust.attacks.fgsm import FGSM
 from robust.attacks.momentum import MIFGSM
 from robust.attacks.nes import NES
 from robust.attacks.perceptual import PerceptualPGD
 from robust.attacks.pgd import BIM, PGD, PGDL2
+from robust.attacks.second_order import SecondOrder
 from robust.attacks.spatial import SpatialGrid
 from robust.attacks.stadv import StAdv
 
@@ -58,7 +62,9 @@ __all__ = [
     "ADef",
     "Attack",
     "BoundaryAttack",
+    "DeepFool",
     "PerceptualPGD",
+    "SecondOrder",
     "SpatialGrid",
     "StAdv",
     "make_attack",
@@ -79,6 +85,8 @@ ATTACKS: dict[str, type[Attack]] = {
         PerceptualPGD,
         StAdv,
         ADef,
+        DeepFool,
+        SecondOrder,
     )
 }
 """Attack classes by registry name."""

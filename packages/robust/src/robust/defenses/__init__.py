@@ -1,0 +1,29 @@
+"""Defenses (robust issue 2): training recipes and wrapped models.
+
+- Training recipes (`robust.defenses.training`): `DefenseConfig`, `fit_defense`, `load_defense`
+  with PGD adversarial training, adversarial logit pairing, universal adversarial training and
+  its game-theoretic (fictitious-play) variant.
+- Wrapped models (`robust.defenses.noise`): `RandomNoise` (Gaussian input noise, majority vote)
+  and `GaussianNoise` (one noisy draw per forward, for EOT attacks).
+
+Names load on first use, so importing this package does not import torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from robust.defenses.noise import GaussianNoise, RandomNoise
+    from robust.defenses.training import RECIPES, DefenseConfig, fit_defense, load_defense
+
+_WHERE = {
+    **dict.fromkeys(("RECIPES", "DefenseConfig", "fit_defense", "load_defense"), "robust.defenses.training"),
+    **dict.fromkeys(("GaussianNoise", "RandomNoise"), "robust.defenses.noise"),
+}
+
+__all__ = ["RECIPES", "DefenseConfig", "GaussianNoise", "RandomNoise", "fit_defense", "load_defense"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

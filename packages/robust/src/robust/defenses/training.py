@@ -1,0 +1,230 @@
+"""Training defenses: adversarial training recipes on the shared loop of `robust.train`.
+
+``fit_defense(data, DefenseConfig(train=TrainConfig(...), recipe=...), checkpoint=...)`` trains a
+reference classifier with one of these per-minibatch objectives (resumable and checkpointed like
+clean training; the run length ``train.epochs`` is the only field that may change on resume):
+
+- ``"pgd"``: Madry et al. (2018) PGD adversarial training: the loss at an L-inf / L2 PGD example
+  with random start (MNIST: eps 0.3, 40 steps of 0.01, the paper's budget and our defaults).
+- ``"alp"``: adversarial logit pairing (Kannan, Kurakin & Goodfellow 2018): the mixed clean and
+  adversarial cross-entropy plus ``alp_weight`` times the mean squared L2 distance between the clean
+  and adversarial logits.
+- ``"universal"``: universal adversarial training (Shafahi et al. 2020, Algorithm 2): one
+  perturbation ``v`` shared by all images, updated by a signed ascent step of size
+  `universal_alpha` from the *same* backward pass that updates the weights (the simultaneous
+  min-max), projected onto the eps-ball.
+- ``"universal-fp"``: game-theoretic universal adversarial training (Perolat et al. 2018,
+  fictitious play): the first epoch trains on clean images; after every epoch the adversary plays a
+  best response, a universal perturbation fitted against the current model
+  (`robust.attacks.universal.fit_universal_perturbation`), which joins a pool; every later
+  minibatch trains on the clean images and on the images each shifted by a perturbation drawn
+  uniformly from the pool (the empirical mixture of the adversary's past strategies).
+
+Attack randomness (PGD starts, pool draws) comes from generators seeded by ``train.seed`` and saved
+in the checkpoint, so an interrupted run resumes bit-identically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from core.errors import InputError
+from robust.config import TrainConfig
+from robust.data import ImageData
+from robust.train import EpochCallback, Objective, run_training
+
+__all__ = ["RECIPES", "DefenseConfig", "fit_defense", "load_defense"]
+
+RECIPES = ("pgd", "alp", "universal", "universal-fp")
+
+
+@dataclass(frozen=True)
+class DefenseConfig:
+    """One training-defense run.
+
+    Attributes:
+        train: the classifier, data, epochs (extendable), batch size, learning rate and seed.
+        recipe: one of `RECIPES`.
+        eps: the perturbation budget (L-inf per pixel or L2 of the image; Madry et al.'s MNIST 0.3).
+        alpha: PGD step size (Madry et al.: 0.01).
+        steps: PGD steps per training example (Madry et al.: 40).
+        norm: ``"linf"`` or ``"l2"`` (PGD recipes; the universal ones are L-inf).
+        alp_weight: ALP's lambda on the squared logit distance (ours: 0.5).
+        universal_alpha: signed step of the universal perturbation per minibatch (``"universal"``;
+            ours: 0.01, i.e. 30 steps to cross eps 0.3).
+        fp_images: training images each best response is fitted on (``"universal-fp"``).
+        fp_epochs: passes of the universal generator per best response (``"universal-fp"``).
+    """
+
+    train: TrainConfig = field(default_factory=TrainConfig)
+    recipe: Literal["pgd", "alp", "universal", "universal-fp"] = "pgd"
+    eps: float = 0.3
+    alpha: float = 0.01
+    steps: int = 40
+    norm: Literal["linf", "l2"] = "linf"
+    alp_weight: float = 0.5
+    universal_alpha: float = 0.01
+    fp_images: int = 1000
+    fp_epochs: int = 2
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise InputError("unknown defense recipe", item=self.recipe, expected=", ".join(RECIPES))
+        if self.norm not in ("linf", "l2"):
+            raise InputError("unknown norm", item=f"norm={self.norm!r}", expected="'linf' or 'l2'")
+        if self.recipe.startswith("universal") and self.norm != "linf":
+            raise InputError("universal adversarial training is L-inf here", item=f"norm={self.norm!r}")
+        for name in ("eps", "alp_weight"):
+            if not getattr(self, name) >= 0:
+                raise InputError(f"DefenseConfig.{name} must be >= 0", item=getattr(self, name))
+        for name in ("alpha", "universal_alpha"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"DefenseConfig.{name} must be > 0", item=getattr(self, name))
+        for name in ("steps", "fp_images", "fp_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"DefenseConfig.{name} must be an integer >= 1", item=value)
+
+
+class _PGDObjective(Objective):
+    """PGD adversarial training, with logit pairing when ``pairing`` is set."""
+
+    def __init__(self, config: DefenseConfig, pairing: bool) -> None:
+        self.config, self.pairing = config, pairing
+        self.attack: Any = None
+
+    def setup(self, model: nn.Module, device: torch.device) -> None:
+        from robust.attacks.pgd import PGD
+
+        c = self.config
+        self.attack = PGD(model, c.eps, c.alpha, c.steps, c.norm, True, seed=c.train.seed)
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        x_adv = self.attack(x, y)  # the model in eval mode while attacked, then back in train mode
+        adversarial = model(x_adv)
+        if not self.pairing:
+            return nn.functional.cross_entropy(adversarial, y)
+        clean = model(x)
+        mixed = 0.5 * (nn.functional.cross_entropy(clean, y) + nn.functional.cross_entropy(adversarial, y))
+        return mixed + self.config.alp_weight * (clean - adversarial).pow(2).sum(1).mean()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"attack_generator": self.attack.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.attack.generator.set_state(state["attack_generator"])
+
+
+class _UniversalObjective(Objective):
+    """Shafahi et al.'s simultaneous update of the weights and one universal perturbation."""
+
+    def __init__(self, config: DefenseConfig, shape: tuple[int, ...]) -> None:
+        self.config = config
+        self.v = torch.zeros(1, *shape)
+        self._point: Tensor | None = None
+
+    def setup(self, model: nn.Module, device: torch.device) -> None:
+        self.v = self.v.to(device)
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        self._point = self.v.clone().requires_grad_(True)
+        return nn.functional.cross_entropy(model((x + self._point).clamp(0, 1)), y)
+
+    def after_step(self) -> None:
+        assert self._point is not None and self._point.grad is not None
+        eps, step = self.config.eps, self.config.universal_alpha
+        self.v = (self.v + step * self._point.grad.sign()).clamp(-eps, eps).detach()
+        self._point = None
+
+    def end_epoch(self, model: nn.Module, x: Tensor, y: Tensor) -> dict[str, float]:
+        from robust.attacks.universal import fooling_rate
+
+        return {"universal_fooling_rate_train": fooling_rate(model, x[: self.config.fp_images], self.v)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"v": self.v}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.v = state["v"].to(self.v.device)
+
+
+class _FictitiousPlayObjective(Objective):
+    """Perolat et al.'s fictitious play: train against the uniform mixture of past best responses."""
+
+    def __init__(self, config: DefenseConfig) -> None:
+        self.config = config
+        self.pool: list[Tensor] = []
+        self.generator = torch.Generator().manual_seed(config.train.seed)
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        clean = nn.functional.cross_entropy(model(x), y)
+        if not self.pool:
+            return clean
+        pick = torch.randint(len(self.pool), (len(x),), generator=self.generator).to(x.device)
+        shifted = (x + torch.cat(self.pool)[pick]).clamp(0, 1)
+        return 0.5 * (clean + nn.functional.cross_entropy(model(shifted), y))
+
+    def end_epoch(self, model: nn.Module, x: Tensor, y: Tensor) -> dict[str, float]:
+        from robust.attacks.universal import fit_universal_perturbation
+
+        c = self.config
+        seed = c.train.seed + len(self.pool)
+        response = fit_universal_perturbation(
+            model, x[: c.fp_images], y[: c.fp_images], c.eps, epochs=c.fp_epochs, seed=seed
+        )
+        self.pool.append(response.perturbation.detach())
+        return {"best_response_fooling_rate_train": response.history[-1]["fooling_rate"]}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"pool": list(self.pool), "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.pool = list(state["pool"])
+        self.generator.set_state(state["generator"])
+
+
+def _objective(config: DefenseConfig, data: ImageData) -> Objective:
+    if config.recipe in ("pgd", "alp"):
+        return _PGDObjective(config, pairing=config.recipe == "alp")
+    if config.recipe == "universal":
+        return _UniversalObjective(config, data.image_shape)
+    return _FictitiousPlayObjective(config)
+
+
+def fit_defense(
+    data: ImageData,
+    config: DefenseConfig,
+    checkpoint: str | Path | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    callback: EpochCallback | None = None,
+) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Train ``config.train.model`` on ``data`` with the defense ``config.recipe``.
+
+    Returns:
+        ``(model, history)`` as `robust.train.fit`; the universal recipes add per-epoch fooling
+        rates of the current universal perturbation on the training images.
+
+    Raises:
+        InputError: data that does not fit the config; CheckpointMismatchError on resuming with a
+            config that differs other than in ``train.epochs``.
+    """
+    return run_training(
+        data, config, config.train, _objective(config, data), checkpoint, device=device, callback=callback
+    )
+
+
+def load_defense(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, DefenseConfig]:
+    """The trained model (eval mode) and its `DefenseConfig` from a checkpoint of `fit_defense`."""
+    from core.checkpoint import load_checkpoint, load_state_into
+    from robust.models import build_model
+
+    saved = load_checkpoint(path, DefenseConfig, map_location=device)
+    model = build_model(saved.config.train.model).to(device)
+    load_state_into(model, saved.state["model"], source=path)
+    return model.eval(), saved.config
