@@ -1,4 +1,4 @@
-"""genmodels: deep generative models (VAEs, GECO, World Models; more planned, see the README).
+"""genmodels: deep generative models (VAEs, GECO, World Models, TD-VAE, PlaNet parts; more planned, see the README).
 
 ``import genmodels`` is cheap: the names below are loaded from their modules on first use
 (PEP 562), so torch is imported only when a model is touched, never by ``genmodels --help``.
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
         load_mnist_5000,
     )
     from genmodels.geco import GECO
+    from genmodels.planet import RSSM, cem, rssm_loss
+    from genmodels.sequences import harmonic_oscillator
+    from genmodels.tdvae import TDVAE, fit_tdvae, tdvae_loss
     from genmodels.train import TrainConfig, run_epochs
     from genmodels.vae import (
         VAE,
@@ -44,6 +47,17 @@ _WHERE = {
     "load_images": "genmodels.data",
     "load_mnist_5000": "genmodels.data",
     "GECO": "genmodels.geco",
+    "CEMConfig": "genmodels.config",
+    "RSSM": "genmodels.planet",
+    "RSSMConfig": "genmodels.config",
+    "cem": "genmodels.planet",
+    "rssm_loss": "genmodels.planet",
+    "harmonic_oscillator": "genmodels.sequences",
+    "TDVAE": "genmodels.tdvae",
+    "TDVAEConfig": "genmodels.config",
+    "TDVAERunConfig": "genmodels.config",
+    "fit_tdvae": "genmodels.tdvae",
+    "tdvae_loss": "genmodels.tdvae",
     "TrainConfig": "genmodels.config",
     "run_epochs": "genmodels.train",
     "VAE": "genmodels.vae",
@@ -63,19 +77,28 @@ _WHERE = {
 
 __all__ = [
     "GECO",
+    "RSSM",
+    "TDVAE",
     "VAE",
+    "CEMConfig",
     "ImageSet",
     "Objective",
     "ObjectiveConfig",
+    "RSSMConfig",
+    "TDVAEConfig",
+    "TDVAERunConfig",
     "TrainConfig",
     "VAEConfig",
     "VAERun",
     "VAERunConfig",
     "build_vae",
+    "cem",
     "elbo",
     "evaluate_vae",
+    "fit_tdvae",
     "fit_vae",
     "gaussian_kl",
+    "harmonic_oscillator",
     "images_from_array",
     "importance_log_likelihood",
     "iwae_bound",
@@ -83,7 +106,9 @@ __all__ = [
     "load_image_folder",
     "load_images",
     "load_mnist_5000",
+    "rssm_loss",
     "run_epochs",
+    "tdvae_loss",
 ]
 __version__ = "0.1.0"
 

@@ -25,7 +25,14 @@ from core.cli import (
     positive_int,
 )
 from core.reproduce import add_reproduce_command
-from genmodels.config import ObjectiveConfig, TrainConfig, VAEConfig, VAERunConfig
+from genmodels.config import (
+    ObjectiveConfig,
+    TDVAEConfig,
+    TDVAERunConfig,
+    TrainConfig,
+    VAEConfig,
+    VAERunConfig,
+)
 
 DESCRIPTION = (
     "Deep generative models: VAEs (MLP/conv, ELBO, IWAE), GECO, and more (see the README). "
@@ -127,6 +134,71 @@ def _evaluate_vae(args: argparse.Namespace) -> int:
     return 0
 
 
+TDVAE_CHECKPOINT = "tdvae.safetensors"
+"""The file `genmodels fit-tdvae` keeps in its ``--out`` folder (resumed from when present)."""
+
+
+def _sequences(name: str):
+    """``(sequences (n, time, obs_dim) float32 tensor, source)`` from "oscillator" or a .npy file."""
+    from pathlib import Path
+
+    import numpy as np
+    import torch
+
+    from core.errors import InputError
+
+    if name == "oscillator":
+        data = harmonic_oscillator_default()
+        return torch.from_numpy(data.observations), data.source
+    path = Path(name)
+    if path.suffix != ".npy" or not path.is_file():
+        raise InputError("sequence data must be 'oscillator' or an existing .npy file", item=name)
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise InputError(f"cannot read {path}: {error}", item=str(path)) from None
+    if array.ndim != 3 or array.shape[1] < 2 or not np.issubdtype(array.dtype, np.number):
+        raise InputError(
+            "sequences must be a numeric array (n, time >= 2, obs_dim)",
+            item=f"{path}: shape {array.shape}, dtype {array.dtype}",
+        )
+    if not np.isfinite(array).all():
+        raise InputError("sequences must be finite", item=str(path))
+    return torch.from_numpy(array.astype(np.float32)), f"{path} ({array.shape[0]} sequences)"
+
+
+def harmonic_oscillator_default():
+    """The oscillator data `fit-tdvae --data oscillator` trains on (1,000 sequences of 40 steps, seed 0)."""
+    from genmodels.sequences import harmonic_oscillator
+
+    return harmonic_oscillator(1000, 40, seed=0)
+
+
+def _fit_tdvae(args: argparse.Namespace) -> int:
+    from core.device import pick_device
+    from core.results import ResultTable
+    from genmodels.tdvae import fit_tdvae
+
+    sequences, source = _sequences(args.data)
+    config = TDVAERunConfig(
+        model=config_from_args(TDVAEConfig, args, obs_dim=int(sequences.shape[-1])),
+        train=config_from_args(TrainConfig, args, seed=args.seed),
+        pairs=args.pairs,
+    )
+    _, history = fit_tdvae(
+        sequences, config, checkpoint=args.out / TDVAE_CHECKPOINT, device=pick_device(args.device)
+    )
+    table = ResultTable(
+        "fit_tdvae",
+        rows=history,
+        title="TD-VAE training (per-epoch means of the loss and its terms, nats per sequence)",
+        data=source,
+    )
+    print(table.to_markdown())
+    print(f"written: {table.save(args.out)}; checkpoint: {args.out / TDVAE_CHECKPOINT}")
+    return 0
+
+
 WORLD_MODELS_STAGES = ("collect", "vision", "memory", "controller", "evaluate")
 
 
@@ -216,6 +288,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_device_option(evaluate)
     add_threads_option(evaluate)
     evaluate.set_defaults(handler=_evaluate_vae)
+
+    tdvae = commands.add_parser(
+        "fit-tdvae",
+        help="train a TD-VAE on sequences (the noisy oscillator or a .npy array), resumable",
+        description=(
+            f"Train and checkpoint to OUT/{TDVAE_CHECKPOINT}; run again to resume, or with a larger "
+            "--epochs to extend. Sequences: 'oscillator' (1,000 generated sequences of 40 steps) or a "
+            ".npy array (n, time, obs_dim)."
+        ),
+    )
+    tdvae.add_argument(
+        "--data", default="oscillator", help="oscillator or a .npy file (default: %(default)s)"
+    )
+    add_config_arguments(tdvae, TDVAEConfig, exclude=["obs_dim"])
+    add_config_arguments(tdvae, TrainConfig, exclude=["seed"])
+    tdvae.add_argument(
+        "--pairs",
+        type=positive_int,
+        default=TDVAERunConfig().pairs,
+        help="(t1, t2) pairs per sequence per step (default: %(default)s)",
+    )
+    add_seed_option(tdvae, default=TrainConfig().seed)
+    add_device_option(tdvae)
+    add_threads_option(tdvae)
+    add_out_option(
+        tdvae, "runs/genmodels-tdvae", what=f"the checkpoint ({TDVAE_CHECKPOINT}) and history table"
+    )
+    tdvae.set_defaults(handler=_fit_tdvae)
 
     world = commands.add_parser(
         "world-models",

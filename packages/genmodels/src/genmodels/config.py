@@ -16,10 +16,14 @@ from core.resume import extendable
 __all__ = [
     "LIKELIHOODS",
     "OBJECTIVES",
+    "CEMConfig",
     "CMAConfig",
     "MDNRNNConfig",
     "MemoryRunConfig",
     "ObjectiveConfig",
+    "RSSMConfig",
+    "TDVAEConfig",
+    "TDVAERunConfig",
     "TrainConfig",
     "VAEConfig",
     "VAERunConfig",
@@ -288,3 +292,124 @@ class WorldModelsConfig:
             )
         if not self.temperatures or min(self.temperatures) <= 0:
             raise InputError("temperatures must be positive", item=self.temperatures)
+
+
+# --- latent dynamics (genmodels.tdvae, genmodels.planet) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class TDVAEConfig:
+    """TD-VAE (Gregor et al. 2019) on vector observations (frames are flattened by the caller).
+
+    Attributes:
+        obs_dim: size of one observation x_t.
+        belief_dim: LSTM units of the belief network b_t = RNN(x_1..x_t).
+        latent_dim: size of the state z_t.
+        hidden: width of the MLPs of the belief, smoothing, transition and decoder distributions.
+        min_jump, max_jump: t2 - t1 is drawn uniformly from ``[min_jump, max_jump]``; the
+            transition p_T(z2 | z1, t2 - t1) is told the jump (so one model jumps any distance
+            in that range, and longer horizons chain jumps).
+        likelihood: "gaussian" (fixed `sigma`) or "bernoulli" observations.
+        sigma: the Gaussian observation standard deviation.
+    """
+
+    obs_dim: int = 1
+    belief_dim: int = 50
+    latent_dim: int = 8
+    hidden: int = 50
+    min_jump: int = 1
+    max_jump: int = 4
+    likelihood: Literal["bernoulli", "gaussian"] = "gaussian"
+    sigma: float = 0.1
+
+    def __post_init__(self) -> None:
+        if min(self.obs_dim, self.belief_dim, self.latent_dim, self.hidden, self.min_jump) < 1:
+            raise InputError("TD-VAE sizes and min_jump must be positive", item=self)
+        if self.max_jump < self.min_jump:
+            raise InputError("max_jump must be >= min_jump", item=(self.min_jump, self.max_jump))
+        if self.likelihood not in LIKELIHOODS:
+            raise InputError("unknown likelihood", item=self.likelihood, expected=", ".join(LIKELIHOODS))
+        if not self.sigma > 0:
+            raise InputError("sigma must be > 0", item=self.sigma)
+
+
+@dataclass(frozen=True)
+class TDVAERunConfig:
+    """A TD-VAE training run: the model, the optimisation, and the (t1, t2) pairs drawn per sequence.
+
+    Attributes:
+        pairs: (t1, t2) pairs drawn per sequence per step (each adds one loss term).
+    """
+
+    model: TDVAEConfig = field(default_factory=TDVAEConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=50, batch_size=64))
+    pairs: int = 4
+
+    def __post_init__(self) -> None:
+        if self.pairs < 1:
+            raise InputError("pairs must be >= 1", item=self.pairs)
+
+
+@dataclass(frozen=True)
+class RSSMConfig:
+    """PlaNet's recurrent state-space model (Hafner et al. 2019; defaults: the paper's sizes).
+
+    Attributes:
+        obs_dim: size of an observation vector (frames are embedded by the caller's encoder, or
+            flattened); the observation and reward decoders read ``[h, s]``.
+        action_dim: size of an action.
+        deterministic: GRU units of the deterministic path h_t (paper: 200).
+        stochastic: size of the stochastic state s_t (paper: 30).
+        hidden: width of the dense layers (paper: 200).
+        embedding: size of the observation embedding the posterior reads (paper: 1024 for frames).
+        free_nats: the KL terms are not pushed below this many nats (paper: 3).
+        overshooting: latent-overshooting distance D (1: the standard one-step objective).
+        obs_sigma: fixed standard deviation of the Gaussian observation model.
+    """
+
+    obs_dim: int = 64
+    action_dim: int = 1
+    deterministic: int = 200
+    stochastic: int = 30
+    hidden: int = 200
+    embedding: int = 1024
+    free_nats: float = 3.0
+    overshooting: int = 50
+    obs_sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        sizes = (
+            self.obs_dim,
+            self.action_dim,
+            self.deterministic,
+            self.stochastic,
+            self.hidden,
+            self.embedding,
+        )
+        if min(sizes) < 1 or self.overshooting < 1:
+            raise InputError("RSSM sizes and the overshooting distance must be >= 1", item=self)
+        if self.free_nats < 0 or not self.obs_sigma > 0:
+            raise InputError(
+                "free_nats must be >= 0 and obs_sigma > 0", item=(self.free_nats, self.obs_sigma)
+            )
+
+
+@dataclass(frozen=True)
+class CEMConfig:
+    """PlaNet's planner: the cross-entropy method over action sequences (paper's settings).
+
+    Attributes:
+        horizon: planning horizon in (repeated) actions.
+        candidates: action sequences sampled per iteration.
+        iterations: refits of the Gaussian belief over action sequences.
+        top: best candidates the belief is refitted to.
+    """
+
+    horizon: int = 12
+    candidates: int = 1000
+    iterations: int = 10
+    top: int = 100
+
+    def __post_init__(self) -> None:
+        if min(self.horizon, self.candidates, self.iterations, self.top) < 1 or self.top > self.candidates:
+            raise InputError("CEM sizes must be >= 1 and top <= candidates", item=self)

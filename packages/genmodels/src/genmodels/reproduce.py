@@ -23,5 +23,11 @@ def _world_models(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"vae": _vae, "world-models": _world_models}
+def _latent_dynamics(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.latent_dynamics import run
+
+    return run(options)
+
+
+EXPERIMENTS = {"vae": _vae, "world-models": _world_models, "latent-dynamics": _latent_dynamics}
 """Sub-experiments in the order `reproduce genmodels` runs them."""

@@ -17,21 +17,19 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from genmodels.distributions import gaussian_log_density as _gaussian_log_density
+
+_LOG_2PI = math.log(2 * math.pi)
+
 if TYPE_CHECKING:
     from genmodels.vae.networks import VAE
 
 __all__ = ["ELBOTerms", "elbo", "gaussian_kl", "importance_log_likelihood", "iwae_bound"]
 
-_LOG_2PI = math.log(2 * math.pi)
-
 
 def gaussian_kl(mean: Tensor, log_var: Tensor) -> Tensor:
     """KL( N(mean, diag(exp(log_var))) || N(0, I) ) summed over the last axis; shape ``(...)``, nats."""
     return 0.5 * (mean.pow(2) + log_var.exp() - 1.0 - log_var).sum(-1)
-
-
-def _gaussian_log_density(z: Tensor, mean: Tensor, log_var: Tensor) -> Tensor:
-    return -0.5 * (((z - mean) ** 2) / log_var.exp() + log_var + _LOG_2PI).sum(-1)
 
 
 @dataclass(frozen=True)
