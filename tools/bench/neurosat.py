@@ -3,10 +3,14 @@ problems, and SR(n) generation throughput.
 
     uv run --group bench python tools/bench/neurosat.py [--pairs 50] [--repeats 3] [--model PATH]
     uv run --group bench python tools/bench/neurosat.py --train-only [--train-d 128] [--compile]
+    uv run --group bench python tools/bench/neurosat.py --breakdown-only [--train-d 32] [--train-nodes 4000]
 
 The first table times one training step (paper's d=128, T=26, a 12,000-node batch): seconds, FLOPs
 counted by `neurosat.flops`, achieved GFLOP/s and its share of the machine's measured fp32 GEMM
-rate, for the COO and CSR sparse formats (and `torch.compile` with ``--compile``).
+rate, for the COO and CSR sparse formats (and `torch.compile` with ``--compile``). The breakdown
+table splits the step `neurosat.fit` takes (batch building, forward, backward, L2 + clipping +
+Adam) into its parts, and times the one rewrite of the LSTM cell that was tried (one layer norm over
+the four gates instead of four).
 
 Prints a markdown table and writes ``runs/bench/neurosat.json``. The NeuroSAT rows use the paper's
 architecture (d=128, T=26) on one disjoint batch graph per 12,000 nodes; the weights only matter
@@ -69,8 +73,14 @@ def main() -> None:
     parser.add_argument("--train-rounds", type=int, default=26)
     parser.add_argument("--train-nodes", type=int, default=12_000)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile(model)")
+    parser.add_argument("--breakdown-only", action="store_true", help="only the step-breakdown table")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    parts = step_breakdown_table(args.train_d, args.train_rounds, args.train_nodes, max(2, args.repeats))
+    print(parts.to_markdown())
+    print(f"\nwrote {parts.save(args.out)}\n")
+    if args.breakdown_only:
+        return
     steps = train_step_table(
         args.train_d, args.train_rounds, args.train_nodes, max(1, args.repeats - 1), args.compile
     )
@@ -135,6 +145,99 @@ def _gemm_rate(size: int = 1024, repeats: int = 3) -> float:
     a, b = torch.randn(size, size), torch.randn(size, size)
     result = measure(lambda: a @ b, repeats=repeats, warmup=1)
     return 2 * size**3 / result.median
+
+
+def _fused_gate_cell(cell, x, h, c):
+    """The LSTM cell with its four gate layer norms as one ``layer_norm`` over an (N, 4, d) view.
+
+    Tried as a way to save the passes and copies of four LayerNorms on non-contiguous chunks;
+    kept here as a benchmark variant only, because it measured no faster (see the table).
+    """
+    n, d = h.shape[0], cell.d
+    gates = cell.linear(torch.cat([x, h], dim=1)).view(n, 4, d)
+    weight = torch.stack([norm.weight for norm in cell.gate_norms])
+    shift = torch.stack([norm.bias for norm in cell.gate_norms])
+    shift = shift + torch.tensor([0.0, 0.0, 1.0, 0.0]).unsqueeze(1)  # the forget gate's +1
+    i, g, f, o = (torch.nn.functional.layer_norm(gates, (d,)) * weight + shift).unbind(1)
+    c_new = cell.cell_norm(torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g))
+    return torch.sigmoid(o) * torch.tanh(c_new), c_new
+
+
+def step_breakdown_table(d: int, rounds: int, max_nodes: int, repeats: int) -> ResultTable:
+    """Where the time of one `neurosat.fit` step goes, part by part, and the fused-gate variant.
+
+    The parts are those of `neurosat.train._step`: building the batch graph from the problems
+    (done for every step), forward, backward, then L2 + gradient clipping + Adam. Each part is
+    timed with ``time.perf_counter`` around it; the median over `repeats` steps after a warm-up.
+    """
+    import statistics
+    import time
+
+    from neurosat.model import LayerNormLSTMCell
+    from neurosat.train import TrainConfig
+
+    problems = generate_sr(400, 10, 40, seed=5)
+    chosen = [problems[i] for i in batches_by_nodes(problems, max_nodes)[0]]
+    config = NeuroSATConfig(d=d, rounds=rounds)
+    train = TrainConfig(rounds=rounds)
+    names = ["batch graph from problems", "forward", "backward", "L2 + clip + Adam"]
+
+    def timed_steps(model: NeuroSAT) -> dict[str, float]:
+        optimizer = torch.optim.Adam(model.parameters(), lr=2e-5)
+        rows: dict[str, list[float]] = {name: [] for name in names}
+        for _ in range(repeats + 1):
+            marks = [time.perf_counter()]
+            batch = batch_problems(chosen)
+            marks.append(time.perf_counter())
+            logits = model(batch, rounds)
+            ce = torch.nn.functional.binary_cross_entropy_with_logits(logits, batch.labels, reduction="sum")
+            marks.append(time.perf_counter())
+            optimizer.zero_grad(set_to_none=True)
+            ce.backward()
+            marks.append(time.perf_counter())
+            l2 = sum(p.pow(2).sum() for p in model.parameters())  # its gradient is negligible at 1e-10
+            torch.nn.utils.clip_grad_norm_(model.parameters(), train.clip_norm)
+            optimizer.step()
+            float(l2)
+            marks.append(time.perf_counter())
+            for name, a, b in zip(names, marks, marks[1:]):
+                rows[name].append(b - a)
+        return {name: statistics.median(values[1:]) for name, values in rows.items()}
+
+    model = NeuroSAT(config, generator=torch.Generator().manual_seed(0))
+    parts = timed_steps(model)
+    original = LayerNormLSTMCell.forward
+    try:
+        LayerNormLSTMCell.forward = _fused_gate_cell
+        fused = timed_steps(NeuroSAT(config, generator=torch.Generator().manual_seed(0)))
+    finally:
+        LayerNormLSTMCell.forward = original
+    total = sum(parts.values())
+    batch = batch_problems(chosen)
+    table = ResultTable(
+        "neurosat_step_breakdown",
+        title=(
+            f"Parts of one training step, d={d}, T={rounds}, {max_nodes}-node SR(U(10,40)) batch "
+            f"({len(chosen)} problems, {batch.n_literals + batch.n_clauses} nodes), "
+            f"{torch.get_num_threads()} torch thread(s)"
+        ),
+        notes=(
+            f"Median of {repeats} steps after one warm-up, time.perf_counter around each part. "
+            "'fused gates' = the same step with the LSTM cells' four gate LayerNorms computed as one "
+            "layer_norm over an (N, 4, d) view (tools/bench/neurosat.py::_fused_gate_cell), a peer "
+            "measured in the same run."
+        ),
+        data="400 SR(U(10,40)) pairs generated with seed 5 (first batch)",
+    )
+    for name in names:
+        table.add(
+            part=name,
+            seconds=parts[name],
+            share_of_step=parts[name] / total,
+            seconds_fused_gates=fused[name],
+        )
+    table.add(part="whole step", seconds=total, share_of_step=1.0, seconds_fused_gates=sum(fused.values()))
+    return table
 
 
 def _with_format(batch, fmt: str):
