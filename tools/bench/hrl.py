@@ -7,6 +7,11 @@ smoothing 0.2 clipped at 0.5, policy delay 2, one gradient step per environment 
 on one torch thread. Quality: the deterministic return over ``--eval-episodes`` episodes (mean and sd
 over seeds). Speed: training environment steps per second (median over seeds) and the ratio ours / SB3.
 
+A second table answers whether gymnasium's vector environments would speed TD3's collection: the
+seconds per environment step of the bare environment (random actions), of a ``SyncVectorEnv`` of
+``--vector-envs`` copies (per environment step), and of a whole TD3 step (act, store, one update),
+from the same run; the environment's share of a TD3 step bounds what vectorising can save.
+
     uv run --group bench python tools/bench/hrl.py [--env Hopper-v5] [--steps 50000] [--seeds 0 1 2]
 """
 
@@ -25,7 +30,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.results import ResultTable, mean_sd  # noqa: E402
-from core.timing import Timer  # noqa: E402
+from core.timing import Timer, measure  # noqa: E402
 from hrl import TD3, TD3Config, evaluate_policy  # noqa: E402
 
 
@@ -78,6 +83,56 @@ def train_sb3(args: argparse.Namespace, seed: int):
     return agent, timer.seconds
 
 
+def collection_split(args: argparse.Namespace, td3_seconds_per_step: float) -> ResultTable:
+    """Seconds per environment step: bare env, a vector env, and a whole TD3 step (see the module doc)."""
+    steps = min(args.steps, 5_000)
+    env = gym.make(args.env)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(steps)]
+
+    def single() -> None:
+        for action in actions:
+            *_, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset()
+
+    vector = gym.vector.SyncVectorEnv([lambda: gym.make(args.env) for _ in range(args.vector_envs)])
+    vector.reset(seed=0)
+    batched = np.stack(
+        [
+            np.stack(actions[i : i + args.vector_envs])
+            for i in range(0, steps - args.vector_envs + 1, args.vector_envs)
+        ]
+    )
+
+    def vectorised() -> None:
+        for action in batched:
+            vector.step(action)
+
+    single_s = measure(single, repeats=3).median / steps
+    vector_s = measure(vectorised, repeats=3).median / (len(batched) * args.vector_envs)
+    rows = [
+        {"what": "environment step (one env, random actions)", "seconds_per_env_step": single_s},
+        {"what": f"SyncVectorEnv of {args.vector_envs}, per env step", "seconds_per_env_step": vector_s},
+        {
+            "what": "hrl TD3 training step (act, store, one update)",
+            "seconds_per_env_step": td3_seconds_per_step,
+        },
+    ]
+    share = single_s / td3_seconds_per_step
+    return ResultTable(
+        f"td3_collection_split_{args.env}",
+        rows,
+        title=f"Where a TD3 step's time goes on {args.env}",
+        notes=(
+            f"the environment is {share:.1%} of a TD3 step at one update per environment step, so vector "
+            f"environments can save at most that share; {steps} steps timed (median of 3)"
+        ),
+        data=f"gymnasium {args.env} (simulated)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", default="Pendulum-v1")
@@ -89,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--vector-envs", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -127,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     table.save(args.out)
     print(table.to_markdown())
+    split = collection_split(args, 1.0 / ours)
+    split.save(args.out)
+    print(split.to_markdown())
     return 0
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from core.errors import InputError
 from core.resume import extendable
 
-__all__ = ["HIROConfig", "TD3Config"]
+__all__ = ["EXPLORATION_METHODS", "HIROConfig", "MAXConfig", "TD3Config"]
 
 
 def _positive_int(owner: str, name: str, value: object) -> None:
@@ -56,6 +56,8 @@ class TD3Config:
         policy_noise: sd of the target-policy smoothing noise, as a fraction of the half-range.
         noise_clip: clip of the smoothing noise, as a fraction of the half-range.
         policy_delay: critic updates per actor (and target) update.
+        train_freq: environment steps between rounds of updates (Stable-Baselines3's name).
+        gradient_steps: updates per round (one update per environment step: both 1, the paper's).
         total_timesteps: environment steps of the whole run (extendable on resume).
         seed: seeds the initialisation, every random action and noise draw, every episode reset.
     """
@@ -72,6 +74,8 @@ class TD3Config:
     policy_noise: float = 0.2
     noise_clip: float = 0.5
     policy_delay: int = 2
+    train_freq: int = 1
+    gradient_steps: int = 1
     total_timesteps: int = extendable(1_000_000)
     seed: int = 0
 
@@ -81,7 +85,14 @@ class TD3Config:
             raise InputError(f"{owner}.hidden must be a non-empty tuple of widths", item=self.hidden)
         for width in self.hidden:
             _positive_int(owner, "hidden", width)
-        for name in ("batch_size", "buffer_size", "policy_delay", "total_timesteps"):
+        for name in (
+            "batch_size",
+            "buffer_size",
+            "policy_delay",
+            "train_freq",
+            "gradient_steps",
+            "total_timesteps",
+        ):
             _positive_int(owner, name, getattr(self, name))
         _non_negative_int(owner, "learning_starts", self.learning_starts)
         for name in ("actor_lr", "critic_lr"):
@@ -207,3 +218,67 @@ class HIROConfig:
             total_timesteps=self.total_timesteps,
             seed=self.seed,
         )
+
+
+EXPLORATION_METHODS = ("max", "reactive", "random")
+
+
+@dataclass(frozen=True)
+class MAXConfig:
+    """Model-Based Active Exploration (Shyam, Jaskowski and Gomez, ICML 2019) on a discrete task.
+
+    An ensemble of ``ensemble_size`` categorical forward models p_k(s' | s, a) (each trained on its own
+    bootstrap resample of the transitions seen) scores every state-action pair by the Jensen-Shannon
+    divergence among its members' predictions (`hrl.intrinsic.categorical_jsd`).
+
+    Attributes:
+        method: ``"max"`` plans, at every step, an exploration policy in the ensemble's mean model
+            that maximises the summed divergence over the rest of the episode (active exploration);
+            ``"reactive"`` is tabular Q-learning with the divergence of each observed transition as its
+            reward (a bonus learned only where the agent has been: the paper's "reactive" baselines);
+            ``"random"`` acts uniformly at random.
+        ensemble_size: forward models in the ensemble (>= 2 for a divergence).
+        hidden: hidden widths of each model.
+        model_lr: Adam step size of the models.
+        model_steps: gradient steps on the models after every environment step.
+        batch_size: transitions per model step (per member, drawn with replacement).
+        q_lr, gamma, epsilon: the reactive baseline's Q-learning step size, discount and
+            epsilon-greedy rate.
+        total_timesteps: environment steps of the run (extendable on resume).
+        seed: seeds the models' initialisation, the resamples and every action.
+    """
+
+    method: str = "max"
+    ensemble_size: int = 5
+    hidden: tuple[int, ...] = (64,)
+    model_lr: float = 1e-2
+    model_steps: int = 5
+    batch_size: int = 64
+    q_lr: float = 0.5
+    gamma: float = 0.99
+    epsilon: float = 0.1
+    total_timesteps: int = extendable(5_900)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "MAXConfig"
+        if self.method not in EXPLORATION_METHODS:
+            raise InputError(f"{owner}.method must be one of {EXPLORATION_METHODS}", item=self.method)
+        if (
+            not isinstance(self.ensemble_size, int)
+            or isinstance(self.ensemble_size, bool)
+            or self.ensemble_size < 2
+        ):
+            raise InputError(f"{owner}.ensemble_size must be an integer >= 2", item=self.ensemble_size)
+        if not isinstance(self.hidden, tuple) or not self.hidden:
+            raise InputError(f"{owner}.hidden must be a non-empty tuple of widths", item=self.hidden)
+        for width in self.hidden:
+            _positive_int(owner, "hidden", width)
+        for name in ("model_steps", "batch_size", "total_timesteps"):
+            _positive_int(owner, name, getattr(self, name))
+        _number_in(owner, "model_lr", self.model_lr, 0.0, math.inf, open_low=True)
+        _number_in(owner, "q_lr", self.q_lr, 0.0, 1.0, open_low=True)
+        _number_in(owner, "gamma", self.gamma, 0.0, 1.0, open_low=False)
+        _number_in(owner, "epsilon", self.epsilon, 0.0, 1.0, open_low=False)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
+            raise InputError(f"{owner}.seed must be an integer in [0, 2**32)", item=self.seed)

@@ -1,4 +1,4 @@
-"""``reproduce hrl``: the package's sub-experiments (``reproduce hrl --only hiro``).
+"""``reproduce hrl``: the package's sub-experiments (``--only hiro``, ``--only exploration``).
 
 Each entry maps a name to ``fn(options) -> tables``; the studies live in `hrl.experiments`.
 """
@@ -16,4 +16,10 @@ def _hiro(options: Any) -> list[Any]:
     return hiro(options)
 
 
-EXPERIMENTS = {"hiro": _hiro}
+def _exploration(options: Any) -> list[Any]:
+    from hrl.experiments.exploration import exploration
+
+    return exploration(options)
+
+
+EXPERIMENTS = {"hiro": _hiro, "exploration": _exploration}

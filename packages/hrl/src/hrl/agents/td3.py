@@ -247,15 +247,18 @@ class TD3(OffPolicyAgent):
         )
 
     def _env_step(self, obs: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
-        """Act (random for ``learning_starts`` steps, then the actor plus noise), store, train once."""
+        """Act (random for ``learning_starts`` steps, then the actor plus noise), store, and take
+        ``gradient_steps`` updates every ``train_freq`` steps."""
         action = self._exploration_action(obs)
         next_obs, reward, terminated, truncated, _ = self.env.step(action)
         next_obs = np.asarray(next_obs, dtype=np.float32)
         self.buffer.add(
             obs=obs, action=action, reward=reward, next_obs=next_obs, terminated=float(terminated)
         )
-        if self.num_timesteps >= self.config.learning_starts:
-            self._train_step()
+        config = self.config
+        if self.num_timesteps >= config.learning_starts and (self.num_timesteps + 1) % config.train_freq == 0:
+            for _ in range(config.gradient_steps):
+                self._train_step()
         return next_obs, float(reward), bool(terminated), bool(truncated)
 
     # ------------------------------------------------------------ persistence
