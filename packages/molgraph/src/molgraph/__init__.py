@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from molgraph.evaluate import prior_quality, reconstruction_accuracy
     from molgraph.metrics import novelty, penalized_logp, tanimoto, uniqueness, validity
     from molgraph.model import JTVAE
+    from molgraph.moses_metrics import moses_metrics
     from molgraph.optimize import (
         BOResult,
         OptimisationResult,
@@ -77,6 +78,7 @@ _WHERE = {
     "fetch_moses": "molgraph.data",
     "fit_property_predictor": "molgraph.optimize",
     "load_smiles": "molgraph.data",
+    "moses_metrics": "molgraph.moses_metrics",
     "moses_smiles": "molgraph.data",
     "novelty": "molgraph.metrics",
     "parse_smiles": "molgraph.chem",
@@ -128,6 +130,7 @@ __all__ = [
     "fetch_moses",
     "fit_property_predictor",
     "load_smiles",
+    "moses_metrics",
     "moses_smiles",
     "novelty",
     "parse_smiles",
