@@ -67,6 +67,6 @@ def test_fcd_is_zero_for_one_set_and_grows_with_the_difference():
     other = fcd(train, bundled_smiles("test")[:40])
     small = fcd(train, ["C" * n for n in range(2, 40)])  # alkane chains: far from drug-like molecules
     assert abs(same) < 1e-3 < other < small
-    table = moses_metrics(train + [None], bundled_smiles("test")[:40], train[:20], with_fcd=False)
+    table = moses_metrics([*train, None], bundled_smiles("test")[:40], train[:20], with_fcd=False)
     assert table["validity"] == pytest.approx(40 / 41) and table["novelty"] == pytest.approx(20 / 40)
     assert "FCD" not in table and 0 < table["IntDiv1"] < 1
