@@ -10,7 +10,7 @@ from functools import partial
 from core.cli import config_from_args
 from core.testing import exit_code, one_line_error
 from hrl.cli import CHECKPOINT_NAME, build_parser, main
-from hrl.config import HIROConfig, TD3Config
+from hrl.config import HIROConfig, MAXConfig, TD3Config
 
 _exit_code = partial(exit_code, main)
 _one_line_error = one_line_error
@@ -22,7 +22,7 @@ def test_import_and_every_help_load_no_torch_gymnasium_or_mujoco():
         "import hrl, hrl.agents\n"
         "from hrl.cli import main\n"
         "for argv in (['--help'], ['train', '--help'], ['train', 'td3', '--help'], ['train', 'hiro', '--help'],"
-        " ['evaluate', '--help'], ['reproduce', '--help']):\n"
+        " ['evaluate', '--help'], ['explore', '--help'], ['reproduce', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit:\n"
@@ -40,6 +40,11 @@ def test_cli_defaults_are_the_config_defaults():
     assert config_from_args(TD3Config, args, seed=args.seed) == TD3Config()
     args = build_parser().parse_args(["train", "hiro"])
     assert config_from_args(HIROConfig, args, seed=args.seed) == HIROConfig()
+    args = build_parser().parse_args(["explore"])
+    assert (
+        config_from_args(MAXConfig, args, seed=args.seed, total_timesteps=MAXConfig().total_timesteps)
+        == MAXConfig()
+    )
     args = build_parser().parse_args(["train", "hiro", "--goal-low", "-1", "-2", "--no-correction"])
     assert config_from_args(HIROConfig, args, seed=0) == HIROConfig(goal_low=(-1.0, -2.0), correction=False)
 
@@ -97,3 +102,15 @@ def test_train_hiro_and_evaluate_it(tmp_path, capsys):
     assert "return over 1 episodes" in capsys.readouterr().out
     assert _exit_code([*argv, "--goal-low", "1", "1", "--goal-high", "0", "0", "--out", str(out)]) == 2
     _one_line_error(capsys, "min >= max")
+
+
+def test_explore_runs_resumes_and_refuses_bad_methods_in_one_line(tmp_path, capsys):
+    out = tmp_path / "chain"
+    assert _exit_code(["explore", "--chain-length", "6", "--episodes", "2", "--out", str(out)]) == 0
+    assert "states visited" in capsys.readouterr().out and (out / "explore.safetensors").exists()
+    assert (
+        _exit_code(["explore", "--chain-length", "6", "--episodes", "3", "--out", str(out)]) == 0
+    )  # extends
+    assert "3 episodes" in capsys.readouterr().out
+    assert _exit_code(["explore", "--method", "icm", "--out", str(tmp_path / "bad")]) == 2
+    _one_line_error(capsys, "MAXConfig.method")

@@ -25,12 +25,12 @@ from core.cli import (
     positive_int,
 )
 from core.reproduce import add_reproduce_command
-from hrl.config import HIROConfig, TD3Config
+from hrl.config import HIROConfig, MAXConfig, TD3Config
 
 DESCRIPTION = (
     "Hierarchical and other reinforcement learning: TD3 and HIRO with Stable-Baselines3's "
-    "learn/predict/save/load shape, HIRO's maze tasks (exploration, model-based, continual and multi-agent "
-    "methods are planned: see the README)."
+    "learn/predict/save/load shape on HIRO's maze tasks, and MAX (model-based active exploration) on the "
+    "randomised chain (more methods are planned: see the README)."
 )
 
 CHECKPOINT_NAMES = {"td3": "td3.safetensors", "hiro": "hiro.safetensors"}
@@ -93,6 +93,24 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explore(args: argparse.Namespace) -> int:
+    from hrl.agents.max import MAXExplorer
+    from hrl.envs.chain import RandomChain
+
+    chain = RandomChain(args.chain_length, layout_seed=args.seed)
+    total = args.episodes * chain.episode_steps
+    config = config_from_args(MAXConfig, args, seed=args.seed, total_timesteps=total)
+    path = Path(args.out) / "explore.safetensors"
+    explorer = MAXExplorer(chain, config).learn(checkpoint=path)
+    last = explorer.history[-1]
+    print(
+        f"{config.method} on a {args.chain_length}-state chain: {explorer.num_episodes} episodes, "
+        f"{explorer.num_timesteps} steps; states visited {last['states_visited']}/{args.chain_length}, "
+        f"state-action pairs {last['pairs_visited']}/{3 * args.chain_length}; saved {path}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``hrl`` parser with its sub-commands."""
     parser, commands = package_cli("hrl", DESCRIPTION)
@@ -142,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_device_option(evaluate, default="cpu")
     add_threads_option(evaluate)
     evaluate.set_defaults(handler=_evaluate)
+    explore = commands.add_parser(
+        "explore",
+        help="MAX / reactive / random exploration of the randomised chain (resumes from --out/explore.safetensors)",
+        description="Explore MAX's randomised chain without reward; prints the states and pairs visited.",
+    )
+    explore.add_argument("--chain-length", type=positive_int, default=50, help="states (default: 50)")
+    explore.add_argument(
+        "--episodes", type=positive_int, default=20, help="episodes of length + 9 steps (default: 20)"
+    )
+    add_config_arguments(explore, MAXConfig, exclude=("seed", "total_timesteps"))
+    add_seed_option(explore)
+    add_threads_option(explore)
+    add_out_option(explore, what="the checkpoint")
+    explore.set_defaults(handler=_explore)
     add_reproduce_command(commands, "hrl")
     return parser
 
