@@ -5,7 +5,11 @@
 curves, the boundary attack vs LF-BA and NES's three threat models (`robust.experiments.blackbox`); ``--only universal`` the
 universal perturbations' fooling rates (`robust.experiments.universal`); ``--only spatial`` the
 rotation/translation adversaries, stAdv and ADef (`robust.experiments.spatial`); ``--only perceptual`` the
-perceptually-aware PGD (`robust.experiments.perceptual`). The defenses/certificates and analyses sub-experiments
+perceptually-aware PGD (`robust.experiments.perceptual`); ``--only universal-training`` universal and
+fictitious-play adversarial training against fresh universal perturbations
+(`robust.experiments.universal_training`); ``--only second-order`` the second-order attack against
+a PGD-trained and a noise-defended model (`robust.experiments.second_order`); ``--only physical``
+adversarial lighting and geometry through the differentiable renderer (`robust.experiments.physical`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
 
@@ -14,7 +18,17 @@ from __future__ import annotations
 from core.cli import RunOptions
 from core.results import ResultTable
 
-__all__ = ["EXPERIMENTS", "attacks", "blackbox", "perceptual", "spatial", "universal"]
+__all__ = [
+    "EXPERIMENTS",
+    "attacks",
+    "blackbox",
+    "perceptual",
+    "physical",
+    "second_order",
+    "spatial",
+    "universal",
+    "universal_training",
+]
 
 
 def attacks(options: RunOptions) -> list[ResultTable]:
@@ -52,11 +66,35 @@ def perceptual(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def universal_training(options: RunOptions) -> list[ResultTable]:
+    """Clean vs universal AT vs fictitious-play universal AT vs PGD AT against fresh universal perturbations."""
+    from robust.experiments.universal_training import universal_training as run
+
+    return run(options)
+
+
+def second_order(options: RunOptions) -> list[ResultTable]:
+    """First- vs second-order L2 attacks on a PGD-trained and a noise-defended model."""
+    from robust.experiments.second_order import second_order as run
+
+    return run(options)
+
+
+def physical(options: RunOptions) -> list[ResultTable]:
+    """Adversarial lighting and geometry of rendered digits through the differentiable renderer."""
+    from robust.experiments.physical import physical as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
     "universal": universal,
     "spatial": spatial,
     "perceptual": perceptual,
+    "universal-training": universal_training,
+    "second-order": second_order,
+    "physical": physical,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
