@@ -1,21 +1,64 @@
-"""``vision-attention`` command line. No sub-commands yet: the package is planned, not implemented."""
+"""``vision-attention`` command line: run the experiments, list the saliency methods, check feature files.
+
+Built on the workspace's CLI contract (`core.cli`): validated options, ``--out`` always a folder, every
+bad input one line on stderr with exit code 2. Nothing here imports torch until a command runs.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import dispatch, package_cli
+from core.cli import dispatch, existing_file, package_cli
+from core.reproduce import add_reproduce_command
 
 DESCRIPTION = (
-    "Bottom-up/top-down attention for captioning and VQA, CoordConv and saliency-map sanity checks. "
-    "Status: planned; no experiment is implemented yet (see the package README)."
+    "Bottom-up/top-down attention for captioning and VQA (Anderson et al. 2018), CoordConv (Liu et al. 2018) "
+    "and sanity checks for saliency maps (Adebayo et al. 2018)."
 )
 
 
+def _methods(args: argparse.Namespace) -> int:
+    from vision_attention.saliency.methods import METHODS
+
+    for name in METHODS:
+        print(name)
+    return 0
+
+
+def _features(args: argparse.Namespace) -> int:
+    from vision_attention.updown.features import read_bottom_up_tsv
+
+    records = read_bottom_up_tsv(args.file)
+    boxes = [record.boxes.shape[0] for record in records]
+    dims = {record.features.shape[1] for record in records}
+    print(
+        f"{args.file}: {len(records)} images, {min(boxes)}-{max(boxes)} regions, feature size {sorted(dims)}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vision-attention`` parser with its sub-commands (each has a ``handler``)."""
+    parser, commands = package_cli("vision-attention", DESCRIPTION)
+    methods = commands.add_parser(
+        "saliency-methods", help="list the attribution methods the sanity checks run"
+    )
+    methods.set_defaults(handler=_methods)
+    features = commands.add_parser(
+        "check-features", help="read a bottom-up feature file (the released TSV format) and summarise it"
+    )
+    features.add_argument(
+        "file", type=existing_file, help="TSV with image_id, image_w, image_h, num_boxes, boxes, features"
+    )
+    features.set_defaults(handler=_features)
+    add_reproduce_command(commands, "vision-attention")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, _commands = package_cli("vision-attention", DESCRIPTION)
-    return dispatch(parser, argv)
+    return dispatch(build_parser(), argv)
 
 
 if __name__ == "__main__":
