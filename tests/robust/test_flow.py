@@ -84,7 +84,19 @@ def test_stadv_fools_a_trained_digits_model_with_small_flows(digits_mlp, digits)
     assert float(x_adv.min()) >= 0 and float(x_adv.max()) <= 1
 
 
+def test_stadv_with_the_papers_lbfgs_fools_the_digits_model_within_its_evaluation_budget(digits_mlp, digits):
+    x, y = digits.x_test[:40], digits.y_test[:40]
+    correct = digits_mlp(x).argmax(1) == y
+    x, y = x[correct][:12], y[correct][:12]
+    attack = StAdv(digits_mlp, tau=0.005, steps=20, optimizer="lbfgs")
+    x_adv = attack(x, y)
+    assert float((digits_mlp(x_adv).argmax(1) == y).float().mean()) <= 0.25
+    assert bool((attack.cost_ <= 25).all()) and bool((attack.cost_ >= 2).all())  # the line search may overrun
+
+
 def test_stadv_refuses_bad_budgets_and_flat_images(digits_mlp, digits):
+    with pytest.raises(InputError, match="unknown optimizer"):
+        StAdv(digits_mlp, optimizer="sgd")
     with pytest.raises(InputError, match="tau must be >= 0"):
         make_attack("stadv", digits_mlp, tau=-1.0)
     with pytest.raises(InputError, match="at least 4 dimensions"):

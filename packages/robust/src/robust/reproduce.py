@@ -9,7 +9,9 @@ perceptually-aware PGD (`robust.experiments.perceptual`); ``--only universal-tra
 fictitious-play adversarial training against fresh universal perturbations
 (`robust.experiments.universal_training`); ``--only second-order`` the second-order attack against
 a PGD-trained and a noise-defended model (`robust.experiments.second_order`); ``--only physical``
-adversarial lighting and geometry through the differentiable renderer (`robust.experiments.physical`). The defenses/certificates and analyses sub-experiments
+adversarial lighting and geometry through the differentiable renderer (`robust.experiments.physical`);
+``--only transfer`` I-FGSM vs DI-FGSM transfer on the whole test split over resize rates
+(`robust.experiments.transfer`). The defenses/certificates and analyses sub-experiments
 (``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
 """
 
@@ -26,6 +28,7 @@ __all__ = [
     "physical",
     "second_order",
     "spatial",
+    "transfer",
     "universal",
     "universal_training",
 ]
@@ -87,6 +90,13 @@ def physical(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def transfer(options: RunOptions) -> list[ResultTable]:
+    """I-FGSM vs DI-FGSM transfer on the whole test split over resize rates."""
+    from robust.experiments.transfer import transfer_resize as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -96,5 +106,6 @@ EXPERIMENTS = {
     "universal-training": universal_training,
     "second-order": second_order,
     "physical": physical,
+    "transfer": transfer,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

@@ -102,8 +102,18 @@ def robust_accuracy_vs_eps(model, x, y, budget, seed: int, data: str) -> ResultT
     return table
 
 
-def transfer(models, x, y, steps: int, seed: int, data: str) -> ResultTable:
-    """Transfer rates from the CNN to the other architectures for (M-)I-FGSM and (M-)DI2-FGSM.
+def transfer(
+    models,
+    x,
+    y,
+    steps: int,
+    seed: int,
+    data: str,
+    resize_rates: tuple[float, ...] = (0.9,),
+    name: str = "transfer",
+) -> ResultTable:
+    """Transfer rates from the CNN to the other architectures for (M-)I-FGSM and (M-)DI2-FGSM
+    (one DI row pair per resize rate; 0.9 is the paper's 299 -> [279, 330) range as a shrink).
 
     The transfer rate counts examples every model classifies correctly when clean: the share of
     them whose adversarial example (crafted on the source) the target misclassifies.
@@ -113,10 +123,13 @@ def transfer(models, x, y, steps: int, seed: int, data: str) -> ResultTable:
     eps, alpha = TRANSFER_EPS, 2.5 * TRANSFER_EPS / steps
     attacks_ = {
         "I-FGSM": ("bim", {"eps": eps, "alpha": alpha, "steps": steps}),
-        "DI2-FGSM": ("difgsm", {"eps": eps, "alpha": alpha, "steps": steps, "seed": seed}),
         "MI-FGSM": ("mifgsm", {"eps": eps, "alpha": alpha, "steps": steps, "decay": 1.0}),
-        "M-DI2-FGSM": ("difgsm", {"eps": eps, "alpha": alpha, "steps": steps, "decay": 1.0, "seed": seed}),
     }
+    for rate in resize_rates:
+        suffix = "" if resize_rates == (0.9,) else f" (resize {rate:g})"
+        common = {"eps": eps, "alpha": alpha, "steps": steps, "seed": seed, "resize_rate": rate}
+        attacks_[f"DI2-FGSM{suffix}"] = ("difgsm", common)
+        attacks_[f"M-DI2-FGSM{suffix}"] = ("difgsm", {**common, "decay": 1.0})
 
     def predict(model, images):
         with evaluation_mode(model), torch.no_grad():
@@ -124,7 +137,7 @@ def transfer(models, x, y, steps: int, seed: int, data: str) -> ResultTable:
 
     clean_ok = torch.stack([predict(m, x) == y for m in models.values()]).all(0)
     table = ResultTable(
-        "transfer",
+        name,
         title=f"Transfer from the CNN (L-inf eps {eps}, {steps} steps; {int(clean_ok.sum())} images all models get right)",
         data=data,
         notes=(
