@@ -17,18 +17,16 @@ never visited (MAX plans with it; a reactive agent only meets it as the reward o
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
 from core.errors import InputError
-from hrl.networks import mlp
+from hrl.networks import EnsembleMLP, mlp
 
 __all__ = [
     "EnsembleDisagreement",
-    "EnsembleMLP",
     "ForwardModelCuriosity",
     "IntrinsicReward",
     "categorical_entropy",
@@ -111,34 +109,6 @@ class ForwardModelCuriosity(IntrinsicReward):
         loss.backward()
         self.optimizer.step()
         return {"forward_loss": float(loss.detach())}
-
-
-class EnsembleMLP(nn.Module):
-    """`members` MLPs evaluated together (one batched matmul per layer, ReLU between layers).
-
-    ``forward(x)``: x (members, B, in_dim) or (B, in_dim) (the same input to every member) ->
-    (members, B, out_dim). Each member is initialised like `torch.nn.Linear` (independently).
-    """
-
-    def __init__(self, members: int, in_dim: int, hidden: Sequence[int], out_dim: int) -> None:
-        super().__init__()
-        widths = [in_dim, *hidden, out_dim]
-        self.members = members
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        for fan_in, fan_out in itertools.pairwise(widths):
-            bound = 1.0 / fan_in**0.5  # nn.Linear's default (kaiming-uniform with a = sqrt(5)) bounds
-            self.weights.append(nn.Parameter(torch.empty(members, fan_in, fan_out).uniform_(-bound, bound)))
-            self.biases.append(nn.Parameter(torch.empty(members, 1, fan_out).uniform_(-bound, bound)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 2:
-            x = x.expand(self.members, *x.shape)
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(bias, x, weight)
-            if layer < len(self.weights) - 1:
-                x = torch.relu(x)
-        return x
 
 
 def categorical_entropy(probs: torch.Tensor) -> torch.Tensor:

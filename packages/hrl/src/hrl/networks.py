@@ -1,13 +1,15 @@
-"""The function approximators of the actor-critic agents: MLPs, a deterministic actor, a Q-network."""
+"""The function approximators of the agents: MLPs, a deterministic actor, Q-networks, and ensembles of
+MLPs evaluated in one batched matmul per layer (TD3's twin critics, MAX's forward models)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["DeterministicActor", "QNetwork", "mlp"]
+__all__ = ["DeterministicActor", "EnsembleMLP", "QNetwork", "TwinQNetwork", "mlp"]
 
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
@@ -51,3 +53,61 @@ class QNetwork(nn.Module):
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """obs: (batch, obs_dim), action: (batch, action_dim) -> (batch,)."""
         return self.net(torch.cat([obs, action], dim=-1)).squeeze(-1)
+
+
+class EnsembleMLP(nn.Module):
+    """`members` MLPs evaluated together (one batched matmul per layer, ReLU between layers).
+
+    ``forward(x)``: x (members, B, in_dim) or (B, in_dim) (the same input to every member) ->
+    (members, B, out_dim). Each member is initialised like `torch.nn.Linear` (independently).
+    """
+
+    def __init__(self, members: int, in_dim: int, hidden: Sequence[int], out_dim: int) -> None:
+        super().__init__()
+        widths = [in_dim, *hidden, out_dim]
+        self.members = members
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in itertools.pairwise(widths):
+            bound = 1.0 / fan_in**0.5  # nn.Linear's default (kaiming-uniform with a = sqrt(5)) bounds
+            self.weights.append(nn.Parameter(torch.empty(members, fan_in, fan_out).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(members, 1, fan_out).uniform_(-bound, bound)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:
+            x = x.expand(self.members, *x.shape)
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(bias, x, weight)
+            if layer < len(self.weights) - 1:
+                x = torch.relu(x)
+        return x
+
+    def member(self, index: int, x: torch.Tensor) -> torch.Tensor:
+        """Member `index` alone: x (B, in_dim) -> (B, out_dim)."""
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            x = torch.addmm(bias[index], x, weight[index])
+            if layer < len(self.weights) - 1:
+                x = torch.relu(x)
+        return x
+
+
+class TwinQNetwork(nn.Module):
+    """TD3's twin critics Q_1, Q_2 on [s, a], evaluated together.
+
+    Both are MLPs initialised independently like `QNetwork`; one `EnsembleMLP` of two members
+    runs them with one batched matmul per layer instead of two (measured in
+    ``tools/bench/hrl.py``: about 30% less time per critic forward and backward at 64-64 on one CPU
+    thread, a batch of 100).
+    """
+
+    def __init__(self, obs_dim: int, action_dim: int, hidden: Sequence[int]) -> None:
+        super().__init__()
+        self.net = EnsembleMLP(2, obs_dim + action_dim, hidden, 1)
+
+    def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """obs: (batch, obs_dim), action: (batch, action_dim) -> (2, batch): Q_1 and Q_2."""
+        return self.net(torch.cat([obs, action], dim=-1)).squeeze(-1)
+
+    def q1(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """Q_1 alone (the actor's objective): (batch,)."""
+        return self.net.member(0, torch.cat([obs, action], dim=-1)).squeeze(-1)
