@@ -36,6 +36,18 @@ def _number_in(owner: str, name: str, value: object, low: float, high: float, *,
         raise InputError(f"{owner}.{name} must be a number in {bracket}{low}, {high}]", item=value)
 
 
+def _widths(owner: str, hidden: object) -> None:
+    if not isinstance(hidden, tuple) or not hidden:
+        raise InputError(f"{owner}.hidden must be a non-empty tuple of widths", item=hidden)
+    for width in hidden:
+        _positive_int(owner, "hidden", width)
+
+
+def _seed(owner: str, seed: object) -> None:
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise InputError(f"{owner}.seed must be an integer in [0, 2**32)", item=seed)
+
+
 @dataclass(frozen=True)
 class TD3Config:
     """Twin Delayed DDPG (Fujimoto, van Hoof and Meger, ICML 2018), HIRO's base learner.
@@ -81,10 +93,7 @@ class TD3Config:
 
     def __post_init__(self) -> None:
         owner = "TD3Config"
-        if not isinstance(self.hidden, tuple) or not self.hidden:
-            raise InputError(f"{owner}.hidden must be a non-empty tuple of widths", item=self.hidden)
-        for width in self.hidden:
-            _positive_int(owner, "hidden", width)
+        _widths(owner, self.hidden)
         for name in (
             "batch_size",
             "buffer_size",
@@ -101,8 +110,7 @@ class TD3Config:
         _number_in(owner, "tau", self.tau, 0.0, 1.0, open_low=True)
         for name in ("exploration_noise", "policy_noise", "noise_clip"):
             _number_in(owner, name, getattr(self, name), 0.0, math.inf, open_low=False)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
-            raise InputError(f"{owner}.seed must be an integer in [0, 2**32)", item=self.seed)
+        _seed(owner, self.seed)
 
 
 @dataclass(frozen=True)
@@ -270,15 +278,11 @@ class MAXConfig:
             or self.ensemble_size < 2
         ):
             raise InputError(f"{owner}.ensemble_size must be an integer >= 2", item=self.ensemble_size)
-        if not isinstance(self.hidden, tuple) or not self.hidden:
-            raise InputError(f"{owner}.hidden must be a non-empty tuple of widths", item=self.hidden)
-        for width in self.hidden:
-            _positive_int(owner, "hidden", width)
+        _widths(owner, self.hidden)
         for name in ("model_steps", "batch_size", "total_timesteps"):
             _positive_int(owner, name, getattr(self, name))
         _number_in(owner, "model_lr", self.model_lr, 0.0, math.inf, open_low=True)
         _number_in(owner, "q_lr", self.q_lr, 0.0, 1.0, open_low=True)
         _number_in(owner, "gamma", self.gamma, 0.0, 1.0, open_low=False)
         _number_in(owner, "epsilon", self.epsilon, 0.0, 1.0, open_low=False)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
-            raise InputError(f"{owner}.seed must be an integer in [0, 2**32)", item=self.seed)
+        _seed(owner, self.seed)

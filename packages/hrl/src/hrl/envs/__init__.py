@@ -1,8 +1,10 @@
 """gymnasium environments of the package, registered under ``hrl/...`` ids on import.
 
 ``import hrl.envs`` registers ``hrl/PointMaze-v0``, ``hrl/AntMaze-v0``, ``hrl/AntPush-v0`` and
-``hrl/AntFall-v0`` (HIRO's maze protocol with a point body or MuJoCo's ant, 500-step episodes); ``gymnasium.make("hrl/PointMaze-v0")`` then builds it. Modules: `hrl.envs.mazes`
-(layouts and geometry), `hrl.envs.point_maze`.
+``hrl/AntFall-v0`` (HIRO's maze protocol with a point body or MuJoCo's ant, 500-step episodes) and
+``hrl/RandomChain-v0`` (MAX's randomised chain); ``gymnasium.make("hrl/PointMaze-v0")`` then builds
+it. Modules: `hrl.envs.mazes` (layouts and geometry), `hrl.envs.point_maze`, `hrl.envs.ant_maze`,
+`hrl.envs.chain`.
 """
 
 from __future__ import annotations
@@ -11,21 +13,14 @@ import gymnasium as gym
 
 from hrl.envs import mazes
 
-if "hrl/PointMaze-v0" not in gym.registry:
-    gym.register("hrl/PointMaze-v0", entry_point="hrl.envs.point_maze:PointMaze", max_episode_steps=500)
-if "hrl/AntMaze-v0" not in gym.registry:
-    gym.register("hrl/AntMaze-v0", entry_point="hrl.envs.ant_maze:AntMaze", max_episode_steps=500)
-if "hrl/AntPush-v0" not in gym.registry:
-    gym.register(
-        "hrl/AntPush-v0",
-        entry_point="hrl.envs.ant_maze:AntMaze",
-        max_episode_steps=500,
-        kwargs={"layout": mazes.PUSH_MAZE},
-    )
-if "hrl/AntFall-v0" not in gym.registry:
-    gym.register(
-        "hrl/AntFall-v0",
-        entry_point="hrl.envs.ant_maze:AntMaze",
-        max_episode_steps=500,
-        kwargs={"layout": mazes.FALL_MAZE},
-    )
+_ENVIRONMENTS = {  # id -> (entry point, keyword arguments); HIRO's tasks all have 500-step episodes
+    "hrl/PointMaze-v0": ("hrl.envs.point_maze:PointMaze", {}),
+    "hrl/AntMaze-v0": ("hrl.envs.ant_maze:AntMaze", {}),
+    "hrl/AntPush-v0": ("hrl.envs.ant_maze:AntMaze", {"layout": mazes.PUSH_MAZE}),
+    "hrl/AntFall-v0": ("hrl.envs.ant_maze:AntMaze", {"layout": mazes.FALL_MAZE}),
+}
+for _id, (_entry, _kwargs) in _ENVIRONMENTS.items():
+    if _id not in gym.registry:
+        gym.register(_id, entry_point=_entry, max_episode_steps=500, kwargs=_kwargs)
+if "hrl/RandomChain-v0" not in gym.registry:  # MAX's chain; its episodes end by themselves (length + 9)
+    gym.register("hrl/RandomChain-v0", entry_point="hrl.envs.chain:RandomChain")

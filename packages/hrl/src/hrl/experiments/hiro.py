@@ -105,6 +105,11 @@ FULL = HiroStudy(
 250 x the smoke run, so about 70 hours on 2 CPU cores at the smoke run's rate with 64-64 networks and
 more with 300-300 (not run; a GPU mainly helps the 300-300 updates)."""
 
+PROBE = HiroStudy(steps=50_000, eval_every=10_000, eval_episodes=1, seeds=1, variants=("HIRO", "flat TD3"))
+"""A probe between smoke and full: HIRO and flat TD3 on Point Maze for 50 000 steps, one seed, to see
+whether 5x the smoke budget separates them (run with ``python -c "from core.cli import RunOptions;
+from hrl.experiments.hiro import PROBE, run_hiro_study; run_hiro_study(RunOptions(out='runs/probe'), PROBE)"``)."""
+
 ANT_SMOKE = HiroStudy(
     env_id="hrl/AntMaze-v0",
     steps=3_000,
