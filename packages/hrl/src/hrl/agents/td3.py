@@ -78,7 +78,7 @@ class TD3Learner:
         for target in (self.actor_target, self.critic_target):
             target.requires_grad_(False)
         # fused: one Adam kernel per step instead of a chain of multi-tensor ops (same algorithm;
-        # measured about 20% less time per TD3 update at 64-64 on one CPU thread)
+        # measured once under load: 7.6-11.0 ms instead of 9.3-13.1 ms per 64-64 TD3 update, one thread)
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr, fused=True)
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=config.critic_lr, fused=True)
         self._online = [p for net in (self.actor, self.critic) for p in net.parameters()]
