@@ -82,9 +82,6 @@ def test_mtlr_recovers_known_exponential_curves_under_censoring():
     assert mtlr_error < 0.25 * km_error
 
 
-@pytest.mark.filterwarnings(
-    "ignore:L-BFGS hit max_iter"
-)  # a fold problem at C1 = 0.1: slow unpenalised biases
 def test_cross_validated_c1_equals_a_separate_fit_with_that_c1():
     X, y, _, _ = simulate_exponential(300, seed=5)
     cv = MTLR(c1_grid=(0.1, 10.0, 1000.0), cv_folds=3).fit(X, y)

@@ -8,7 +8,7 @@ from core.resume import extendable
 
 __all__ = ["C1_GRID", "MTLRConfig"]
 
-C1_GRID: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+C1_GRID: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ def batched_lbfgs(
     history: int = 10,
     warn: bool = True,
     returns_gradient: bool = False,
+    precondition: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> LBFGSResult:
     """Minimise ``M`` independent smooth functions at once.
 
@@ -58,6 +59,10 @@ def batched_lbfgs(
         gtol: gradient max-norm at which a problem has converged.
         window: iterations over which a stalled objective is detected.
         warn: raise a `ConvergenceWarning` when problems hit `max_iter`.
+        precondition: ``(vectors (m, P), rows (m,)) -> H0 vectors``, an approximate inverse
+            Hessian of each problem used as the initial matrix of the two-loop recursion (scaled
+            by ``s'y / y'H0 y``; the first step is ``-H0 g`` with step length 1). None: the
+            identity scaled by ``s'y / y'y``, and a cautious first step.
 
     Returns:
         an `LBFGSResult`.
@@ -95,17 +100,27 @@ def batched_lbfgs(
             a = rh[:, k] * (sh[:, k] * q).sum(dim=1)
             q.sub_(a[:, None] * yh[:, k])
             alphas.append(a)
-        yy = yh[:, -1].square().sum(dim=1)
+        if precondition is None:
+            yy = yh[:, -1].square().sum(dim=1)
+            r = q
+        else:
+            yy = (yh[:, -1] * precondition(yh[:, -1], rows)).sum(dim=1)
+            r = precondition(q, rows)
         gamma = torch.where(rh[:, -1] > 0, 1.0 / (rh[:, -1] * yy).clamp_min(1e-300), torch.ones_like(yy))
-        r = gamma[:, None] * q
+        r = gamma[:, None] * r
         for k, a in zip(range(history), reversed(alphas)):
             b = rh[:, k] * (yh[:, k] * r).sum(dim=1)
             r.add_((a - b)[:, None] * sh[:, k])
         direction = r.neg_()
         descent = (direction * ga).sum(dim=1) < 0
-        direction[~descent] = -ga[~descent]
+        if precondition is None:
+            direction[~descent] = -ga[~descent]
+        elif not bool(descent.all()):
+            direction[~descent] = -precondition(ga[~descent], rows[~descent])
         slope = (direction * ga).sum(dim=1)
         fresh = rh[:, -1] == 0  # no curvature yet: a cautious first step, as torch's L-BFGS takes
+        if precondition is not None:
+            fresh = torch.zeros_like(fresh)  # -H0 g is already a Newton-like step
         step = torch.where(
             fresh, torch.clamp(1.0 / ga.abs().sum(dim=1).clamp_min(1e-12), max=1.0), torch.ones_like(fa)
         )

@@ -11,7 +11,7 @@ import torch
 
 from core.device import pick_device
 from core.errors import InputError
-from survival.mtlr import MTLRConfig, MTLRNet, _log_mask, _target_mask, interval_index
+from survival.mtlr import MTLRConfig, MTLRNet, _target_mask, interval_index
 from survival.train_adam import Callback, mean_loglik, train_adam
 from survival.train_lbfgs import LinearMTLRProblem, c1_path
 
@@ -102,11 +102,8 @@ def _fit_linear(
 ) -> FitResult:
     device = pick_device(config.device)
     x = torch.as_tensor(features, dtype=torch.float64, device=device)
-    mask = _log_mask(
-        _target_mask(
-            torch.as_tensor(bins, device=device), torch.as_tensor(event, device=device), n_times + 1
-        ),
-        torch.float64,
+    mask = _target_mask(
+        torch.as_tensor(bins, device=device), torch.as_tensor(event, device=device), n_times + 1
     )
     problem = LinearMTLRProblem(x, mask)
     full = torch.ones(1, event.size, dtype=torch.float64, device=device)
