@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -28,13 +30,21 @@ def _crash_at(epoch):
     return callback
 
 
-@pytest.mark.parametrize("recipe", ["alp", "universal-fp"])
+@pytest.mark.parametrize("recipe", ["alp", "universal-fp", "ibp"])
 def test_defense_training_resumes_from_its_checkpoint_exactly(tmp_path, digits, recipe):
     train = TrainConfig(
         model=ModelConfig("mlp", image_size=8, widths=(16,)), data="digits", epochs=3, batch_size=256
     )
     config = DefenseConfig(
-        train=train, recipe=recipe, eps=0.1, alpha=0.05, steps=2, fp_images=200, fp_epochs=1
+        train=train,
+        recipe=recipe,
+        eps=0.1,
+        alpha=0.05,
+        steps=2,
+        fp_images=200,
+        fp_epochs=1,
+        ibp_warmup_steps=3,
+        ibp_ramp_steps=6,
     )
     reference, reference_history = fit_defense(digits, config)
     path = tmp_path / "run.safetensors"
@@ -46,7 +56,7 @@ def test_defense_training_resumes_from_its_checkpoint_exactly(tmp_path, digits, 
     strip = [{k: v for k, v in row.items() if k != "train_seconds"} for row in history]
     assert strip == [{k: v for k, v in row.items() if k != "train_seconds"} for row in reference_history]
     with pytest.raises(CheckpointMismatchError, match="eps"):
-        fit_defense(digits, DefenseConfig(train=train, recipe=recipe, eps=0.2, alpha=0.05, steps=2), path)
+        fit_defense(digits, replace(config, eps=0.2), path)
     model, saved = load_defense(path)
     assert saved == config and torch.equal(model(digits.x_test[:4]), resumed(digits.x_test[:4]))
 

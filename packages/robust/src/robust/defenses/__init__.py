@@ -2,7 +2,7 @@
 
 - Training recipes (`robust.defenses.training`): `DefenseConfig`, `fit_defense`, `load_defense`
   with PGD adversarial training, adversarial logit pairing, universal adversarial training and
-  its game-theoretic (fictitious-play) variant.
+  its game-theoretic (fictitious-play) variant, and IBP certified training.
 - Wrapped models (`robust.defenses.noise`): `RandomNoise` (Gaussian input noise, majority vote)
   and `GaussianNoise` (one noisy draw per forward, for EOT attacks).
 

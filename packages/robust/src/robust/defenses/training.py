@@ -19,6 +19,12 @@ clean training; the run length ``train.epochs`` is the only field that may chang
   (`robust.attacks.universal.fit_universal_perturbation`), which joins a pool; every later
   minibatch trains on the clean images and on the images each shifted by a perturbation drawn
   uniformly from the pool (the empirical mixture of the adversary's past strategies).
+- ``"ibp"``: interval-bound-propagation training (Gowal et al. 2018): ``kappa CE(z, y) +
+  (1 - kappa) CE(z_hat, y)`` with ``z_hat_j = -lower bound of (z_y - z_j)`` over the L-inf ball
+  (`robust.certify.ibp`). The reference code's schedules: the training radius is 0 for
+  `ibp_warmup_steps` minibatch steps, then ramps linearly to ``ibp_eps_factor * eps`` (1.1 x the test
+  eps) over `ibp_ramp_steps` steps, while kappa ramps from 1 to `ibp_kappa_final` (0.5); the paper's
+  2k warm-up and 10k ramp steps are the defaults (shorten them for short runs).
 
 Attack randomness (PGD starts, pool draws) comes from generators seeded by ``train.seed`` and saved
 in the checkpoint, so an interrupted run resumes bit-identically.
@@ -40,7 +46,7 @@ from robust.train import EpochCallback, Objective, run_training
 
 __all__ = ["RECIPES", "DefenseConfig", "fit_defense", "load_defense"]
 
-RECIPES = ("pgd", "alp", "universal", "universal-fp")
+RECIPES = ("pgd", "alp", "universal", "universal-fp", "ibp")
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,14 @@ class DefenseConfig:
             ours: 0.01, i.e. 30 steps to cross eps 0.3).
         fp_images: training images each best response is fitted on (``"universal-fp"``).
         fp_epochs: passes of the universal generator per best response (``"universal-fp"``).
+        ibp_warmup_steps, ibp_ramp_steps: minibatch steps of clean training, then of the linear eps
+            and kappa ramps (``"ibp"``; Gowal et al.'s 2k and 10k).
+        ibp_kappa_final: kappa at the end of the ramp (starts at 1; Gowal et al.: 0.5).
+        ibp_eps_factor: training radius over the test radius `eps` (Gowal et al.: 1.1).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
-    recipe: Literal["pgd", "alp", "universal", "universal-fp"] = "pgd"
+    recipe: Literal["pgd", "alp", "universal", "universal-fp", "ibp"] = "pgd"
     eps: float = 0.3
     alpha: float = 0.01
     steps: int = 40
@@ -71,6 +81,10 @@ class DefenseConfig:
     universal_alpha: float = 0.01
     fp_images: int = 1000
     fp_epochs: int = 2
+    ibp_warmup_steps: int = 2000
+    ibp_ramp_steps: int = 10000
+    ibp_kappa_final: float = 0.5
+    ibp_eps_factor: float = 1.1
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -85,10 +99,25 @@ class DefenseConfig:
         for name in ("alpha", "universal_alpha"):
             if not getattr(self, name) > 0:
                 raise InputError(f"DefenseConfig.{name} must be > 0", item=getattr(self, name))
-        for name in ("steps", "fp_images", "fp_epochs"):
+        for name, minimum in (
+            ("steps", 1),
+            ("fp_images", 1),
+            ("fp_epochs", 1),
+            ("ibp_warmup_steps", 0),
+            ("ibp_ramp_steps", 1),
+        ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(f"DefenseConfig.{name} must be an integer >= 1", item=value)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise InputError(f"DefenseConfig.{name} must be an integer >= {minimum}", item=value)
+        if not 0 <= self.ibp_kappa_final <= 1:
+            raise InputError(
+                "the kappa schedule runs from 1 down to ibp_kappa_final, which must lie in [0, 1]",
+                item=f"ibp_kappa_final={self.ibp_kappa_final}",
+            )
+        if not self.ibp_eps_factor > 0:
+            raise InputError("DefenseConfig.ibp_eps_factor must be > 0", item=self.ibp_eps_factor)
+        if self.recipe == "ibp" and self.norm != "linf":
+            raise InputError("IBP certifies L-inf balls", item=f"norm={self.norm!r}")
 
 
 class _PGDObjective(Objective):
@@ -188,11 +217,50 @@ class _FictitiousPlayObjective(Objective):
         self.generator.set_state(state["generator"])
 
 
+class _IBPObjective(Objective):
+    """Gowal et al.'s IBP loss with the eps and kappa ramps, counted in minibatch steps."""
+
+    def __init__(self, config: DefenseConfig) -> None:
+        self.config = config
+        self.step = 0
+
+    def schedule(self) -> tuple[float, float]:
+        """``(training eps, kappa)`` at the current step."""
+        c = self.config
+        progress = min(max(self.step - c.ibp_warmup_steps, 0) / c.ibp_ramp_steps, 1.0)
+        return progress * c.ibp_eps_factor * c.eps, 1.0 - progress * (1.0 - c.ibp_kappa_final)
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        from robust.certify.ibp import margin_lower_bounds
+
+        eps, kappa = self.schedule()
+        clean = nn.functional.cross_entropy(model(x), y)
+        if eps == 0 or kappa == 1:
+            return clean
+        worst = -margin_lower_bounds(model, x, y, eps).scatter(1, y[:, None], 0.0)
+        return kappa * clean + (1 - kappa) * nn.functional.cross_entropy(worst, y)
+
+    def after_step(self) -> None:
+        self.step += 1
+
+    def end_epoch(self, model: nn.Module, x: Tensor, y: Tensor) -> dict[str, float]:
+        eps, kappa = self.schedule()
+        return {"ibp_train_eps": eps, "ibp_kappa": kappa}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"step": self.step}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step = int(state["step"])
+
+
 def _objective(config: DefenseConfig, data: ImageData) -> Objective:
     if config.recipe in ("pgd", "alp"):
         return _PGDObjective(config, pairing=config.recipe == "alp")
     if config.recipe == "universal":
         return _UniversalObjective(config, data.image_shape)
+    if config.recipe == "ibp":
+        return _IBPObjective(config)
     return _FictitiousPlayObjective(config)
 
 

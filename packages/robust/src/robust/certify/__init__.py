@@ -1,0 +1,21 @@
+"""Certificates (robust issue 2): interval bound propagation (`robust.certify.ibp`).
+
+Names load on first use, so importing this package does not import torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from robust.certify.ibp import interval_bounds, margin_lower_bounds, verified, verified_accuracy
+
+_WHERE = dict.fromkeys(
+    ("interval_bounds", "margin_lower_bounds", "verified", "verified_accuracy"), "robust.certify.ibp"
+)
+
+__all__ = ["interval_bounds", "margin_lower_bounds", "verified", "verified_accuracy"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
