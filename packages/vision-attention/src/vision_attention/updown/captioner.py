@@ -75,10 +75,11 @@ class TopDownCaptioner(nn.Module):
         words = torch.full((n,), BOS, dtype=torch.long, device=features.device)
         done = torch.zeros(n, dtype=torch.bool, device=features.device)
         out, logps, alphas = [], [], []
-        for _ in range(self.config.max_length + 1):
+        for t in range(self.config.max_length + 1):
             logits, state, alpha = self.step(words, state, features, mask, mean, projected)
             logp = torch.log_softmax(logits, -1)
-            words = choose(logp)
+            # the step after max_length words may only end the caption (as in `beam_search`)
+            words = choose(logp) if t < self.config.max_length else torch.full_like(words, EOS)
             words = torch.where(done, torch.full_like(words, PAD), words)
             logps.append(
                 torch.where(
@@ -96,7 +97,7 @@ class TopDownCaptioner(nn.Module):
 
     @torch.no_grad()
     def greedy(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``(n, <= max_length + 1)`` word ids, arg-max at each step (<pad> after <eos>)."""
+        """``(n, <= max_length + 1)`` word ids, arg-max at each step, ending in <eos> (<pad> after it)."""
         return self._decode(features, mask, lambda logp: logp.argmax(-1))[0]
 
     @torch.no_grad()

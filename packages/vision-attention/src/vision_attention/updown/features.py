@@ -245,3 +245,44 @@ def pad_regions(
         padded[i, : len(f)] = f[:regions]
         mask[i, : len(f)] = True
     return padded, mask
+
+
+def train_encoder(
+    images: torch.Tensor,
+    objects: torch.Tensor,
+    train,
+    *,
+    channels: int = 32,
+    checkpoint: str | Path | None = None,
+) -> tuple[SceneEncoder, list[dict]]:
+    """Pre-train a `SceneEncoder` to name each ground-truth object's colour, shape and size from its box.
+
+    Args:
+        images: ``(n, 3, s, s)`` scenes.
+        objects: ``(m, 8)`` long rows ``(image index, x0, y0, x1, y1, colour, shape, size)``.
+        train: a `vision_attention.config.TrainConfig`.
+
+    Returns:
+        The encoder (eval mode) and the training history.
+    """
+    import torch.nn.functional as F
+    from torchvision.ops import roi_align
+
+    from vision_attention.training import build_model, fit
+
+    encoder = build_model(lambda: SceneEncoder(channels), train.seed)
+
+    def loss(model: SceneEncoder, batch: list[torch.Tensor]) -> torch.Tensor:
+        (rows,) = batch
+        maps = model(images[rows[:, 0]])
+        boxes = torch.cat([torch.arange(len(rows))[:, None].float(), rows[:, 1:5].float()], dim=1)
+        pooled = roi_align(maps, boxes, output_size=3, spatial_scale=1 / model.STRIDE, aligned=True).mean(
+            dim=(2, 3)
+        )
+        return sum(
+            F.cross_entropy(model.heads[name](pooled), rows[:, 5 + k])
+            for k, name in enumerate(("color", "shape", "size"))
+        )
+
+    history = fit(encoder, loss, [objects], train, checkpoint=checkpoint)
+    return encoder.eval(), history
