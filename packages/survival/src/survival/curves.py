@@ -5,7 +5,7 @@ to every model. Following Haider et al. (JMLR 2020, Section 3), a curve is the p
 interpolation of its grid points and, past the last grid point, continues along the straight line
 from ``(0, 1)`` through ``(t_last, S(t_last))`` until it reaches zero (``tail="linear"``).
 
-``tail="exponential"`` instead continues with the hazard of the last grid interval,
+``tail="exponential"`` instead continues with the mean hazard of the last fifth of the grid,
 ``S(t) = S(t_last) exp(-lambda (t - t_last))``: the linear line is slow to fall when a curve is still
 high at the end of the grid (a grid that ends at the last event time, most patients still alive),
 and sends its medians far past any observed time.
