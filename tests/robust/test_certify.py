@@ -116,3 +116,19 @@ def test_ibp_refuses_unsupported_layers_and_bad_schedules_by_name():
         DefenseConfig(recipe="ibp", ibp_warmup_steps=-1)
     with pytest.raises(InputError, match="IBP certifies L-inf balls"):
         DefenseConfig(recipe="ibp", norm="l2")
+
+
+@pytest.mark.parametrize("architecture", ["ibp-small", "ibp-medium", "ibp-large"])
+def test_gowal_et_al_nets_map_mnist_images_to_logits_and_propagate_bounds(architecture):
+    from robust.models import build_model
+
+    net = build_model(ModelConfig(architecture)).eval()
+    x = torch.rand(2, 1, 28, 28)
+    lower, upper = interval_bounds(net, *input_box(x, 0.01))
+    with torch.no_grad():
+        out = net(x)
+    assert out.shape == (2, 10) and bool((lower <= out + 1e-5).all()) and bool((out <= upper + 1e-5).all())
+    with pytest.raises(InputError, match="fixed widths"):
+        ModelConfig(architecture, widths=(8,))
+    with pytest.raises(InputError, match="too small"):
+        build_model(ModelConfig(architecture, image_size=4))

@@ -6,6 +6,8 @@
 - ``"lenet"``: a LeNet-5-like net (conv 5x5 6, pool, conv 5x5 16, pool, 120, 84) used as the
   second architecture of the transfer experiments (Xie et al. transfer between architectures).
 - ``"mlp"``: two hidden ReLU layers (Goodfellow et al.'s maxout-free MNIST baseline shape).
+- ``"ibp-small"``, ``"ibp-medium"``, ``"ibp-large"``: Gowal et al.'s (2018) IBP nets (ReLU after every
+  convolution and hidden linear layer, unpadded convolutions; `robust.config.IBP_NETS`).
 
 Widths are config fields whose defaults are the papers'; models take ``(n, c, h, w)`` images in
 [0, 1] and return ``(n, num_classes)`` logits.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from robust.config import ARCHITECTURES, ModelConfig
+from robust.config import ARCHITECTURES, IBP_CONVS, ModelConfig
 
 __all__ = ["ARCHITECTURES", "ModelConfig", "accuracy", "build_model"]
 
@@ -34,6 +36,8 @@ def build_model(config: ModelConfig) -> nn.Module:
             previous = width
         layers.append(nn.Linear(previous, k))
         return nn.Sequential(*layers)
+    if config.architecture in IBP_CONVS:
+        return _ibp_net(config, widths)
     pooled = size // 2 // 2
     a, b, *hidden = widths
     layers = [
@@ -50,6 +54,26 @@ def build_model(config: ModelConfig) -> nn.Module:
         layers += [nn.Linear(previous, width), nn.ReLU()]
         previous = width
     layers.append(nn.Linear(previous, k))
+    return nn.Sequential(*layers)
+
+
+def _ibp_net(config: ModelConfig, widths: tuple[int, ...]) -> nn.Module:
+    convs = IBP_CONVS[config.architecture]
+    layers: list[nn.Module] = []
+    channels, size = config.in_channels, config.image_size
+    for (kernel, stride), width in zip(convs, widths, strict=False):
+        layers += [nn.Conv2d(channels, width, kernel, stride), nn.ReLU()]
+        channels, size = width, (size - kernel) // stride + 1
+        if size < 1:
+            from core.errors import InputError
+
+            raise InputError(f"images of {config.image_size} px are too small for {config.architecture}")
+    layers.append(nn.Flatten())
+    previous = channels * size * size
+    for width in widths[len(convs) :]:
+        layers += [nn.Linear(previous, width), nn.ReLU()]
+        previous = width
+    layers.append(nn.Linear(previous, config.num_classes))
     return nn.Sequential(*layers)
 
 

@@ -11,8 +11,9 @@ fictitious-play adversarial training against fresh universal perturbations
 a PGD-trained and a noise-defended model (`robust.experiments.second_order`); ``--only physical``
 adversarial lighting and geometry through the differentiable renderer (`robust.experiments.physical`);
 ``--only transfer`` I-FGSM vs DI-FGSM transfer on the whole test split over resize rates
-(`robust.experiments.transfer`). The defenses/certificates and analyses sub-experiments
-(``defenses``, ``analyses``) are planned (robust issues 2 and 3) and join this mapping when they exist.
+(`robust.experiments.transfer`). ``--only defenses`` clean / PGD / IBP-verified
+accuracy of clean, PGD-AT, ALP and IBP training (`robust.experiments.defenses`). The analyses
+sub-experiment (robust issue 3) joins this mapping when it exists.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "EXPERIMENTS",
     "attacks",
     "blackbox",
+    "defenses",
     "perceptual",
     "physical",
     "second_order",
@@ -97,6 +99,13 @@ def transfer(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def defenses(options: RunOptions) -> list[ResultTable]:
+    """Clean / PGD / IBP-verified accuracy of clean, PGD-AT, ALP and IBP training."""
+    from robust.experiments.defenses import defenses as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -107,5 +116,6 @@ EXPERIMENTS = {
     "second-order": second_order,
     "physical": physical,
     "transfer": transfer,
+    "defenses": defenses,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

@@ -14,7 +14,10 @@ from robust.train import TrainConfig, fit
 
 __all__ = ["EPOCHS", "experiment_data", "reference_models"]
 
-EPOCHS = {"smoke": {"cnn": 2, "lenet": 4, "mlp": 5}, "full": {"cnn": 20, "lenet": 30, "mlp": 30}}
+EPOCHS = {
+    "smoke": {"cnn": 2, "lenet": 4, "mlp": 5, "ibp-small": 10},
+    "full": {"cnn": 20, "lenet": 30, "mlp": 30, "ibp-small": 200},
+}
 """Training epochs of each reference model at each scale."""
 
 
