@@ -91,11 +91,11 @@ def test_bottom_up_tsv_round_trips_and_malformed_lines_name_file_line_and_field(
     fields = good[1].split("\t")
     cases = {
         "found 5": "\t".join(fields[:5]),
-        "num_boxes must be integers": "\t".join(fields[:3] + ["two"] + fields[4:]),
-        "not base64": "\t".join(fields[:4] + ["!!!", fields[5]]),
-        "do not hold 3 rows": "\t".join(fields[:3] + ["3"] + fields[4:]),
+        "num_boxes must be integers": "\t".join([*fields[:3], "two", *fields[4:]]),
+        "not base64": "\t".join([*fields[:4], "!!!", fields[5]]),
+        "do not hold 3 rows": "\t".join([*fields[:3], "3", *fields[4:]]),
         "outside its image": "\t".join(
-            fields[:4] + [base64.b64encode(np.array([0, 0, 99, 4], np.float32).tobytes()).decode(), fields[5]]
+            [*fields[:4], base64.b64encode(np.array([0, 0, 99, 4], np.float32).tobytes()).decode(), fields[5]]
         ),
     }
     for message, line in cases.items():

@@ -1,0 +1,166 @@
+"""Benchmark: vision-attention against the peers a user would otherwise call directly.
+
+1. Saliency: each method through `vision_attention.saliency.methods.attribute` against the same Captum
+   class called directly on the same model (a trained-shape `DigitCNN` on 28x28 inputs) and inputs: the
+   largest absolute difference of the maps (expected 0) and the time ratio (ours / Captum, median of
+   repeats, `core.timing.measure`, one CPU thread).
+2. Caption metrics: BLEU-1..4 and CIDEr-D of `vision_attention.updown.metrics` against `pycocoevalcap`'s
+   Bleu and Cider scorers (the COCO caption evaluation; its Java tokeniser is not used: captions are
+   already tokenised) on the same captions: synthetic-scene captions from a fixed generator with words
+   dropped and swapped, the absolute difference (expected <= 1e-6) and the time ratio.
+
+    uv run --group bench python tools/bench/vision_attention.py [--images 64] [--out runs/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+# this file is named like the package it benchmarks: keep its folder off the import path
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import torch  # noqa: E402
+
+from core.cli import output_folder, positive_int  # noqa: E402
+from core.provenance import provenance  # noqa: E402
+from core.results import ResultTable  # noqa: E402
+from core.timing import measure  # noqa: E402
+from vision_attention.saliency.methods import METHODS, attribute  # noqa: E402
+from vision_attention.saliency.models import DigitCNN  # noqa: E402
+from vision_attention.training import build_model  # noqa: E402
+from vision_attention.updown.metrics import bleu, cider_d  # noqa: E402
+from vision_attention.updown.scenes import make_scenes  # noqa: E402
+
+REPEATS = 7
+
+
+def captum_direct(model, inputs, targets, name):
+    """The same attributions written against Captum's API, as a user would without this package."""
+    from captum.attr import (
+        GuidedBackprop,
+        GuidedGradCam,
+        InputXGradient,
+        IntegratedGradients,
+        LayerAttribution,
+        LayerGradCam,
+        NoiseTunnel,
+        Saliency,
+    )
+
+    x = inputs.clone().requires_grad_(True)
+    if name == "gradient":
+        return Saliency(model).attribute(x, target=targets, abs=False)
+    if name == "gradient-x-input":
+        return InputXGradient(model).attribute(x, target=targets)
+    if name == "integrated-gradients":
+        return IntegratedGradients(model).attribute(x, baselines=0.0, target=targets, n_steps=50)
+    if name == "guided-backprop":
+        return GuidedBackprop(model).attribute(x, target=targets)
+    if name == "smoothgrad":
+        spread = float(inputs.max() - inputs.min())
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return NoiseTunnel(Saliency(model)).attribute(
+                x, nt_type="smoothgrad", nt_samples=16, stdevs=0.15 * spread, target=targets, abs=False
+            )
+    if name == "grad-cam":
+        cam = LayerGradCam(model, model.conv2).attribute(x, target=targets, relu_attributions=True)
+        return LayerAttribution.interpolate(cam, (28, 28), interpolate_mode="bilinear")
+    return GuidedGradCam(model, model.conv2).attribute(x, target=targets, interpolate_mode="bilinear")
+
+
+def saliency_table(images: int) -> ResultTable:
+    model = build_model(lambda: DigitCNN(28), 0).eval()
+    inputs = torch.rand(images, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    targets = torch.arange(images) % 10
+    table = ResultTable(
+        "bench_vision_attention_saliency",
+        title=f"Saliency maps: this package vs Captum called directly ({images} 28x28 images, 1 thread)",
+        notes="max |diff|: largest absolute difference of the two maps; time ratio: ours / Captum (median of "
+        f"{REPEATS} repeats after a warm-up).",
+        data="uniform random 28x28 inputs, DigitCNN initialised with seed 0",
+    )
+    for name in METHODS:
+        ours = measure(lambda name=name: attribute(model, inputs, targets, name), repeats=REPEATS)
+        peer = measure(
+            lambda name=name: captum_direct(model, inputs, targets, name).detach(), repeats=REPEATS
+        )
+        table.add(
+            method=name,
+            max_abs_diff=float((ours.last_value - peer.last_value).abs().max()),
+            ours_ms=1e3 * ours.median,
+            captum_ms=1e3 * peer.median,
+            time_ratio=ours.median / peer.median,
+        )
+    return table
+
+
+def caption_corpus(count: int) -> tuple[dict, dict]:
+    rng = random.Random(0)
+    scenes = make_scenes(count)
+    references = {i: s.captions for i, s in enumerate(scenes)}
+    candidates = {}
+    for i, s in enumerate(scenes):
+        words = rng.choice(s.captions).split()
+        if rng.random() < 0.5 and len(words) > 3:
+            del words[rng.randrange(len(words))]
+        if rng.random() < 0.5:
+            a, b = rng.randrange(len(words)), rng.randrange(len(words))
+            words[a], words[b] = words[b], words[a]
+        candidates[i] = " ".join(words)
+    return candidates, references
+
+
+def metrics_table(count: int) -> ResultTable:
+    from pycocoevalcap.bleu.bleu import Bleu
+    from pycocoevalcap.cider.cider import Cider
+
+    candidates, references = caption_corpus(count)
+    wrapped = {k: [v] for k, v in candidates.items()}
+    table = ResultTable(
+        "bench_vision_attention_metrics",
+        title=f"Caption metrics: this package vs pycocoevalcap ({count} captions)",
+        notes="abs diff: |ours - pycocoevalcap|; time ratio: ours / pycocoevalcap (median of repeats).",
+        data="synthetic-scene captions (vision_attention.updown.scenes, seed 0), candidates perturbed (seed 0)",
+    )
+    ours_bleu = measure(lambda: bleu(candidates, references), repeats=REPEATS)
+    peer_bleu = measure(lambda: Bleu(4).compute_score(references, wrapped, verbose=0)[0], repeats=REPEATS)
+    for n in range(4):
+        table.add(
+            metric=f"BLEU-{n + 1}",
+            ours=ours_bleu.last_value[n],
+            pycocoevalcap=peer_bleu.last_value[n],
+            abs_diff=abs(ours_bleu.last_value[n] - peer_bleu.last_value[n]),
+            time_ratio=ours_bleu.median / peer_bleu.median if n == 3 else None,
+        )
+    ours_cider = measure(lambda: cider_d(candidates, references), repeats=REPEATS)
+    peer_cider = measure(lambda: Cider().compute_score(references, wrapped)[0], repeats=REPEATS)
+    table.add(
+        metric="CIDEr-D",
+        ours=ours_cider.last_value,
+        pycocoevalcap=float(peer_cider.last_value),
+        abs_diff=abs(ours_cider.last_value - float(peer_cider.last_value)),
+        time_ratio=ours_cider.median / peer_cider.median,
+    )
+    return table
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=positive_int, default=64, help="images per saliency call")
+    parser.add_argument("--captions", type=positive_int, default=500, help="captions scored")
+    parser.add_argument("--out", type=output_folder, default=Path("runs/bench"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    record = provenance(package="vision-attention", seed=0, scale=f"images={args.images}", command=sys.argv)
+    for table in (saliency_table(args.images), metrics_table(args.captions)):
+        print(table.to_markdown(), flush=True)
+        print(f"written: {table.save(args.out, provenance=record)}\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
