@@ -12,7 +12,7 @@ from robust.cli import main, parse_attack
 def test_help_never_imports_torch():
     code = (
         "import sys\nfrom robust.cli import main\n"
-        "for argv in ([], ['train'], ['evaluate'], ['attacks'], ['reproduce']):\n"
+        "for argv in ([], ['train'], ['defend'], ['evaluate'], ['attacks'], ['reproduce']):\n"
         "    try:\n        main([*argv, '--help'])\n    except SystemExit:\n        pass\n"
         "import robust\nassert 'torch' not in sys.modules and 'sklearn' not in sys.modules, sorted(sys.modules)"
     )
@@ -49,6 +49,18 @@ def test_train_then_evaluate_round_trip(tmp_path, capsys):
     assert "difgsm" in capsys.readouterr().out
 
 
+def test_defend_then_evaluate_with_verified_accuracy(tmp_path):
+    checkpoint = tmp_path / "ibp.safetensors"
+    argv = ["defend", "--dataset", "digits", "--architecture", "mlp", "--widths", "16", "--epochs", "2"]
+    argv += ["--recipe", "ibp", "--eps", "0.05", "--ibp-warmup-steps", "5", "--ibp-ramp-steps", "20"]
+    assert main([*argv, "--checkpoint", str(checkpoint)]) == 0
+    out = tmp_path / "out"
+    argv = ["evaluate", str(checkpoint), "--attack", "pgd:eps=0.05,steps=2", "--limit", "30", "--verify"]
+    assert main([*argv, "--out", str(out)]) == 0
+    (row,) = json.loads((out / "evaluate.json").read_text())["rows"]
+    assert 0 <= row["verified_accuracy"] <= row["robust_accuracy"]  # a certificate is never beaten by PGD
+
+
 def test_bad_input_ends_in_one_line_and_exit_code_2(tmp_path, capsys):
     checkpoint = tmp_path / "mlp.safetensors"
     main(
@@ -73,6 +85,20 @@ def test_bad_input_ends_in_one_line_and_exit_code_2(tmp_path, capsys):
         (["evaluate", str(checkpoint), "--attack", "pgd:eps"], "key=value"),
         (["evaluate", str(tmp_path / "missing.safetensors"), "--attack", "fgsm"], "file not found"),
         (["train", "--dataset", "mnist", "--checkpoint", str(tmp_path / "x.safetensors")], "not bundled"),
+        (
+            [
+                "defend",
+                "--dataset",
+                "digits",
+                "--recipe",
+                "ibp",
+                "--ibp-kappa-final",
+                "2",
+                "--checkpoint",
+                "x",
+            ],
+            "kappa schedule",
+        ),
     ]:
         try:
             code = main(argv)

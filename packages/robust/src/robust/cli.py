@@ -108,14 +108,57 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _defend(args: argparse.Namespace) -> int:
+    from core.device import pick_device
+    from robust.config import ModelConfig, TrainConfig
+    from robust.data import load_dataset
+    from robust.defenses import DefenseConfig, fit_defense
+
+    data = load_dataset(args.dataset, args.data)
+    c, size, _ = data.image_shape
+    model = config_from_args(
+        ModelConfig,
+        args,
+        in_channels=c,
+        image_size=size,
+        num_classes=data.num_classes,
+        widths=tuple(args.widths),
+    )
+    train = config_from_args(TrainConfig, args, model=model, data=data.name)
+    config = config_from_args(DefenseConfig, args, train=train)
+    _, history = fit_defense(data, config, checkpoint=args.checkpoint, device=pick_device(args.device))
+    last = history[-1]
+    print(f"epoch {last['epoch']}: test accuracy {last['test_accuracy']:.4f}; checkpoint {args.checkpoint}")
+    return 0
+
+
+def _load_any(path: Path, device):
+    """A model and its `TrainConfig` from a checkpoint of `robust train` or of `robust defend`."""
+    import json
+
+    from safetensors import safe_open
+
+    from robust.defenses import load_defense
+    from robust.train import load_model
+
+    try:
+        with safe_open(str(path), "pt") as handle:
+            saved = json.loads((handle.metadata() or {}).get("config", "{}"))
+    except Exception:  # not a readable checkpoint: load_model reports it in one line
+        saved = {}
+    if isinstance(saved, dict) and "recipe" in saved and "train" in saved:
+        model, config = load_defense(path, device=device)
+        return model, config.train
+    return load_model(path, device=device)
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from core.device import pick_device
     from robust.data import load_dataset
     from robust.evaluate import evaluate
-    from robust.train import load_model
 
     device = pick_device(args.device)
-    model, config = load_model(args.checkpoint, device=device)
+    model, config = _load_any(args.checkpoint, device)
     data = load_dataset(config.data if args.dataset is None else args.dataset, args.data)
     specs = [parse_attack(text) for text in args.attack]
     specs = [
@@ -130,7 +173,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     data = replace(data, x_test=data.x_test.to(device), y_test=data.y_test.to(device))
-    table = evaluate(model, data, specs, limit=args.limit, name="evaluate")
+    table = evaluate(model, data, specs, limit=args.limit, name="evaluate", verify=args.verify)
     print(table.to_markdown())
     table.save(args.out)
     return 0
@@ -151,6 +194,7 @@ def _add_data_options(parser: argparse.ArgumentParser, names: Sequence[str], def
 def main(argv: Sequence[str] | None = None) -> int:
     from robust.config import ModelConfig, TrainConfig
     from robust.data import DATASETS
+    from robust.defenses.config import DefenseConfig
 
     parser, commands = package_cli("robust", DESCRIPTION)
     listing = commands.add_parser("attacks", help="list the registered attacks and their default budgets")
@@ -178,10 +222,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _add_data_options(ev, DATASETS, default=None)
     ev.add_argument("--limit", type=positive_int, default=None, help="first N test images only")
+    ev.add_argument(
+        "--verify",
+        action="store_true",
+        help="add IBP-verified accuracy to the L-inf rows (Sequential models)",
+    )
     add_seed_option(ev)
     add_device_option(ev, "cpu")
     add_out_option(ev, "runs", what="the result table evaluate.json / evaluate.md")
     ev.set_defaults(handler=_evaluate)
+
+    defend = commands.add_parser(
+        "defend",
+        help="train a classifier with a training defense (PGD-AT, ALP, universal AT, fictitious play, IBP)",
+    )
+    _add_data_options(defend, DATASETS, default="mnist5000")
+    add_config_arguments(defend, ModelConfig, include=["architecture"])
+    defend.add_argument(
+        "--widths", type=positive_int, nargs="+", default=[], help="hidden widths (default: the paper's)"
+    )
+    add_config_arguments(defend, TrainConfig, exclude=["model", "data"])
+    add_config_arguments(defend, DefenseConfig, exclude=["train"])
+    defend.add_argument(
+        "--checkpoint", type=Path, required=True, help="file to write / resume (.safetensors)"
+    )
+    add_device_option(defend, "cpu")
+    defend.set_defaults(handler=_defend)
 
     add_reproduce_command(commands, "robust")
     return dispatch(parser, argv)

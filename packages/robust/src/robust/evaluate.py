@@ -3,8 +3,8 @@
 One row per attack: the clean accuracy of the model on the examples, the robust accuracy (the
 fraction still classified correctly after the attack), the attack's success rate on the examples
 the model got right, the mean cost per example (gradient calls or queries) and the mean L-inf /
-L2 size of the perturbations. Defenses and certificates (issue 2 of robust) add columns
-(verified accuracy, rejection rate) to the same rows.
+L2 size of the perturbations; with ``verify=True`` the L-inf rows also get the IBP-verified
+accuracy at the attack's eps (issue 2 of robust; a rejection-rate column for detectors is to come).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def evaluate(
     limit: int | None = None,
     batch_size: int = 256,
     name: str = "evaluation",
+    verify: bool = False,
 ) -> ResultTable:
     """Clean and adversarial accuracy of `model` under each attack, on the test split of `data`.
 
@@ -55,6 +56,8 @@ def evaluate(
         limit: evaluate only the first `limit` test examples.
         batch_size: examples per attack call.
         name: the table's name.
+        verify: add ``verified_accuracy`` (IBP certificate, `robust.certify`) to the rows of L-inf
+            attacks with an ``eps`` (the model must be an ``nn.Sequential`` IBP supports).
 
     Returns:
         A `ResultTable` with one row per attack: ``attack``, its budget, ``clean_accuracy``,
@@ -99,6 +102,13 @@ def evaluate(
             l2=float(l2_norm(delta).mean()),
             n=len(x),
         )
+        budget = attack.budget()
+        if verify and budget.get("norm") == "linf" and "eps" in budget:
+            from robust.certify import verified_accuracy
+
+            table.rows[-1]["verified_accuracy"] = verified_accuracy(
+                model, x, y, float(budget["eps"]), batch_size
+            )
     return table
 
 

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from robust.defenses.config import RECIPES, DefenseConfig
     from robust.defenses.noise import GaussianNoise, RandomNoise
-    from robust.defenses.training import RECIPES, DefenseConfig, fit_defense, load_defense
+    from robust.defenses.training import fit_defense, load_defense
 
 _WHERE = {
-    **dict.fromkeys(("RECIPES", "DefenseConfig", "fit_defense", "load_defense"), "robust.defenses.training"),
+    **dict.fromkeys(("RECIPES", "DefenseConfig"), "robust.defenses.config"),
+    **dict.fromkeys(("fit_defense", "load_defense"), "robust.defenses.training"),
     **dict.fromkeys(("GaussianNoise", "RandomNoise"), "robust.defenses.noise"),
 }
 
