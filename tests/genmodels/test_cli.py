@@ -13,7 +13,8 @@ from genmodels.cli import main
 PROBE = """
 import sys
 from genmodels.cli import main
-for argv in (["--help"], ["fit-vae", "--help"], ["evaluate-vae", "--help"], ["world-models", "--help"]):
+for argv in (["--help"], ["fit-vae", "--help"], ["evaluate-vae", "--help"], ["fit-tdvae", "--help"],
+             ["world-models", "--help"]):
     try:
         main(argv)
     except SystemExit:
@@ -65,3 +66,19 @@ def test_fit_then_evaluate_a_tiny_vae(tmp_path, capsys):
     assert "log_px_iwae" in capsys.readouterr().out
     assert main(["evaluate-vae", str(out / "vae.safetensors"), "--data", "mnist-5000", "--limit", "2"]) == 2
     assert "(1, 8, 8)" in capsys.readouterr().err
+
+
+def test_fit_tdvae_trains_on_a_users_array_and_refuses_bad_ones(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "seq.npy", rng.normal(size=(8, 6, 2)).astype(np.float32))
+    argv = ["fit-tdvae", "--data", str(tmp_path / "seq.npy"), "--belief-dim", "4", "--latent-dim", "2"]
+    argv += ["--hidden", "4", "--epochs", "1", "--batch-size", "4", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    assert (tmp_path / "run" / "tdvae.safetensors").is_file()
+    capsys.readouterr()
+    np.save(tmp_path / "flat.npy", np.zeros((8, 6)))
+    assert main(["fit-tdvae", "--data", str(tmp_path / "flat.npy"), "--out", str(tmp_path / "r2")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "shape (8, 6)" in error
+    assert main(["fit-tdvae", "--data", "nothing.csv", "--out", str(tmp_path / "r3")]) == 2
+    assert "oscillator" in capsys.readouterr().err

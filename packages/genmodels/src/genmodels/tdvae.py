@@ -108,11 +108,15 @@ class TDVAETerms:
     transition_kl: Tensor
 
 
-def tdvae_loss(model: TDVAE, x: Tensor, generator: torch.Generator | None) -> TDVAETerms:
-    """One draw of the TD-VAE loss per sequence of ``x (batch, time, obs_dim)`` (see the module docstring).
+def tdvae_loss(model: TDVAE, x: Tensor, generator: torch.Generator | None, pairs: int = 1) -> TDVAETerms:
+    """`pairs` draws of the TD-VAE loss per sequence of ``x (batch, time, obs_dim)`` (module docstring).
 
-    The jump t2 - t1 is uniform in ``[min_jump, min(max_jump, time - 1)]`` and t1 uniform in the
-    times that leave room for it, drawn per sequence from `generator`.
+    The beliefs are computed once; for each draw the jump t2 - t1 is uniform in
+    ``[min_jump, min(max_jump, time - 1)]`` and t1 uniform in the times that leave room for it,
+    drawn from `generator`.
+
+    Returns:
+        Terms of shape ``(pairs * batch,)`` (draw-major).
 
     Raises:
         InputError: sequences shorter than ``min_jump + 1`` steps.
@@ -125,11 +129,12 @@ def tdvae_loss(model: TDVAE, x: Tensor, generator: torch.Generator | None) -> TD
             "sequences too short for the jumps", item=f"{time} steps", expected=f">= {c.min_jump + 1}"
         )
     beliefs = model.beliefs(x)
-    jump = torch.randint(c.min_jump, longest + 1, (batch,), generator=generator)
-    t1 = (torch.rand(batch, generator=generator) * (time - jump)).long()
+    count = pairs * batch
+    jump = torch.randint(c.min_jump, longest + 1, (count,), generator=generator)
+    t1 = (torch.rand(count, generator=generator) * (time - jump)).long()
     t2 = t1 + jump
-    rows = torch.arange(batch)
-    jump, t1, t2 = (v.to(x.device) for v in (jump, t1, t2))
+    rows = torch.arange(batch).repeat(pairs)
+    rows, jump, t1, t2 = (v.to(x.device) for v in (rows, jump, t1, t2))
     b1, b2 = beliefs[rows, t1], beliefs[rows, t2]
     mean2, log_var2 = model.p_b(b2)
     z2 = reparameterise(mean2, log_var2, generator)
@@ -189,7 +194,7 @@ def fit_tdvae(
 ) -> tuple[TDVAE, list[dict[str, float]]]:
     """Train a TD-VAE on ``sequences (n, time, obs_dim)`` through the shared resumable loop.
 
-    Each step averages ``config.pairs`` independent (t1, t2) draws per sequence.
+    Each step averages ``config.pairs`` independent (t1, t2) draws per sequence (one belief pass).
 
     Raises:
         InputError: sequences of another observation size than ``config.model.obs_dim``.
@@ -212,8 +217,8 @@ def fit_tdvae(
 
     def step(index: Tensor, noise: torch.Generator, global_step: int) -> dict[str, float]:
         x = data[index.to(device)]
-        draws = [tdvae_loss(model, x, noise) for _ in range(config.pairs)]
-        loss = torch.stack([d.loss.mean() for d in draws]).mean()
+        terms = tdvae_loss(model, x, noise, config.pairs)
+        loss = terms.loss.mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
@@ -221,7 +226,7 @@ def fit_tdvae(
         return {
             "loss": float(loss.detach()),
             **{
-                name: sum(float(getattr(d, name).detach().mean()) for d in draws) / len(draws)
+                name: float(getattr(terms, name).detach().mean())
                 for name in ("reconstruction", "smoothing_kl", "transition_kl")
             },
         }

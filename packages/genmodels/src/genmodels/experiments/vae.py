@@ -7,7 +7,8 @@ units, 20-d z, Gaussian pixels with sigma 0.1) on the 5,000 MNIST images of mlxt
    (with sigma 0.1 the reconstruction term weighs 50 per squared pixel error, so beta = 4 hardly
    changes the trade-off: measured RMSE 0.137 vs the ELBO's 0.138 in a first smoke run).
 2. GECO (alpha 0.99, multiplier from 1, rate 0.01), with the tolerance set
-   to the beta-VAE's final training reconstruction error (RMS per pixel, at a sampled z): GECO and
+   to the beta-VAE's final training reconstruction error (RMS per pixel, at a sampled z) and to
+   `LOOSER` times it (matching the beta-VAE's held-out error at z = mean, see `LOOSER`): GECO and
    beta-VAE are then compared at matched reconstruction. (Matching the ELBO's own final error
    leaves GECO no budget: Adam does not reconstruct faster under a larger multiplier, so the
    constraint is only met at the last steps and lambda has no time to relax; measured in a first
@@ -51,6 +52,17 @@ per method on one free core (50 in all; measured rate 2.5 s per epoch), minutes 
 """
 
 
+LOOSER = 1.15
+"""The second GECO run's tolerance, as a multiple of the beta-VAE's final training error.
+
+GECO constrains the training error at a *sampled* z, and its posterior ends noisier than the
+beta-VAE's: measured at 60 epochs, GECO at tolerance 0.1521 ended at a sampled-z training error of
+0.150 and a held-out error at z = mean of 0.1264, the beta-VAE (beta 16) at 0.1315 and 0.1259. So
+matching the beta-VAE's *held-out* reconstruction takes a tolerance about 15 % above its training
+error; the table reports both GECO runs.
+"""
+
+
 def run(options: RunOptions) -> list[ResultTable]:
     """Train the four methods, publish the comparison table, write the plots; returns the tables."""
     settings = SETTINGS[options.scale]
@@ -78,13 +90,16 @@ def run(options: RunOptions) -> list[ResultTable]:
     beta_run = fit("beta-vae", ObjectiveConfig(kind="beta", beta=16.0))
     tolerance = round(math.sqrt(beta_run.history[-1]["squared_error"] / pixels), 4)
     fit("geco", ObjectiveConfig(kind="geco", tolerance=tolerance, rate=0.01))
+    looser = round(LOOSER * tolerance, 4)
+    fit(f"geco-tol-{looser:g}", ObjectiveConfig(kind="geco", tolerance=looser, rate=0.01))
 
     table = ResultTable(
         "vae_geco",
         title="GECO vs ELBO, beta-VAE and KL warm-up (held-out images, nats per image)",
         notes=(
             f"MLP VAE 784-400-20, Gaussian sigma 0.1, beta-VAE beta 16, {settings['epochs']} epochs of Adam (lr 1e-3, batch 100). "
-            f"GECO tolerance = the beta-VAE run's final training RMS error, {tolerance:.4f} (matched reconstruction). "
+            f"GECO tolerance = the beta-VAE run's final training RMS error (sampled z), {tolerance:.4f}, and "
+            f"{LOOSER:g} times it, {round(LOOSER * tolerance, 4):g}; compare at matched held-out RMSE (z = mean). "
             f"log p(x) by L_k with k = {settings['iwae_k']} on {settings['iwae_images']} held-out images. "
             "Paper (Rezende & Viola 2018): at a given reconstruction target GECO reaches a lower KL than a "
             "hand-tuned KL weight; they report curves, not a table, so there is no number to put beside ours."

@@ -153,11 +153,15 @@ def run(options: RunOptions) -> list[ResultTable]:
             parameters=len(result.best_params),
             score=mean_sd(returns, 1),
             training_fitness=result.best_fitness,
+            candidates_mean_first_last=f"{result.history[0]['mean']:.1f} -> {result.history[-1]['mean']:.1f}",
             paper_v0=PAPER.get((where, inputs), ""),
         )
     horizon = timed("evaluate", _straight_driving_table, seeds[0], config.max_steps)
     options.publish(horizon)
     tables.append(horizon)
+    candidates = _candidate_actions_table(folder, world, config.controller.sigma0, options.seed)
+    options.publish(candidates)
+    tables.append(candidates)
     hours = _full_scale_hours(world, config, workers)
     score.notes = (
         f"CMA-ES: population {config.controller.population}, {config.controller.rollouts} rollout(s) per candidate, "
@@ -248,6 +252,53 @@ def _straight_driving_table(seed: int, max_steps: int, longest: int = 400) -> Re
         "Driving straight collects every tile of the opening straight and then none: a controller "
         "can beat the zero controller only by steering through the first bend, so episodes must run "
         "well past the step above for steering to pay."
+    )
+    return table
+
+
+def _candidate_actions_table(folder, world, sigma0: float, seed: int, draws: int = 200) -> ResultTable:
+    """What CMA-ES's first candidates do: actions of controllers N(0, sigma0^2 I) on the features of episode 0.
+
+    The zero controller (CMA-ES's starting mean) never steers or brakes; a candidate drawn around it
+    does both at every step, because its pre-activations scale with the norm of [z, h, 1].
+    """
+    import torch
+
+    from genmodels.world_models.controller import LinearController
+
+    with np.load(folder / "latents.npz") as data:
+        z, actions = torch.from_numpy(data["mean_0"][:-1]), torch.from_numpy(data["actions_0"])
+    with torch.no_grad():
+        _, _, hidden = world.memory(z[None], actions[None])
+    features = {"zh": np.concatenate([z.numpy(), hidden[0].numpy()], 1), "z": z.numpy()}
+    rng = np.random.default_rng(seed)
+    table = ResultTable(
+        "world_models_candidates",
+        title=f"Actions of CMA-ES's first candidates (sigma0 {sigma0:g}) on a collected episode's features",
+        data=f"episode 0 of {folder / 'rollouts'}, encoded by V and M",
+    )
+    for inputs, values in features.items():
+        size = values.shape[1]
+        acted = np.stack(
+            [
+                np.stack([LinearController(p, size).act(f) for f in values])
+                for p in rng.normal(0.0, sigma0, (draws, size * 3 + 3))
+            ]
+        )
+        table.add(
+            inputs="[z, h]" if inputs == "zh" else "z",
+            feature_norm=float(np.linalg.norm(values, axis=1).mean()),
+            mean_abs_steer=float(np.abs(acted[..., 0]).mean()),
+            braking_fraction=float((acted[..., 2] > 0).mean()),
+            mean_brake=float(acted[..., 2].mean()),
+            mean_gas=float(acted[..., 1].mean()),
+        )
+    table.add(
+        inputs="zero controller", mean_abs_steer=0.0, braking_fraction=0.0, mean_brake=0.0, mean_gas=0.5
+    )
+    table.notes = (
+        f"{draws} candidates x {len(z)} steps. Each candidate steers and brakes at random around the zero "
+        "controller, so early generations score far below their mean (the zero controller)."
     )
     return table
 
