@@ -1,4 +1,5 @@
-"""Certificates (robust issue 2): interval bound propagation (`robust.certify.ibp`).
+"""Certificates (robust issue 2): interval bound propagation (`robust.certify.ibp`) and PixelDP
+(`robust.certify.pixeldp`).
 
 Names load on first use, so importing this package does not import torch.
 """
@@ -11,11 +12,22 @@ from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from robust.certify.ibp import interval_bounds, margin_lower_bounds, verified, verified_accuracy
+    from robust.certify.pixeldp import PixelDP, PixelDPResult
 
-_WHERE = dict.fromkeys(
-    ("interval_bounds", "margin_lower_bounds", "verified", "verified_accuracy"), "robust.certify.ibp"
-)
+_WHERE = {
+    **dict.fromkeys(
+        ("interval_bounds", "margin_lower_bounds", "verified", "verified_accuracy"), "robust.certify.ibp"
+    ),
+    **dict.fromkeys(("PixelDP", "PixelDPResult"), "robust.certify.pixeldp"),
+}
 
-__all__ = ["interval_bounds", "margin_lower_bounds", "verified", "verified_accuracy"]
+__all__ = [
+    "PixelDP",
+    "PixelDPResult",
+    "interval_bounds",
+    "margin_lower_bounds",
+    "verified",
+    "verified_accuracy",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
