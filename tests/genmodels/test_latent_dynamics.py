@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from core.errors import CheckpointMismatchError, InputError
-from genmodels.config import CEMConfig, RSSMConfig, TDVAEConfig, TDVAERunConfig, TrainConfig
+from genmodels.config import CEMConfig, RSSMConfig, RSSMRunConfig, TDVAEConfig, TDVAERunConfig, TrainConfig
 from genmodels.distributions import gaussian_kl_between, gaussian_log_density
-from genmodels.planet import RSSM, State, cem, plan, rssm_loss
+from genmodels.planet import RSSM, State, Transitions, cem, fit_rssm, plan, rssm_loss
 from genmodels.sequences import harmonic_oscillator
 from genmodels.tdvae import TDVAE, fit_tdvae, jump_schedule, predict, tdvae_loss
 
@@ -62,7 +62,7 @@ def test_rssm_kl_is_zero_when_posterior_equals_prior():
         assert abs(kl) < 1e-12 if distance == 1 else kl > 0
     with torch.no_grad():
         model.posterior.net[0].weight[:, det:] = 0.3
-    assert float(rssm_loss(model, *data, torch.Generator().manual_seed(0), overshooting=1).kl) > 1e-3
+    assert float(rssm_loss(model, *data, torch.Generator().manual_seed(0), overshooting=1).kl.detach()) > 1e-3
 
 
 def test_overshooting_distance_one_is_the_standard_one_step_objective():
@@ -245,3 +245,53 @@ def test_oscillator_without_noise_is_the_closed_form_cosine():
     assert np.array_equal(again.observations, harmonic_oscillator(3, 30, seed=4).observations)
     with pytest.raises(InputError, match="oscillator"):
         harmonic_oscillator(0, 30)
+
+
+def _transitions(n=12, time=8):
+    """o_t = position of a point pushed by the actions (o_t = o_{t-1} + a_{t-1}), reward = -|o_t|^2."""
+    generator = torch.Generator().manual_seed(0)
+    actions = torch.rand(n, time, 2, generator=generator) * 2 - 1
+    position = torch.randn(n, 2, generator=generator)
+    observations, rewards = [], []
+    for t in range(time):
+        observations.append(torch.cat([position, position[:, :1] * 0], -1))
+        rewards.append(-(position**2).sum(-1))
+        position = position + 0.3 * actions[:, t]
+    return Transitions(torch.stack(observations, 1), actions, torch.stack(rewards, 1))
+
+
+def _rssm_run(epochs, overshooting=3):
+    model = RSSMConfig(
+        obs_dim=3,
+        action_dim=2,
+        deterministic=16,
+        stochastic=4,
+        hidden=16,
+        embedding=8,
+        overshooting=overshooting,
+        obs_sigma=0.3,
+        free_nats=0.0,
+    )
+    return RSSMRunConfig(model, TrainConfig(epochs=epochs, batch_size=4, learning_rate=3e-3))
+
+
+def test_rssm_learns_a_pushed_point_and_resumes_exactly(tmp_path):
+    data, path = _transitions(), tmp_path / "rssm.safetensors"
+    _, history = fit_rssm(data, _rssm_run(12))
+    assert history[-1]["observation_log_likelihood"] > history[0]["observation_log_likelihood"] + 5.0
+    reference, reference_history = fit_rssm(data, _rssm_run(3))
+
+    def crash(epoch, row):
+        if epoch == 2:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        fit_rssm(data, _rssm_run(3), checkpoint=path, on_epoch=crash)
+    resumed, resumed_history = fit_rssm(data, _rssm_run(3), checkpoint=path)
+    assert resumed_history == reference_history
+    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(CheckpointMismatchError, match="overshooting"):
+        fit_rssm(data, _rssm_run(3, overshooting=2), checkpoint=path)
+    with pytest.raises(InputError, match="do not fit the RSSM"):
+        fit_rssm(Transitions(data.observations, data.actions[..., :1], data.rewards), _rssm_run(1))

@@ -22,6 +22,7 @@ __all__ = [
     "MemoryRunConfig",
     "ObjectiveConfig",
     "RSSMConfig",
+    "RSSMRunConfig",
     "TDVAEConfig",
     "TDVAERunConfig",
     "TrainConfig",
@@ -413,3 +414,17 @@ class CEMConfig:
     def __post_init__(self) -> None:
         if min(self.horizon, self.candidates, self.iterations, self.top) < 1 or self.top > self.candidates:
             raise InputError("CEM sizes must be >= 1 and top <= candidates", item=self)
+
+
+@dataclass(frozen=True)
+class RSSMRunConfig:
+    """Training of PlaNet's RSSM on fixed sequences (paper: batches of 50 chunks of 50 steps, Adam 1e-3).
+
+    Attributes:
+        model: the RSSM (its ``overshooting`` distance is the objective's D).
+        train: optimisation (``epochs`` extendable); Adam with epsilon 1e-4 and gradient norm clipped
+            to 1000, as in the paper.
+    """
+
+    model: RSSMConfig = field(default_factory=RSSMConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=100, batch_size=50))
