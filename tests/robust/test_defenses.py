@@ -30,7 +30,7 @@ def _crash_at(epoch):
     return callback
 
 
-@pytest.mark.parametrize("recipe", ["alp", "universal-fp", "ibp"])
+@pytest.mark.parametrize("recipe", ["alp", "universal-fp", "ibp", "noise"])
 def test_defense_training_resumes_from_its_checkpoint_exactly(tmp_path, digits, recipe):
     train = TrainConfig(
         model=ModelConfig("mlp", image_size=8, widths=(16,)), data="digits", epochs=3, batch_size=256

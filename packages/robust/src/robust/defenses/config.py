@@ -10,7 +10,7 @@ from robust.config import TrainConfig
 
 __all__ = ["RECIPES", "DefenseConfig"]
 
-RECIPES = ("pgd", "alp", "universal", "universal-fp", "ibp")
+RECIPES = ("pgd", "alp", "universal", "universal-fp", "ibp", "noise")
 """Training defenses of `robust.defenses.training`."""
 
 
@@ -34,10 +34,12 @@ class DefenseConfig:
             and kappa ramps (``"ibp"``; Gowal et al.'s 2k and 10k).
         ibp_kappa_final: kappa at the end of the ramp (starts at 1; Gowal et al.: 0.5).
         ibp_eps_factor: training radius over the test radius `eps` (Gowal et al.: 1.1).
+        noise_sigma: standard deviation of the Gaussian input noise (``"noise"``: the training of
+            PixelDP's and the random-noise defense's base model).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
-    recipe: Literal["pgd", "alp", "universal", "universal-fp", "ibp"] = "pgd"
+    recipe: Literal["pgd", "alp", "universal", "universal-fp", "ibp", "noise"] = "pgd"
     eps: float = 0.3
     alpha: float = 0.01
     steps: int = 40
@@ -50,6 +52,7 @@ class DefenseConfig:
     ibp_ramp_steps: int = 10000
     ibp_kappa_final: float = 0.5
     ibp_eps_factor: float = 1.1
+    noise_sigma: float = 0.25
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -79,6 +82,8 @@ class DefenseConfig:
                 "the kappa schedule runs from 1 down to ibp_kappa_final, which must lie in [0, 1]",
                 item=f"ibp_kappa_final={self.ibp_kappa_final}",
             )
+        if not self.noise_sigma >= 0:
+            raise InputError("DefenseConfig.noise_sigma must be >= 0", item=self.noise_sigma)
         if not self.ibp_eps_factor > 0:
             raise InputError("DefenseConfig.ibp_eps_factor must be > 0", item=self.ibp_eps_factor)
         if self.recipe == "ibp" and self.norm != "linf":

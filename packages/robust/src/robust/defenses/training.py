@@ -25,6 +25,8 @@ clean training; the run length ``train.epochs`` is the only field that may chang
   `ibp_warmup_steps` minibatch steps, then ramps linearly to ``ibp_eps_factor * eps`` (1.1 x the test
   eps) over `ibp_ramp_steps` steps, while kappa ramps from 1 to `ibp_kappa_final` (0.5); the paper's
   2k warm-up and 10k ramp steps are the defaults (shorten them for short runs).
+- ``"noise"``: training on ``x + noise_sigma * z`` (Gaussian data augmentation: the base model of
+  PixelDP, whose noise layer sits at the input, and of the random-noise defense).
 
 Attack randomness (PGD starts, pool draws) comes from generators seeded by ``train.seed`` and saved
 in the checkpoint, so an interrupted run resumes bit-identically.
@@ -179,6 +181,24 @@ class _IBPObjective(Objective):
         self.step = int(state["step"])
 
 
+class _NoiseObjective(Objective):
+    """Cross-entropy at Gaussian-noised inputs (draws from a checkpointed generator)."""
+
+    def __init__(self, config: DefenseConfig) -> None:
+        self.sigma = config.noise_sigma
+        self.generator = torch.Generator().manual_seed(config.train.seed)
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        noise = torch.randn(x.shape, generator=self.generator).to(x.device, x.dtype)
+        return nn.functional.cross_entropy(model(x + self.sigma * noise), y)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.generator.set_state(state["generator"])
+
+
 def _objective(config: DefenseConfig, data: ImageData) -> Objective:
     if config.recipe in ("pgd", "alp"):
         return _PGDObjective(config, pairing=config.recipe == "alp")
@@ -186,6 +206,8 @@ def _objective(config: DefenseConfig, data: ImageData) -> Objective:
         return _UniversalObjective(config, data.image_shape)
     if config.recipe == "ibp":
         return _IBPObjective(config)
+    if config.recipe == "noise":
+        return _NoiseObjective(config)
     return _FictitiousPlayObjective(config)
 
 
