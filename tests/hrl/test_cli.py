@@ -10,7 +10,7 @@ from functools import partial
 from core.cli import config_from_args
 from core.testing import exit_code, one_line_error
 from hrl.cli import CHECKPOINT_NAME, build_parser, main
-from hrl.config import HIROConfig, MAXConfig, TD3Config
+from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, SACConfig, TD3Config
 
 _exit_code = partial(exit_code, main)
 _one_line_error = one_line_error
@@ -21,7 +21,7 @@ def test_import_and_every_help_load_no_torch_gymnasium_or_mujoco():
         "import sys\n"
         "import hrl, hrl.agents\n"
         "from hrl.cli import main\n"
-        "for argv in (['--help'], ['train', '--help'], ['train', 'td3', '--help'], ['train', 'hiro', '--help'],"
+        "for argv in (['--help'], ['train', '--help'], ['train', 'td3', '--help'], ['train', 'hiro', '--help'], ['train', 'sac', '--help'], ['train', 'diayn', '--help'],"
         " ['evaluate', '--help'], ['explore', '--help'], ['reproduce', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"
@@ -40,6 +40,9 @@ def test_cli_defaults_are_the_config_defaults():
     assert config_from_args(TD3Config, args, seed=args.seed) == TD3Config()
     args = build_parser().parse_args(["train", "hiro"])
     assert config_from_args(HIROConfig, args, seed=args.seed) == HIROConfig()
+    for name, config_type in (("sac", SACConfig), ("diayn", DIAYNConfig)):
+        args = build_parser().parse_args(["train", name])
+        assert config_from_args(config_type, args, seed=args.seed) == config_type()
     args = build_parser().parse_args(["explore"])
     assert (
         config_from_args(MAXConfig, args, seed=args.seed, total_timesteps=MAXConfig().total_timesteps)

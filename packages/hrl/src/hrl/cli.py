@@ -25,7 +25,7 @@ from core.cli import (
     positive_int,
 )
 from core.reproduce import add_reproduce_command
-from hrl.config import HIROConfig, MAXConfig, TD3Config
+from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, SACConfig, TD3Config
 
 DESCRIPTION = (
     "Hierarchical and other reinforcement learning: TD3 and HIRO with Stable-Baselines3's "
@@ -33,7 +33,7 @@ DESCRIPTION = (
     "randomised chain (more methods are planned: see the README)."
 )
 
-CHECKPOINT_NAMES = {"td3": "td3.safetensors", "hiro": "hiro.safetensors"}
+CHECKPOINT_NAMES = {name: f"{name}.safetensors" for name in ("td3", "hiro", "sac", "diayn")}
 """The file `hrl train ALGORITHM` keeps in its ``--out`` folder (resumed from when present)."""
 CHECKPOINT_NAME = CHECKPOINT_NAMES["td3"]
 
@@ -56,6 +56,14 @@ def _agent_type(algorithm: str):
         from hrl.agents.hiro import HIRO
 
         return HIRO, HIROConfig
+    if algorithm == "sac":
+        from hrl.agents.sac import SAC
+
+        return SAC, SACConfig
+    if algorithm == "diayn":
+        from hrl.agents.diayn import DIAYN
+
+        return DIAYN, DIAYNConfig
     from hrl.agents.td3 import TD3
 
     return TD3, TD3Config
@@ -119,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, config_type, what, default_env in (
         ("td3", TD3Config, "TD3 (Fujimoto et al. 2018)", "Pendulum-v1"),
         ("hiro", HIROConfig, "HIRO (Nachum et al. 2018)", "hrl/PointMaze-v0"),
+        ("sac", SACConfig, "SAC (Haarnoja et al. 2018)", "Pendulum-v1"),
+        (
+            "diayn",
+            DIAYNConfig,
+            "DIAYN (Eysenbach et al. 2019; no reward, skill 0 evaluated)",
+            "hrl/PointRoom-v0",
+        ),
     ):
         file = CHECKPOINT_NAMES[name]
         sub = algorithms.add_parser(

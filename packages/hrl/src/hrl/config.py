@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from core.errors import InputError
 from core.resume import extendable
 
-__all__ = ["EXPLORATION_METHODS", "HIROConfig", "MAXConfig", "TD3Config"]
+__all__ = ["EXPLORATION_METHODS", "DIAYNConfig", "HIROConfig", "MAXConfig", "SACConfig", "TD3Config"]
 
 
 def _positive_int(owner: str, name: str, value: object) -> None:
@@ -286,3 +286,115 @@ class MAXConfig:
         _number_in(owner, "gamma", self.gamma, 0.0, 1.0, open_low=False)
         _number_in(owner, "epsilon", self.epsilon, 0.0, 1.0, open_low=False)
         _seed(owner, self.seed)
+
+
+@dataclass(frozen=True)
+class SACConfig:
+    """Soft Actor-Critic (Haarnoja et al. 2018), with automatic entropy tuning by default.
+
+    Attributes:
+        hidden: hidden widths of the actor and of each critic (ReLU).
+        actor_lr, critic_lr, alpha_lr: Adam step sizes.
+        gamma: discount per step, in [0, 1].
+        tau: Polyak rate of the target critics, in (0, 1].
+        batch_size, buffer_size, learning_starts: as in `TD3Config`.
+        alpha: the entropy coefficient; 0 or less: tuned automatically towards an entropy of
+            ``-action_dim`` (the SAC paper's second version), starting at 1.
+        train_freq, gradient_steps: updates per steps, as in `TD3Config`.
+        total_timesteps: environment steps of the run (extendable on resume).
+        seed: seeds everything.
+    """
+
+    hidden: tuple[int, ...] = (256, 256)
+    actor_lr: float = 3e-4
+    critic_lr: float = 3e-4
+    alpha_lr: float = 3e-4
+    gamma: float = 0.99
+    tau: float = 0.005
+    batch_size: int = 256
+    buffer_size: int = 1_000_000
+    learning_starts: int = 5_000
+    alpha: float = 0.0
+    train_freq: int = 1
+    gradient_steps: int = 1
+    total_timesteps: int = extendable(1_000_000)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "SACConfig"
+        _widths(owner, self.hidden)
+        for name in ("batch_size", "buffer_size", "train_freq", "gradient_steps", "total_timesteps"):
+            _positive_int(owner, name, getattr(self, name))
+        _non_negative_int(owner, "learning_starts", self.learning_starts)
+        for name in ("actor_lr", "critic_lr", "alpha_lr"):
+            _number_in(owner, name, getattr(self, name), 0.0, math.inf, open_low=True)
+        _number_in(owner, "gamma", self.gamma, 0.0, 1.0, open_low=False)
+        _number_in(owner, "tau", self.tau, 0.0, 1.0, open_low=True)
+        _number_in(owner, "alpha", self.alpha, -math.inf, math.inf, open_low=True)
+        _seed(owner, self.seed)
+
+
+@dataclass(frozen=True)
+class DIAYNConfig:
+    """DIAYN (Eysenbach et al., ICLR 2019): skills without reward, SAC on log q(z | s') - log p(z).
+
+    Attributes:
+        skills: number of skills z (uniform prior p(z) = 1 / skills).
+        discriminator_hidden, discriminator_lr: the discriminator q(z | s) (an MLP, Adam).
+        discriminator_indices: the state dimensions q sees (empty: all; (0, 1): x, y, the paper's
+            "x-y prior").
+        alpha: SAC's entropy coefficient, fixed (the paper's 0.1).
+        hidden, lr, gamma, tau, batch_size, buffer_size, learning_starts: SAC's (one lr for actor
+            and critics).
+        total_timesteps: environment steps of the run (extendable on resume).
+        seed: seeds everything.
+    """
+
+    skills: int = 10
+    discriminator_hidden: tuple[int, ...] = (300, 300)
+    discriminator_lr: float = 3e-4
+    discriminator_indices: tuple[int, ...] = ()
+    alpha: float = 0.1
+    hidden: tuple[int, ...] = (300, 300)
+    lr: float = 3e-4
+    gamma: float = 0.99
+    tau: float = 0.01
+    batch_size: int = 128
+    buffer_size: int = 1_000_000
+    learning_starts: int = 1_000
+    total_timesteps: int = extendable(1_000_000)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "DIAYNConfig"
+        if not isinstance(self.skills, int) or isinstance(self.skills, bool) or self.skills < 2:
+            raise InputError(f"{owner}.skills must be an integer >= 2", item=self.skills)
+        _widths(owner, self.discriminator_hidden)
+        _number_in(owner, "discriminator_lr", self.discriminator_lr, 0.0, math.inf, open_low=True)
+        if not isinstance(self.discriminator_indices, tuple):
+            raise InputError(
+                f"{owner}.discriminator_indices must be a tuple", item=self.discriminator_indices
+            )
+        for index in self.discriminator_indices:
+            _non_negative_int(owner, "discriminator_indices", index)
+        _number_in(owner, "alpha", self.alpha, 0.0, math.inf, open_low=True)
+        try:
+            self.sac()
+        except InputError as exc:
+            raise InputError(f"{owner} (SAC fields, named as in SACConfig): {exc}") from None
+
+    def sac(self) -> SACConfig:
+        """The `SACConfig` of the skill-conditioned policy."""
+        return SACConfig(
+            hidden=self.hidden,
+            actor_lr=self.lr,
+            critic_lr=self.lr,
+            gamma=self.gamma,
+            tau=self.tau,
+            batch_size=self.batch_size,
+            buffer_size=self.buffer_size,
+            learning_starts=self.learning_starts,
+            alpha=self.alpha,
+            total_timesteps=self.total_timesteps,
+            seed=self.seed,
+        )

@@ -4,12 +4,13 @@ MLPs evaluated in one batched matmul per layer (TD3's twin critics, MAX's forwar
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-__all__ = ["DeterministicActor", "EnsembleMLP", "QNetwork", "TwinQNetwork", "mlp"]
+__all__ = ["DeterministicActor", "EnsembleMLP", "QNetwork", "SquashedGaussianActor", "TwinQNetwork", "mlp"]
 
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
@@ -111,3 +112,42 @@ class TwinQNetwork(nn.Module):
     def q1(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """Q_1 alone (the actor's objective): (batch,)."""
         return self.net.member(0, torch.cat([obs, action], dim=-1)).squeeze(-1)
+
+
+class SquashedGaussianActor(nn.Module):
+    """SAC's policy: a = centre + half_range * tanh(u), u ~ N(mu(s), sigma(s)^2) (diagonal).
+
+    ``log sigma`` is clamped to [-5, 2] (CleanRL's range). `sample` returns the action and its
+    log-density under the squashed distribution (the change of variables through tanh and the scale).
+    """
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], low: torch.Tensor, high: torch.Tensor) -> None:
+        super().__init__()
+        action_dim = int(low.numel())
+        self.net = mlp(in_dim, hidden, 2 * action_dim)
+        self.register_buffer("centre", ((high + low) / 2).float())
+        self.register_buffer("half_range", ((high - low) / 2).float())
+
+    def distribution(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, log_std) of u: each (batch, action_dim)."""
+        mean, log_std = self.net(obs).chunk(2, dim=-1)
+        return mean, log_std.clamp(-5.0, 2.0)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """The deterministic action centre + half_range * tanh(mean): (batch, action_dim)."""
+        return self.centre + self.half_range * torch.tanh(self.distribution(obs)[0])
+
+    def sample(
+        self, obs: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A reparameterised sample and its log-density: (batch, action_dim), (batch,)."""
+        mean, log_std = self.distribution(obs)
+        std = log_std.exp()
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        u = mean + std * noise
+        squashed = torch.tanh(u)
+        # log N(u) - sum log |d a / d u|, with d a / d u = half_range (1 - tanh(u)^2); the stable form of
+        # log(1 - tanh(u)^2) is 2 (log 2 - u - softplus(-2u))
+        gaussian = (-0.5 * noise**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+        log_det = (2 * (math.log(2.0) - u - nn.functional.softplus(-2 * u)) + self.half_range.log()).sum(-1)
+        return self.centre + self.half_range * squashed, gaussian - log_det

@@ -22,5 +22,7 @@ _ENVIRONMENTS = {  # id -> (entry point, keyword arguments); HIRO's tasks all ha
 for _id, (_entry, _kwargs) in _ENVIRONMENTS.items():
     if _id not in gym.registry:
         gym.register(_id, entry_point=_entry, max_episode_steps=500, kwargs=_kwargs)
+if "hrl/PointRoom-v0" not in gym.registry:  # DIAYN's 2-D room, (x, y) observed, 50-step episodes
+    gym.register("hrl/PointRoom-v0", entry_point="hrl.envs.point_maze:make_point_room")
 if "hrl/RandomChain-v0" not in gym.registry:  # MAX's chain; its episodes end by themselves (length + 9)
     gym.register("hrl/RandomChain-v0", entry_point="hrl.envs.chain:RandomChain")

@@ -19,6 +19,7 @@ __all__ = [
     "FALL_MAZE",
     "FALL_TARGET",
     "MAZE_SCALE",
+    "OPEN_ROOM",
     "PUSH_MAZE",
     "PUSH_TARGET",
     "TRAINING_TARGET_RANGES",
@@ -39,6 +40,15 @@ U_MAZE: tuple[str, ...] = (
     "#####",
 )
 """HIRO's Ant Maze / Point Maze layout (the reference code's U-maze)."""
+
+OPEN_ROOM: tuple[str, ...] = (
+    "#####",
+    "#   #",
+    "# r #",
+    "#   #",
+    "#####",
+)
+"""A walled 3 x 3-cell room (24 x 24 at scale 8) around the start: DIAYN's 2-D navigation arena."""
 
 PUSH_MAZE: tuple[str, ...] = (
     "#####",

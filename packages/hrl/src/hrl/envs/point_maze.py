@@ -22,7 +22,14 @@ from gymnasium import spaces
 from core.errors import InputError
 from hrl.envs.mazes import MAZE_SCALE, U_MAZE, wall_boxes
 
-__all__ = ["EVALUATION_TARGETS", "SUCCESS_RADIUS", "TRAINING_TARGET_RANGE", "PointMaze", "choose_target"]
+__all__ = [
+    "EVALUATION_TARGETS",
+    "SUCCESS_RADIUS",
+    "TRAINING_TARGET_RANGE",
+    "PointMaze",
+    "choose_target",
+    "make_point_room",
+]
 
 EVALUATION_TARGETS: tuple[tuple[float, float], ...] = ((16.0, 0.0), (16.0, 16.0), (0.0, 16.0))
 SUCCESS_RADIUS = 5.0
@@ -91,3 +98,14 @@ class PointMaze(gym.Env):
                 break
         info = self._info()
         return self._obs(), -info["distance"], False, False, info
+
+
+def make_point_room(max_episode_steps: int = 50) -> gym.Env:
+    """DIAYN's arena: the point body in `hrl.envs.mazes.OPEN_ROOM` (a walled 24 x 24 room, start at
+    its centre) observing only its (x, y) (no target: the task has no reward), `max_episode_steps` long."""
+    from hrl.envs.mazes import OPEN_ROOM
+
+    room = PointMaze(layout=OPEN_ROOM)
+    box = spaces.Box(room.observation_space.low[:2], room.observation_space.high[:2], (2,), np.float32)
+    only_xy = gym.wrappers.TransformObservation(room, lambda obs: obs[:2], box)
+    return gym.wrappers.TimeLimit(only_xy, max_episode_steps)

@@ -10,7 +10,13 @@ baselines" (its abstract; its baselines are Bootstrapped DQN and exploration-bon
 reactive and random agents above). A table of coverage per episode (published as computed), a final
 table with the episodes each method needed to visit every state, and a figure.
 
-Budgets: `SMOKE` and `FULL` (hours stated there).
+DIAYN (Eysenbach et al., ICLR 2019) on a 2-D point room without reward (`run_diayn_study`): after
+training, each skill's deterministic rollout is classified by the learnt discriminator (accuracy
+against chance 1 / K) and the skills' final positions are compared (mean pairwise distance), before and
+after training; a figure draws each skill's x-y trace. The paper's finding: skills become distinct and
+spread over the space with no reward (its 2-D navigation figures; it gives no single number to match).
+
+Budgets: `SMOKE`, `FULL`, `DIAYN_SMOKE`, `DIAYN_FULL` (hours stated there).
 """
 
 from __future__ import annotations
@@ -21,7 +27,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FULL", "METHODS", "SMOKE", "ChainStudy", "exploration", "run_chain_study"]
+__all__ = [
+    "DIAYN_FULL",
+    "DIAYN_SMOKE",
+    "FULL",
+    "METHODS",
+    "SMOKE",
+    "ChainStudy",
+    "DiaynStudy",
+    "exploration",
+    "run_chain_study",
+    "run_diayn_study",
+]
 
 METHODS = ("max", "reactive", "random")
 
@@ -146,6 +163,133 @@ def run_chain_study(options: Any, study: ChainStudy) -> list[Any]:
     return [curve, final]
 
 
+@dataclass(frozen=True)
+class DiaynStudy:
+    """Budget of the DIAYN study on `hrl.envs.point_maze.make_point_room`.
+
+    Attributes:
+        skills: K. steps: environment steps per seed. seeds: runs (seeds ``options.seed + i``).
+        episode_steps: steps per episode. hidden: widths of the policy, critics and discriminator.
+        lr: Adam step size of all of them. learning_starts: random steps first.
+    """
+
+    skills: int = 4
+    steps: int = 6_000
+    seeds: int = 2
+    episode_steps: int = 50
+    hidden: tuple[int, ...] = (64, 64)
+    lr: float = 1e-3
+    learning_starts: int = 500
+
+
+DIAYN_SMOKE = DiaynStudy()
+"""4 skills, 6 000 steps, 2 seeds, 64-64 (one trial run of this budget: 124 s under load ~10, accuracy 1.0)."""
+
+DIAYN_FULL = DiaynStudy(skills=10, steps=100_000, seeds=5, hidden=(300, 300), lr=3e-4)
+"""The paper's sizes (10 skills here, 300-300, lr 3e-4) for 100 000 steps x 5 seeds: about 17 x the smoke
+run's steps per seed with bigger networks: roughly 1-3 CPU hours on one core (not run)."""
+
+
+def _skill_rollouts(agent: Any, study: DiaynStudy, seed: int) -> list[np.ndarray]:
+    from hrl.envs.point_maze import make_point_room
+
+    env, traces = make_point_room(study.episode_steps), []
+    for skill in range(study.skills):
+        obs, _ = env.reset(seed=seed)
+        states, done = [np.asarray(obs, dtype=np.float32)], False
+        while not done:
+            action, _ = agent.predict(obs, state=skill, deterministic=True)
+            obs, _, terminated, truncated, _ = env.step(action)
+            states.append(np.asarray(obs, dtype=np.float32))
+            done = terminated or truncated
+        traces.append(np.stack(states))
+    return traces
+
+
+def _skill_scores(agent: Any, traces: list[np.ndarray]) -> tuple[float, float]:
+    """(discriminator accuracy over every visited state after the first, mean pairwise final distance)."""
+    import torch
+
+    correct = total = 0
+    for skill, trace in enumerate(traces):
+        with torch.no_grad():
+            guess = agent.discriminate(torch.from_numpy(trace[1:])).argmax(-1)
+        correct, total = correct + int((guess == skill).sum()), total + len(trace) - 1
+    finals = np.stack([trace[-1] for trace in traces])
+    pairs = [np.linalg.norm(a - b) for i, a in enumerate(finals) for b in finals[i + 1 :]]
+    return correct / total, float(np.mean(pairs))
+
+
+def run_diayn_study(options: Any, study: DiaynStudy) -> list[Any]:
+    """Train DIAYN per seed, publish the skill table, draw the skills' traces (seed ``options.seed``)."""
+    from core.plots import new_figure, save_figure
+    from core.results import ResultTable, mean_sd
+    from hrl.agents.diayn import DIAYN
+    from hrl.config import DIAYNConfig
+    from hrl.envs.mazes import OPEN_ROOM, wall_boxes
+    from hrl.envs.point_maze import make_point_room
+
+    scores: dict[str, list[tuple[float, float]]] = {"before training": [], "after training": []}
+    first_traces = None
+    for i in range(study.seeds):
+        seed = options.seed + i
+        config = DIAYNConfig(
+            skills=study.skills,
+            hidden=study.hidden,
+            discriminator_hidden=study.hidden,
+            lr=study.lr,
+            discriminator_lr=study.lr,
+            discriminator_indices=(0, 1),
+            learning_starts=study.learning_starts,
+            total_timesteps=study.steps,
+            seed=seed,
+        )
+        agent = DIAYN(make_point_room(study.episode_steps), config)
+        scores["before training"].append(_skill_scores(agent, _skill_rollouts(agent, study, seed)))
+        agent.learn()
+        traces = _skill_rollouts(agent, study, seed)
+        scores["after training"].append(_skill_scores(agent, traces))
+        first_traces = first_traces or traces
+    table = ResultTable(
+        "exploration_diayn_skills",
+        [
+            {
+                "when": when,
+                "discriminator_accuracy": mean_sd([a for a, _ in values]),
+                "chance": 1.0 / study.skills,
+                "final_position_spread": mean_sd([d for _, d in values]),
+            }
+            for when, values in scores.items()
+        ],
+        title=f"DIAYN: {study.skills} skills on a 2-D point room without reward",
+        notes=(
+            f"{study.steps} steps per seed, {study.seeds} seeds from {options.seed}, networks {study.hidden}, lr {study.lr}; "
+            "accuracy: the discriminator's guess of the skill on each state of each skill's deterministic rollout; "
+            "spread: mean distance between the skills' final (x, y) (the room is 24 x 24, walls of the cells "
+            "around it); the paper: distinct skills spread over the space with no reward (no single number)"
+        ),
+        data="hrl.envs.point_maze.make_point_room (simulated)",
+    )
+    options.publish(table)
+    figure = new_figure(4.8, 4.8)
+    axes = figure.add_subplot()
+    from matplotlib.patches import Rectangle
+
+    for x_min, x_max, y_min, y_max in wall_boxes(OPEN_ROOM):
+        axes.add_patch(Rectangle((x_min, y_min), x_max - x_min, y_max - y_min, color="0.6"))
+    for skill, trace in enumerate(first_traces or []):
+        axes.plot(trace[:, 0], trace[:, 1], marker=".", markersize=3, label=f"skill {skill}")
+    axes.set_xlim(-20, 20)
+    axes.set_ylim(-20, 20)
+    axes.set_aspect("equal")
+    axes.set_title(f"DIAYN skills after {study.steps} steps (seed {options.seed})")
+    axes.legend(fontsize=7)
+    save_figure(figure, Path(options.out) / "exploration_diayn_skills.png")
+    return [table]
+
+
 def exploration(options: Any) -> list[Any]:
-    """``reproduce hrl --only exploration``: the chain study at ``options.scale``."""
-    return run_chain_study(options, SMOKE if options.scale == "smoke" else FULL)
+    """``reproduce hrl --only exploration``: the chain study, then DIAYN, at ``options.scale``."""
+    smoke = options.scale == "smoke"
+    tables = run_chain_study(options, SMOKE if smoke else FULL)
+    return tables + run_diayn_study(options, DIAYN_SMOKE if smoke else DIAYN_FULL)
