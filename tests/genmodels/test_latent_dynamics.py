@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from core.errors import CheckpointMismatchError, InputError
-from genmodels.config import CEMConfig, RSSMConfig, RSSMRunConfig, TDVAEConfig, TDVAERunConfig, TrainConfig
+from genmodels.config import (
+    CEMConfig,
+    PlaNetConfig,
+    RSSMConfig,
+    RSSMRunConfig,
+    TDVAEConfig,
+    TDVAERunConfig,
+    TrainConfig,
+)
 from genmodels.distributions import gaussian_kl_between, gaussian_log_density
 from genmodels.planet import RSSM, State, Transitions, cem, fit_rssm, plan, rssm_loss
+from genmodels.planet.loop import run_planet
+from genmodels.planet.pointmass import PointMass, render
 from genmodels.sequences import harmonic_oscillator
 from genmodels.tdvae import TDVAE, fit_tdvae, jump_schedule, predict, tdvae_loss
 
@@ -295,3 +306,53 @@ def test_rssm_learns_a_pushed_point_and_resumes_exactly(tmp_path):
         fit_rssm(data, _rssm_run(3, overshooting=2), checkpoint=path)
     with pytest.raises(InputError, match="do not fit the RSSM"):
         fit_rssm(Transitions(data.observations, data.actions[..., :1], data.rewards), _rssm_run(1))
+
+
+def _planet(episodes):
+    return PlaNetConfig(
+        model=RSSMConfig(
+            obs_dim=256, action_dim=2, deterministic=8, stochastic=3, hidden=8, embedding=8, overshooting=2
+        ),
+        planner=CEMConfig(horizon=3, candidates=8, iterations=2, top=2),
+        seed_episodes=2,
+        episodes=episodes,
+        train_steps=2,
+        batch_size=2,
+        chunk=4,
+        max_steps=6,
+        action_repeat=2,
+    )
+
+
+def test_point_mass_is_deterministic_given_a_seed_and_draws_what_it_says():
+    first, second = PointMass(max_steps=10), PointMass(max_steps=10)
+    frames = [first.reset(3)], [second.reset(3)]
+    for action in ([1.0, 0.0], [0.3, -0.7], [-1.0, 1.0]):
+        frames[0].append(first.step(np.array(action))[0])
+        frames[1].append(second.step(np.array(action))[0])
+    assert all(np.array_equal(a, b) for a, b in zip(*frames))
+    assert not np.array_equal(PointMass().reset(3), PointMass().reset(4))
+    frame = render(np.array([-1.0, -1.0]), np.array([1.0, 1.0])).reshape(16, 16)
+    assert frame[0, 0] == 1.0 and frame[15, 15] == 0.5 and frame.sum() == 4 * 1.0 + 4 * 0.5
+    with pytest.raises(InputError, match="2 finite numbers"):
+        first.step(np.array([np.nan, 0.0]))
+
+
+def test_a_killed_planet_run_resumes_exactly(tmp_path):
+    path = tmp_path / "planet.safetensors"
+    reference, reference_history = run_planet(_planet(3))
+
+    def crash(episode, row):
+        if episode == 4:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        run_planet(_planet(3), checkpoint=path, on_episode=crash)
+    resumed, history = run_planet(_planet(3), checkpoint=path)
+    assert history == reference_history and [r["kind"] for r in history] == ["random"] * 2 + ["planner"] * 3
+    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    with pytest.raises(CheckpointMismatchError, match="train_steps"):
+        run_planet(replace(_planet(3), train_steps=3), checkpoint=path)
+    with pytest.raises(InputError, match="does not fit the task"):
+        run_planet(replace(_planet(1), model=RSSMConfig(obs_dim=5, action_dim=2)))

@@ -199,6 +199,32 @@ def _fit_tdvae(args: argparse.Namespace) -> int:
     return 0
 
 
+PLANET_CHECKPOINT = "planet.safetensors"
+"""The file `genmodels planet` keeps in its ``--out`` folder (resumed from when present)."""
+
+
+def _planet(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from core.results import ResultTable
+    from genmodels.experiments.latent_dynamics import planet_configuration
+    from genmodels.planet.loop import run_planet
+
+    config = planet_configuration(args.scale, args.seed)
+    if args.episodes is not None:
+        config = replace(config, episodes=args.episodes)
+    _, history = run_planet(config, checkpoint=args.out / PLANET_CHECKPOINT)
+    table = ResultTable(
+        "planet",
+        rows=history,
+        title="PlaNet on the pixel point mass: one row per collected episode",
+        data="point mass rendered to 16 x 16 frames, written here (a stand-in for DeepMind Control)",
+    )
+    print(table.to_markdown())
+    print(f"written: {table.save(args.out)}; checkpoint: {args.out / PLANET_CHECKPOINT}")
+    return 0
+
+
 WORLD_MODELS_STAGES = ("collect", "vision", "memory", "controller", "evaluate")
 
 
@@ -316,6 +342,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         tdvae, "runs/genmodels-tdvae", what=f"the checkpoint ({TDVAE_CHECKPOINT}) and history table"
     )
     tdvae.set_defaults(handler=_fit_tdvae)
+
+    planet = commands.add_parser(
+        "planet",
+        help="PlaNet's loop (RSSM + CEM planning) on the pixel point mass, resumable",
+        description=(
+            f"Seed episodes, then train the RSSM and plan to collect episodes; checkpoints to "
+            f"OUT/{PLANET_CHECKPOINT} after every episode and resumes from it. Sizes: --scale smoke "
+            "(minutes) or full (the paper's model and planner)."
+        ),
+    )
+    planet.add_argument("--scale", choices=("smoke", "full"), default="smoke", help="sizes (default: smoke)")
+    planet.add_argument(
+        "--episodes", type=positive_int, default=None, help="planner episodes (default: the scale's)"
+    )
+    add_seed_option(planet)
+    add_threads_option(planet)
+    add_out_option(planet, "runs/genmodels-planet", what=f"the checkpoint ({PLANET_CHECKPOINT}) and history")
+    planet.set_defaults(handler=_planet)
 
     world = commands.add_parser(
         "world-models",

@@ -21,6 +21,7 @@ __all__ = [
     "MDNRNNConfig",
     "MemoryRunConfig",
     "ObjectiveConfig",
+    "PlaNetConfig",
     "RSSMConfig",
     "RSSMRunConfig",
     "TDVAEConfig",
@@ -428,3 +429,46 @@ class RSSMRunConfig:
 
     model: RSSMConfig = field(default_factory=RSSMConfig)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=100, batch_size=50))
+
+
+@dataclass(frozen=True)
+class PlaNetConfig:
+    """PlaNet's whole loop (Hafner et al. 2019, sec. 2 and appendix; defaults the paper's where it has one).
+
+    Attributes:
+        env: the control task ("pointmass": the pixel point mass of `genmodels.planet.pointmass`).
+        model: the RSSM (``obs_dim``/``action_dim`` must match the task).
+        planner: CEM's settings.
+        seed_episodes: random-action episodes collected first (paper: 5).
+        episodes: planner episodes collected after them (extendable).
+        train_steps: gradient steps between two collected episodes (paper: 100).
+        batch_size, chunk: sequences per step and their length (paper: 50 and 50).
+        learning_rate: Adam's (paper: 1e-3, epsilon 1e-4).
+        exploration_noise: Gaussian noise added to the planner's action while collecting (paper: 0.3).
+        max_steps: environment steps per episode (paper: 1000).
+        action_repeat: environment steps per action (paper: 2-8 by task).
+        seed: seeds the model, the batches, the noise and the episodes' tracks.
+    """
+
+    env: Literal["pointmass"] = "pointmass"
+    model: RSSMConfig = field(default_factory=RSSMConfig)
+    planner: CEMConfig = field(default_factory=CEMConfig)
+    seed_episodes: int = 5
+    episodes: int = extendable(100)
+    train_steps: int = 100
+    batch_size: int = 50
+    chunk: int = 50
+    learning_rate: float = 1e-3
+    exploration_noise: float = 0.3
+    max_steps: int = 1000
+    action_repeat: int = 4
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        sizes = (self.seed_episodes, self.episodes, self.train_steps, self.batch_size, self.chunk)
+        if min(sizes) < 1 or min(self.max_steps, self.action_repeat) < 1 or self.chunk < 2:
+            raise InputError("PlaNet sizes must be >= 1 (chunk >= 2)", item=self)
+        if self.env != "pointmass":
+            raise InputError("unknown PlaNet task", item=self.env, expected="pointmass")
+        if not self.learning_rate > 0 or self.exploration_noise < 0:
+            raise InputError("learning_rate must be > 0 and exploration_noise >= 0", item=self)

@@ -12,7 +12,11 @@ the best possible prediction from the exact current state (its error is the velo
 accumulated over h steps, a floor no model can beat). The paper shows this as a figure; it gives
 no number to put beside ours.
 
-PlaNet and Causal InfoGAN are not part of this experiment yet (see the README).
+PlaNet (Hafner et al. 2019) on the pixel point mass of `genmodels.planet.pointmass` (a stand-in
+written here: DeepMind Control is not a dependency yet): returns of the planner's episodes against
+episodes, and the trained planner (no exploration noise) against uniform random actions on the
+same 10 fresh tasks. The paper's returns are for DeepMind Control tasks, none comparable with
+this one. Causal InfoGAN is not part of this experiment yet.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ import torch
 from core.cli import RunOptions
 from core.plots import new_figure, save_figure
 from core.results import ResultTable
-from genmodels.config import TDVAEConfig, TDVAERunConfig, TrainConfig
+from genmodels.config import CEMConfig, PlaNetConfig, RSSMConfig, TDVAEConfig, TDVAERunConfig, TrainConfig
 from genmodels.sequences import harmonic_oscillator
 from genmodels.tdvae import fit_tdvae, jump_schedule, predict
 
-__all__ = ["CONTEXT", "SETTINGS", "run", "state_floor"]
+__all__ = ["CONTEXT", "PLANET_EVALUATION_TASKS", "SETTINGS", "planet_configuration", "run", "state_floor"]
 
 CONTEXT = 20
 """Observed steps before every prediction."""
@@ -58,6 +62,40 @@ predicting 0 beyond 8 steps, measured). Full: 20,000 sequences of 60 steps, 200 
 to 10: about 2 x 1.5 hours on one core at the smoke's measured 1.4 s per epoch of 1,000 sequences
 of 40 steps (minutes on a GPU).
 """
+
+
+PLANET_EVALUATION_TASKS = 10
+"""Fresh point-mass tasks the trained planner and the random policy are both scored on."""
+
+
+def planet_configuration(scale: str, seed: int) -> PlaNetConfig:
+    """PlaNet on the point mass: the paper's sizes at ``full``, a few minutes of CPU at ``smoke``."""
+    full = PlaNetConfig(
+        model=RSSMConfig(obs_dim=256, action_dim=2), max_steps=1000, action_repeat=4, seed=seed
+    )
+    if scale == "full":
+        return full
+    return PlaNetConfig(
+        model=RSSMConfig(
+            obs_dim=256,
+            action_dim=2,
+            deterministic=64,
+            stochastic=8,
+            hidden=64,
+            embedding=64,
+            overshooting=1,
+            obs_sigma=0.3,
+        ),
+        planner=CEMConfig(horizon=10, candidates=200, iterations=5, top=20),
+        seed_episodes=5,
+        episodes=15,
+        train_steps=50,
+        batch_size=16,
+        chunk=20,
+        max_steps=100,
+        action_repeat=2,
+        seed=seed,
+    )
 
 
 def state_floor(period: float, process_noise: float, horizon: int) -> float:
@@ -153,4 +191,76 @@ def run(options: RunOptions) -> list[ResultTable]:
     )
     axis.legend(fontsize=7)
     save_figure(figure, folder / "tdvae_horizon.png")
-    return [table]
+    return [table, *_planet(options, folder)]
+
+
+def _planet(options: RunOptions, folder) -> list[ResultTable]:
+    """PlaNet's loop on the point mass; publishes the return curve and the paired evaluation."""
+    import time
+
+    from core.results import mean_sd
+    from genmodels.planet.loop import EVALUATION_SEED_BASE, episode, make_env, run_planet
+
+    config = planet_configuration(options.scale, options.seed)
+    began = time.perf_counter()
+    model, history = run_planet(config, checkpoint=folder / "planet.safetensors")
+    seconds = time.perf_counter() - began
+    curve = ResultTable(
+        "latent_dynamics_planet_curve",
+        rows=[{k: row[k] for k in ("episode", "kind", "return") if k in row} for row in history],
+        title="PlaNet on the pixel point mass: return of each collected episode (planner with exploration noise)",
+        data="point mass rendered to 16 x 16 frames, written here (a stand-in for DeepMind Control)",
+    )
+    options.publish(curve)
+    env, generator = make_env(config), torch.Generator().manual_seed(options.seed + 7)
+    seeds = range(EVALUATION_SEED_BASE, EVALUATION_SEED_BASE + PLANET_EVALUATION_TASKS)
+    model.eval()
+    planner = [episode(env, s, generator, model=model, config=config)[1] for s in seeds]
+    random = [episode(env, s, generator)[1] for s in seeds]
+    table = ResultTable(
+        "latent_dynamics_planet",
+        title=f"PlaNet on the pixel point mass: returns on {PLANET_EVALUATION_TASKS} fresh tasks",
+        data=curve.data,
+    )
+    table.add(policy="uniform random actions", score=mean_sd(random, 2))
+    table.add(
+        policy=f"PlaNet after {config.episodes} planner episodes (no exploration noise)",
+        score=mean_sd(planner, 2),
+    )
+    table.add(policy="planner minus random, paired", score=mean_sd(list(np.subtract(planner, random)), 2))
+    table.notes = (
+        f"{config.max_steps}-step episodes (reward in [0, 1] per step), action repeat {config.action_repeat}; "
+        f"RSSM {config.model.deterministic}/{config.model.stochastic}, overshooting D = {config.model.overshooting}; "
+        f"CEM horizon {config.planner.horizon}, {config.planner.candidates} candidates, {config.planner.iterations} "
+        f"iterations, top {config.planner.top}; {config.seed_episodes} seed episodes, {config.train_steps} gradient "
+        f"steps of {config.batch_size} x {config.chunk} per episode; the loop took {seconds:.0f} s. "
+        f"{_planet_full_hours()} The paper's returns are on DeepMind Control tasks, not comparable with this one."
+    )
+    options.publish(table)
+    return [curve, table]
+
+
+def _planet_full_hours() -> str:
+    """Hours of `--scale full`'s loop from one full-size gradient step and one full-size planned action, timed here."""
+    import time
+
+    from genmodels.planet.cem import plan
+    from genmodels.planet.rssm import RSSM, rssm_loss
+
+    full = planet_configuration("full", 0)
+    model, generator = RSSM(full.model), torch.Generator().manual_seed(0)
+    shape = (full.batch_size, full.chunk)
+    began = time.perf_counter()
+    terms = rssm_loss(model, torch.rand(*shape, 256), torch.rand(*shape, 2), torch.rand(*shape), generator)
+    terms.loss.backward()
+    step = time.perf_counter() - began
+    began = time.perf_counter()
+    plan(model, model.initial(1), full.planner, generator)
+    action = time.perf_counter() - began
+    actions = full.max_steps // full.action_repeat
+    hours = full.episodes * (full.train_steps * step + actions * action) / 3600
+    return (
+        f"--scale full (the paper's RSSM, overshooting 50, CEM 12/1000/10/100, 100 episodes of 1000 steps): "
+        f"{step:.1f} s per gradient step and {action:.1f} s per planned action measured here on one CPU core, "
+        f"about {hours:,.0f} hours (GPU advised)."
+    )
