@@ -23,7 +23,7 @@ from genmodels.distributions import gaussian_kl_between, gaussian_log_density
 from genmodels.planet import RSSM, State, Transitions, cem, fit_rssm, plan, rssm_loss
 from genmodels.planet.loop import run_planet
 from genmodels.planet.pointmass import PointMass, render
-from genmodels.sequences import harmonic_oscillator
+from genmodels.sequences import harmonic_oscillator, moving_digits
 from genmodels.tdvae import TDVAE, fit_tdvae, jump_schedule, predict, tdvae_loss
 
 
@@ -356,3 +356,16 @@ def test_a_killed_planet_run_resumes_exactly(tmp_path):
         run_planet(replace(_planet(3), train_steps=3), checkpoint=path)
     with pytest.raises(InputError, match="does not fit the task"):
         run_planet(replace(_planet(1), model=RSSMConfig(obs_dim=5, action_dim=2)))
+
+
+def test_moving_digits_shift_one_pixel_per_step_and_refuse_other_sizes():
+    images = np.random.default_rng(0).random((3, 1, 28, 28)).astype(np.float32)
+    data = moving_digits(images, 4, 6, seed=1)
+    assert data.frames.shape == (4, 6, 14, 28) and data.flat().shape == (4, 6, 392)
+    for frames, direction in zip(data.frames, data.directions):
+        for t in range(5):
+            assert np.array_equal(frames[t + 1], np.roll(frames[t], int(direction), axis=1))
+    small = images[data.labels[0], 0].reshape(14, 2, 14, 2).mean(axis=(1, 3))
+    assert np.isclose(data.frames[0, 0].sum(), small.sum(), rtol=1e-5)
+    with pytest.raises(InputError, match=r"\(m, 1, 28, 28\)"):
+        moving_digits(images[:, :, :14], 2, 3)
