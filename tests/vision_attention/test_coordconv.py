@@ -99,3 +99,19 @@ def test_train_task_scores_both_halves_of_the_split(data):
     )
     assert set(result.train_scores) == set(result.test_scores) == {"accuracy", "rmse_pixels"}
     assert 0.0 <= result.test_scores["accuracy"] <= 1.0 and result.parameters > 0
+
+
+def test_coord_regressor_reads_nothing_from_an_empty_canvas():
+    """Its pooled features are the change from an empty canvas: a blank image gives exactly the read-out bias."""
+    from vision_attention.coordconv.models import CoordRegressor
+
+    net = build_model(CoordRegressor, 0)
+    blank = net(torch.zeros(2, 1, 64, 64))
+    assert torch.allclose(blank, net.head.bias.expand(2, -1), atol=1e-6)
+
+
+def test_package_exports_load_lazily():
+    import vision_attention
+
+    assert vision_attention.CoordConv2d is CoordConv2d
+    assert set(vision_attention.__all__) <= set(dir(vision_attention))

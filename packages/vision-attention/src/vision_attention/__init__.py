@@ -1,8 +1,102 @@
-"""vision_attention: Bottom-up/top-down attention for captioning and VQA, CoordConv and saliency-map sanity checks.
+"""vision_attention: bottom-up/top-down attention for captioning and VQA, CoordConv, saliency sanity checks.
 
-Status: planned. The package installs and its CLI runs, but no model or experiment is implemented
-yet, so it registers no ``reproduce`` experiment.
+Three papers, one sub-package each, and their experiments (``reproduce vision-attention --only NAME``):
+
+- `vision_attention.coordconv` (Liu et al. 2018): `CoordConv2d`, the Not-so-Clevr data, the coordinate tasks.
+- `vision_attention.saliency` (Adebayo et al. 2018): Captum's attribution methods under one call
+  (`attribute`), cascading / independent randomisation, Spearman / SSIM / HOG similarity.
+- `vision_attention.updown` (Anderson et al. 2018): the two-LSTM captioner, the gated-tanh VQA model, BLEU
+  and CIDEr-D, the bottom-up TSV reader, COCO / VQA v2 loaders, synthetic scenes.
+
+``import vision_attention`` is cheap: names load from their modules on first use (PEP 562), so torch is
+imported by the first model or function used, not by the import or ``vision-attention --help``.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.lazy import lazy_exports
+
+if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
+    from vision_attention.config import TrainConfig
+    from vision_attention.coordconv.config import CoordTaskConfig
+    from vision_attention.coordconv.data import not_so_clevr, split_indices
+    from vision_attention.coordconv.layer import AddCoords, CoordConv2d
+    from vision_attention.coordconv.tasks import train_task
+    from vision_attention.saliency.methods import METHODS, attribute
+    from vision_attention.saliency.randomize import cascading_randomization, independent_randomization
+    from vision_attention.saliency.similarity import hog_similarity, rank_correlation, ssim
+    from vision_attention.training import build_model, fit
+    from vision_attention.updown.captioner import TopDownCaptioner
+    from vision_attention.updown.coco import load_coco_captions, load_vqa
+    from vision_attention.updown.config import CaptionerConfig, SceneConfig, VQAConfig
+    from vision_attention.updown.features import read_bottom_up_tsv, write_bottom_up_tsv
+    from vision_attention.updown.metrics import bleu, cider_d
+    from vision_attention.updown.scenes import make_scenes
+    from vision_attention.updown.vqa import TopDownVQA
+
+_WHERE = {
+    "AddCoords": "vision_attention.coordconv.layer",
+    "CaptionerConfig": "vision_attention.updown.config",
+    "CoordConv2d": "vision_attention.coordconv.layer",
+    "CoordTaskConfig": "vision_attention.coordconv.config",
+    "METHODS": "vision_attention.saliency.methods",
+    "SceneConfig": "vision_attention.updown.config",
+    "TopDownCaptioner": "vision_attention.updown.captioner",
+    "TopDownVQA": "vision_attention.updown.vqa",
+    "TrainConfig": "vision_attention.config",
+    "VQAConfig": "vision_attention.updown.config",
+    "attribute": "vision_attention.saliency.methods",
+    "bleu": "vision_attention.updown.metrics",
+    "build_model": "vision_attention.training",
+    "cascading_randomization": "vision_attention.saliency.randomize",
+    "cider_d": "vision_attention.updown.metrics",
+    "fit": "vision_attention.training",
+    "hog_similarity": "vision_attention.saliency.similarity",
+    "independent_randomization": "vision_attention.saliency.randomize",
+    "load_coco_captions": "vision_attention.updown.coco",
+    "load_vqa": "vision_attention.updown.coco",
+    "make_scenes": "vision_attention.updown.scenes",
+    "not_so_clevr": "vision_attention.coordconv.data",
+    "rank_correlation": "vision_attention.saliency.similarity",
+    "read_bottom_up_tsv": "vision_attention.updown.features",
+    "split_indices": "vision_attention.coordconv.data",
+    "ssim": "vision_attention.saliency.similarity",
+    "train_task": "vision_attention.coordconv.tasks",
+    "write_bottom_up_tsv": "vision_attention.updown.features",
+}
+
+__all__ = [
+    "METHODS",
+    "AddCoords",
+    "CaptionerConfig",
+    "CoordConv2d",
+    "CoordTaskConfig",
+    "SceneConfig",
+    "TopDownCaptioner",
+    "TopDownVQA",
+    "TrainConfig",
+    "VQAConfig",
+    "attribute",
+    "bleu",
+    "build_model",
+    "cascading_randomization",
+    "cider_d",
+    "fit",
+    "hog_similarity",
+    "independent_randomization",
+    "load_coco_captions",
+    "load_vqa",
+    "make_scenes",
+    "not_so_clevr",
+    "rank_correlation",
+    "read_bottom_up_tsv",
+    "split_indices",
+    "ssim",
+    "train_task",
+    "write_bottom_up_tsv",
+]
 __version__ = "0.1.0"
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

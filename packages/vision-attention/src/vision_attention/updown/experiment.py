@@ -231,28 +231,24 @@ def _run(options: RunOptions) -> list[ResultTable]:
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     scene = test_scenes[0]
-    words, alphas = drawn["bottom-up (boxes)"]
-    caption = vocab.decode(words[0].tolist())
-    step = next((t for t, w in enumerate(caption.split()) if w in SHAPES), 0)
-    plot_attention(
-        scene.image.transpose(1, 2, 0),
-        scene.boxes,
-        alphas[0, step].numpy()[: len(scene.boxes)],
-        out / "updown_attention_boxes.png",
-        title=f'"{caption}"\nattention at "{caption.split()[step] if caption else ""}"',
-    )
-    words, alphas = drawn["top-down only (4x4 grid)"]
-    caption = vocab.decode(words[0].tolist())
-    step = next((t for t, w in enumerate(caption.split()) if w in SHAPES), 0)
     cell = scene.image.shape[-1] / 4
     cells = np.array(
         [[c * cell, r * cell, (c + 1) * cell, (r + 1) * cell] for r in range(4) for c in range(4)]
     )
-    plot_attention(
-        scene.image.transpose(1, 2, 0),
-        cells,
-        alphas[0, step].numpy(),
-        out / "updown_attention_grid.png",
-        title=f'"{caption}"\nattention at "{caption.split()[step] if caption else ""}"',
-    )
+    for name, boxes, file in (
+        ("bottom-up (boxes)", scene.boxes, "updown_attention_boxes.png"),
+        ("top-down only (4x4 grid)", cells, "updown_attention_grid.png"),
+    ):
+        words, alphas = drawn[name]
+        caption = vocab.decode(words[0].tolist())
+        step = next((t for t, w in enumerate(caption.split()) if w in SHAPES), 0)
+        word = caption.split()[step] if caption else ""
+        weights = alphas[0, step].numpy()[: len(boxes)]
+        plot_attention(
+            scene.image.transpose(1, 2, 0),
+            boxes,
+            weights,
+            out / file,
+            title=f'"{caption}"\nattention at "{word}"',
+        )
     return [table]
