@@ -183,7 +183,7 @@ class DiaynStudy:
 
 
 DIAYN_SMOKE = DiaynStudy()
-"""4 skills, 6 000 steps, 2 seeds, 64-64 (one trial run of this budget: 124 s under load ~10, accuracy 1.0)."""
+"""4 skills, 6 000 steps, 2 seeds, 64-64: measured 458 s on the shared 2-core machine under load ~10."""
 
 DIAYN_FULL = DiaynStudy(skills=10, steps=100_000, seeds=5, hidden=(300, 300), lr=3e-4)
 """The paper's sizes (10 skills here, 300-300, lr 3e-4) for 100 000 steps x 5 seeds: about 17 x the smoke
