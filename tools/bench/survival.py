@@ -55,8 +55,9 @@ def fit_pycox(X: np.ndarray, time_: np.ndarray, event: np.ndarray, n_bins: int, 
     with torch.random.fork_rng(devices=[]):  # pycox draws from torch's global generator
         torch.manual_seed(0)
         net = torch.nn.Linear(X.shape[1], labtrans.out_features)
-    model = PycoxMTLR(net, tt.optim.Adam(lr=args.lr), duration_index=labtrans.cuts)
-    model.fit(X.astype("float32"), target, batch_size=args.batch_size, epochs=args.epochs, verbose=False)
+        model = PycoxMTLR(net, tt.optim.Adam(lr=args.lr), duration_index=labtrans.cuts)
+        # its batches are shuffled from the global generator too: seeded here, so runs repeat
+        model.fit(X.astype("float32"), target, batch_size=args.batch_size, epochs=args.epochs, verbose=False)
     return model
 
 
