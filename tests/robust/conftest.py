@@ -34,3 +34,17 @@ def linear_model(weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
         layer.weight.copy_(weight)
         layer.bias.copy_(bias)
     return nn.Sequential(nn.Flatten(), layer)
+
+
+class Crash(RuntimeError):
+    """Raised by `crash_at` to kill a training run after an epoch's checkpoint."""
+
+
+def crash_at(epoch: int):
+    """A training callback that raises `Crash` once `epoch` is done (its checkpoint written)."""
+
+    def callback(done, model):
+        if done == epoch:
+            raise Crash
+
+    return callback

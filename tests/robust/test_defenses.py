@@ -13,21 +13,11 @@ from robust.config import ModelConfig, TrainConfig
 from robust.defenses import DefenseConfig, fit_defense, load_defense
 from robust.evaluate import evaluate
 
+from .conftest import Crash, crash_at
+
 _TRAIN = TrainConfig(
     model=ModelConfig("mlp", image_size=8, widths=(64, 64)), data="digits", epochs=15, batch_size=32
 )
-
-
-class _Crash(RuntimeError):
-    pass
-
-
-def _crash_at(epoch):
-    def callback(done, model):
-        if done == epoch:
-            raise _Crash
-
-    return callback
 
 
 @pytest.mark.parametrize("recipe", ["alp", "universal-fp", "ibp", "noise"])
@@ -48,8 +38,8 @@ def test_defense_training_resumes_from_its_checkpoint_exactly(tmp_path, digits, 
     )
     reference, reference_history = fit_defense(digits, config)
     path = tmp_path / "run.safetensors"
-    with pytest.raises(_Crash):
-        fit_defense(digits, config, checkpoint=path, callback=_crash_at(2))
+    with pytest.raises(Crash):
+        fit_defense(digits, config, checkpoint=path, callback=crash_at(2))
     resumed, history = fit_defense(digits, config, checkpoint=path)
     for a, b in zip(reference.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)

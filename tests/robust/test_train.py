@@ -10,19 +10,9 @@ from robust.config import ModelConfig, TrainConfig
 from robust.models import accuracy, build_model
 from robust.train import fit, load_model
 
+from .conftest import Crash, crash_at
+
 _TINY = ModelConfig("mlp", image_size=8, widths=(32,))
-
-
-class _Crash(RuntimeError):
-    pass
-
-
-def _crash_at(epoch):
-    def callback(done, model):
-        if done == epoch:
-            raise _Crash
-
-    return callback
 
 
 def test_training_beats_chance_by_a_wide_margin(digits_mlp, digits):
@@ -33,8 +23,8 @@ def test_training_resumes_from_its_checkpoint_exactly(tmp_path, digits):
     config = TrainConfig(model=_TINY, data="digits", epochs=3, batch_size=64)
     reference, reference_history = fit(digits, config)
     path = tmp_path / "run.safetensors"
-    with pytest.raises(_Crash):
-        fit(digits, config, checkpoint=path, callback=_crash_at(2))  # dies after epoch 2's checkpoint
+    with pytest.raises(Crash):
+        fit(digits, config, checkpoint=path, callback=crash_at(2))  # dies after epoch 2's checkpoint
     resumed, history = fit(digits, config, checkpoint=path)
     for a, b in zip(reference.state_dict().values(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b)

@@ -85,11 +85,10 @@ def _attacks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from core.device import pick_device
+def _training_run(args: argparse.Namespace):
+    """The data set and `TrainConfig` a ``train`` or ``defend`` command asks for."""
     from robust.config import ModelConfig, TrainConfig
     from robust.data import load_dataset
-    from robust.train import fit
 
     data = load_dataset(args.dataset, args.data)
     c, size, _ = data.image_shape
@@ -101,35 +100,32 @@ def _train(args: argparse.Namespace) -> int:
         num_classes=data.num_classes,
         widths=tuple(args.widths),
     )
-    config = config_from_args(TrainConfig, args, model=model, data=data.name)
-    _, history = fit(data, config, checkpoint=args.checkpoint, device=pick_device(args.device))
+    return data, config_from_args(TrainConfig, args, model=model, data=data.name)
+
+
+def _report(history: list[dict[str, float]], checkpoint: Path) -> int:
     last = history[-1]
-    print(f"epoch {last['epoch']}: test accuracy {last['test_accuracy']:.4f}; checkpoint {args.checkpoint}")
+    print(f"epoch {last['epoch']}: test accuracy {last['test_accuracy']:.4f}; checkpoint {checkpoint}")
     return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core.device import pick_device
+    from robust.train import fit
+
+    data, config = _training_run(args)
+    _, history = fit(data, config, checkpoint=args.checkpoint, device=pick_device(args.device))
+    return _report(history, args.checkpoint)
 
 
 def _defend(args: argparse.Namespace) -> int:
     from core.device import pick_device
-    from robust.config import ModelConfig, TrainConfig
-    from robust.data import load_dataset
     from robust.defenses import DefenseConfig, fit_defense
 
-    data = load_dataset(args.dataset, args.data)
-    c, size, _ = data.image_shape
-    model = config_from_args(
-        ModelConfig,
-        args,
-        in_channels=c,
-        image_size=size,
-        num_classes=data.num_classes,
-        widths=tuple(args.widths),
-    )
-    train = config_from_args(TrainConfig, args, model=model, data=data.name)
+    data, train = _training_run(args)
     config = config_from_args(DefenseConfig, args, train=train)
     _, history = fit_defense(data, config, checkpoint=args.checkpoint, device=pick_device(args.device))
-    last = history[-1]
-    print(f"epoch {last['epoch']}: test accuracy {last['test_accuracy']:.4f}; checkpoint {args.checkpoint}")
-    return 0
+    return _report(history, args.checkpoint)
 
 
 def _load_any(path: Path, device):
