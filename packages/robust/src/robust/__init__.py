@@ -7,9 +7,12 @@ Public API (loaded on first use, so ``import robust`` and ``robust --help`` neve
   universal perturbations in ``robust.attacks.universal``);
 - `evaluate` (the clean/adversarial accuracy table);
 - data: `load_dataset`, `ImageData`, `load_mnist_idx`, `load_cifar10` (``robust.data``);
-- models and training: `ModelConfig`, `build_model`, `TrainConfig`, `fit`, `load_model`.
+- models and training: `ModelConfig`, `build_model`, `TrainConfig`, `fit`, `load_model`;
+- defenses (``robust.defenses``: `DefenseConfig`, `fit_defense`, `RandomNoise`), certificates
+  (``robust.certify``: IBP, PixelDP), the differentiable renderer (``robust.render``) and the
+  physical attacks (``robust.attacks.physical``).
 
-See the package README for what exists and what is planned (defenses, certificates, analyses).
+See the package README for what exists and what is planned (the rest of the defenses, analyses).
 """
 
 from __future__ import annotations

@@ -27,9 +27,10 @@ from core.reproduce import add_reproduce_command
 
 DESCRIPTION = (
     "Adversarial robustness: a torchattacks-like attack library (FGSM, BIM, PGD L-inf/L2, MI-FGSM, "
-    "DI-FGSM, NES and LF-NES, boundary attack and LF-BA, rotation/translation grid, perceptual PGD, "
-    "universal perturbations, "
-    "BPDA, EOT) on real digits; defenses, certificates and analyses are planned (see the README)."
+    "DI-FGSM, DeepFool, the second-order attack, NES and LF-NES, boundary attack and LF-BA, "
+    "rotation/translation grid, stAdv, ADef, perceptual PGD, universal perturbations, BPDA, EOT) on "
+    "real digits, training defenses (PGD-AT, ALP, universal AT, IBP) and IBP verification; analyses "
+    "are planned (see the README)."
 )
 
 
