@@ -81,3 +81,22 @@ def test_exponential_tail_brings_mtlr_medians_closer_to_the_truth_past_the_follo
         .tail
         == "exponential"
     )
+
+
+def test_max_time_grid_ends_at_the_largest_observed_time():
+    """grid_end="max_time": one more time point at the largest (censored) time; the curves stay
+    non-increasing and agree with the paper's grid up to its last event time."""
+    from survival import MTLR
+    from survival.simulate import simulate_exponential
+
+    X, y, _, _ = simulate_exponential(300, n_features=2, censoring_rate=0.5, seed=12)
+    assert y["time"].max() > y["time"][y["event"]].max()  # the largest time is a censoring
+    paper = MTLR(c1=10.0).fit(X, y)
+    longer = MTLR(c1=10.0, grid_end="max_time").fit(X, y)
+    assert longer.time_grid_[-1] == y["time"].max()
+    np.testing.assert_array_equal(longer.time_grid_[:-1], paper.time_grid_)
+    probs = longer.predict_survival_function(X, return_array=True)
+    assert probs.shape == (300, paper.time_grid_.size + 1) and (np.diff(probs, axis=1) <= 1e-12).all()
+    np.testing.assert_allclose(
+        probs[:, :-1], paper.predict_survival_function(X, return_array=True), atol=0.05
+    )
