@@ -17,7 +17,8 @@ A subclass sets `config_type` and implements four hooks:
 - ``_env_step(obs) -> (next_obs, reward, terminated, truncated)``: choose an action, step the
   environment, store and train (one environment step; ``num_timesteps`` still counts the steps
   before it; the loop then increments it and does the episode bookkeeping);
-- ``_state(include_buffer) -> dict`` / ``_load_state(state, source)``: its tensors and generator states;
+- ``_state(include_buffer) -> dict`` / ``_load_state(state, source)``: its tensors and generator states
+  (the default saves ``self.learner``, ``self.rng`` and ``self.buffer``: TD3's and SAC's layout);
 - optionally ``_clear_episode()`` to drop per-episode state (HIRO's goal and segment).
 """
 
@@ -77,10 +78,19 @@ class OffPolicyAgent:
         raise NotImplementedError
 
     def _state(self, include_buffer: bool) -> dict[str, Any]:
-        raise NotImplementedError
+        """The default for an agent with one ``learner`` (its ``state_dict``), one NumPy ``rng`` and
+        one ``buffer``; agents with more override this (and `_load_state`)."""
+        state: dict[str, Any] = {"learner": self.learner.state_dict(), "rng": self.rng.bit_generator.state}
+        if include_buffer:
+            state["buffer"] = self.buffer.state_dict()
+        return state
 
     def _load_state(self, state: dict[str, Any], source: object) -> None:
-        raise NotImplementedError
+        """Restore what the default `_state` saved."""
+        self.learner.load_state_dict(state["learner"], source=source)
+        self.rng.bit_generator.state = state["rng"]
+        if "buffer" in state:
+            self.buffer.load_state_dict(state["buffer"], source=source)
 
     def _clear_episode(self) -> None:
         """Drop what belongs to the episode in progress (subclasses extend this)."""
@@ -95,6 +105,21 @@ class OffPolicyAgent:
         self.num_episodes = 0
         self.history: list[dict[str, float]] = []
         self._clear_episode()
+
+    def _observation_batch(self, observation: Any) -> tuple[np.ndarray, bool]:
+        """`observation` (obs_dim,) or (n, obs_dim) as a float32 (n, obs_dim) array, and whether it was one.
+
+        Raises:
+            InputError: the last dimension is not obs_dim.
+        """
+        obs = np.asarray(observation, dtype=np.float32)
+        if obs.ndim not in (1, 2) or obs.shape[-1] != self.obs_dim:
+            raise InputError(
+                "observation has the wrong shape",
+                item=obs.shape,
+                expected=f"({self.obs_dim},) or (n, {self.obs_dim})",
+            )
+        return obs.reshape(-1, self.obs_dim), obs.ndim == 1
 
     # --------------------------------------------------------------- learning
     def learn(

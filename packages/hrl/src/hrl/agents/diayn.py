@@ -162,20 +162,13 @@ class DIAYN(OffPolicyAgent):
 
     # ------------------------------------------------------------ persistence
     def _state(self, include_buffer: bool) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "learner": self.learner.state_dict(),
+        return {
+            **super()._state(include_buffer),
             "discriminator": self.discriminator.state_dict(),
             "discriminator_optimizer": self.discriminator_optimizer.state_dict(),
-            "rng": self.rng.bit_generator.state,
         }
-        if include_buffer:
-            state["buffer"] = self.buffer.state_dict()
-        return state
 
     def _load_state(self, state: dict[str, Any], source: object) -> None:
-        self.learner.load_state_dict(state["learner"], source=source)
+        super()._load_state(state, source)
         load_state_into(self.discriminator, state["discriminator"], source=source)
         self.discriminator_optimizer.load_state_dict(state["discriminator_optimizer"])
-        self.rng.bit_generator.state = state["rng"]
-        if "buffer" in state:
-            self.buffer.load_state_dict(state["buffer"], source=source)

@@ -26,7 +26,6 @@ import torch
 import torch.nn.functional as F
 
 from core.checkpoint import load_state_into
-from core.errors import InputError
 from hrl.agents.base import OffPolicyAgent
 from hrl.agents.common import substream
 from hrl.buffers import ReplayBuffer, transition_fields
@@ -179,16 +178,9 @@ class SAC(OffPolicyAgent):
         deterministic: bool = True,
     ) -> tuple[np.ndarray, None]:
         """The policy's action for (obs_dim,) or (n, obs_dim): the squashed mean, or a sample."""
-        obs = np.asarray(observation, dtype=np.float32)
-        if obs.ndim not in (1, 2) or obs.shape[-1] != self.obs_dim:
-            raise InputError(
-                "observation has the wrong shape", item=obs.shape, expected=f"(..., {self.obs_dim})"
-            )
-        action = self.learner.act(
-            torch.as_tensor(obs, device=self.device).reshape(-1, self.obs_dim), deterministic
-        )
-        action = action.cpu().numpy()
-        return (action[0] if obs.ndim == 1 else action), None
+        obs, single = self._observation_batch(observation)
+        action = self.learner.act(torch.as_tensor(obs, device=self.device), deterministic).cpu().numpy()
+        return (action[0] if single else action), None
 
     def _env_step(self, obs: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
         config = self.config
@@ -206,15 +198,3 @@ class SAC(OffPolicyAgent):
                 sample = self.buffer.sample(config.batch_size)
                 self.learner.update({k: torch.as_tensor(v, device=self.device) for k, v in sample.items()})
         return next_obs, float(reward), bool(terminated), bool(truncated)
-
-    def _state(self, include_buffer: bool) -> dict[str, Any]:
-        state: dict[str, Any] = {"learner": self.learner.state_dict(), "rng": self.rng.bit_generator.state}
-        if include_buffer:
-            state["buffer"] = self.buffer.state_dict()
-        return state
-
-    def _load_state(self, state: dict[str, Any], source: object) -> None:
-        self.learner.load_state_dict(state["learner"], source=source)
-        self.rng.bit_generator.state = state["rng"]
-        if "buffer" in state:
-            self.buffer.load_state_dict(state["buffer"], source=source)

@@ -32,7 +32,6 @@ import torch
 import torch.nn.functional as F
 
 from core.checkpoint import load_state_into
-from core.errors import InputError
 from hrl.agents.base import OffPolicyAgent
 from hrl.agents.common import substream
 from hrl.buffers import ReplayBuffer, transition_fields
@@ -210,16 +209,9 @@ class TD3(OffPolicyAgent):
         Raises:
             InputError: the observation's last dimension is not obs_dim.
         """
-        obs = np.asarray(observation, dtype=np.float32)
-        if obs.ndim not in (1, 2) or obs.shape[-1] != self.obs_dim:
-            raise InputError(
-                "observation has the wrong shape",
-                item=obs.shape,
-                expected=f"({self.obs_dim},) or (n, {self.obs_dim})",
-            )
-        action = self.learner.act(torch.as_tensor(obs, device=self.device).reshape(-1, self.obs_dim))
-        action = action.cpu().numpy()
-        return (action[0] if obs.ndim == 1 else action), None
+        obs, single = self._observation_batch(observation)
+        action = self.learner.act(torch.as_tensor(obs, device=self.device)).cpu().numpy()
+        return (action[0] if single else action), None
 
     def _exploration_action(self, obs: np.ndarray) -> np.ndarray:
         if self.num_timesteps < self.config.learning_starts:
@@ -248,16 +240,3 @@ class TD3(OffPolicyAgent):
             for _ in range(config.gradient_steps):
                 self._train_step()
         return next_obs, float(reward), bool(terminated), bool(truncated)
-
-    # ------------------------------------------------------------ persistence
-    def _state(self, include_buffer: bool) -> dict[str, Any]:
-        state: dict[str, Any] = {"learner": self.learner.state_dict(), "rng": self.rng.bit_generator.state}
-        if include_buffer:
-            state["buffer"] = self.buffer.state_dict()
-        return state
-
-    def _load_state(self, state: dict[str, Any], source: object) -> None:
-        self.learner.load_state_dict(state["learner"], source=source)
-        self.rng.bit_generator.state = state["rng"]
-        if "buffer" in state:
-            self.buffer.load_state_dict(state["buffer"], source=source)
