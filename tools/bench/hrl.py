@@ -12,7 +12,10 @@ seconds per environment step of the bare environment (random actions), of a ``Sy
 ``--vector-envs`` copies (per environment step), and of a whole TD3 step (act, store, one update),
 from the same run; the environment's share of a TD3 step bounds what vectorising can save.
 
-    uv run --group bench python tools/bench/hrl.py [--env Hopper-v5] [--steps 50000] [--seeds 0 1 2]
+    uv run --group bench python tools/bench/hrl.py [--algorithm td3|sac] [--env Hopper-v5] [--steps 50000] [--seeds 0 1 2]
+
+With ``--algorithm sac`` the peers are our SAC and SB3's SAC (automatic temperature both, one lr for
+actor, critics and temperature, the same networks, batch, replay size, warm-up, tau 0.005).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import torch  # noqa: E402
 from core.results import ResultTable, mean_sd  # noqa: E402
 from core.timing import Timer, measure  # noqa: E402
 from hrl import TD3, TD3Config, evaluate_policy  # noqa: E402
+from hrl.agents.sac import SAC  # noqa: E402
+from hrl.config import SACConfig  # noqa: E402
 
 
 def train_ours(args: argparse.Namespace, seed: int):
@@ -133,8 +138,53 @@ def collection_split(args: argparse.Namespace, td3_seconds_per_step: float) -> R
     )
 
 
+def train_ours_sac(args: argparse.Namespace, seed: int):
+    config = SACConfig(
+        hidden=tuple(args.hidden),
+        actor_lr=args.lr,
+        critic_lr=args.lr,
+        alpha_lr=args.lr,
+        gamma=args.gamma,
+        batch_size=args.batch_size,
+        buffer_size=args.steps,
+        learning_starts=args.learning_starts,
+        total_timesteps=args.steps,
+        seed=seed,
+    )
+    agent = SAC(gym.make(args.env), config)
+    with Timer() as timer:
+        agent.learn()
+    return agent, timer.seconds
+
+
+def train_sb3_sac(args: argparse.Namespace, seed: int):
+    from stable_baselines3 import SAC as SB3SAC
+
+    agent = SB3SAC(
+        "MlpPolicy",
+        gym.make(args.env),
+        learning_rate=args.lr,
+        buffer_size=args.steps,
+        learning_starts=args.learning_starts,
+        batch_size=args.batch_size,
+        tau=0.005,
+        gamma=args.gamma,
+        train_freq=1,
+        gradient_steps=1,
+        ent_coef="auto",
+        policy_kwargs={"net_arch": list(args.hidden)},
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+    with Timer() as timer:
+        agent.learn(total_timesteps=args.steps)
+    return agent, timer.seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--algorithm", choices=("td3", "sac"), default="td3")
     parser.add_argument("--env", default="Pendulum-v1")
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--learning-starts", type=int, default=1_000)
@@ -149,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     results: dict[str, dict[str, list[float]]] = {}
-    for name, train in (("hrl TD3", train_ours), ("Stable-Baselines3 TD3", train_sb3)):
+    kind = args.algorithm.upper()
+    peers = {"td3": (train_ours, train_sb3), "sac": (train_ours_sac, train_sb3_sac)}[args.algorithm]
+    for name, train in ((f"hrl {kind}", peers[0]), (f"Stable-Baselines3 {kind}", peers[1])):
         rows = results.setdefault(name, {"return": [], "steps_per_second": []})
         for seed in args.seeds:
             agent, seconds = train(args, seed)
@@ -160,9 +212,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} seed {seed}: return {returns.mean():.1f}, {args.steps / seconds:.0f} steps/s",
                 flush=True,
             )
-    ours = statistics.median(results["hrl TD3"]["steps_per_second"])
+    ours = statistics.median(results[f"hrl {kind}"]["steps_per_second"])
     table = ResultTable(
-        f"td3_vs_sb3_{args.env}",
+        f"{args.algorithm}_vs_sb3_{args.env}",
         [
             {
                 "implementation": name,
@@ -172,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for name, rows in results.items()
         ],
-        title=f"TD3 on {args.env}: hrl vs Stable-Baselines3 at {args.steps} steps",
+        title=f"{kind} on {args.env}: hrl vs Stable-Baselines3 at {args.steps} steps",
         notes=(
             f"seeds {args.seeds}; hidden {args.hidden}; lr {args.lr}; gamma {args.gamma}; batch {args.batch_size}; "
             f"{args.learning_starts} random steps; return: deterministic, {args.eval_episodes} episodes per seed; "
@@ -183,9 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     table.save(args.out)
     print(table.to_markdown())
-    split = collection_split(args, 1.0 / ours)
-    split.save(args.out)
-    print(split.to_markdown())
+    if args.algorithm == "td3":
+        split = collection_split(args, 1.0 / ours)
+        split.save(args.out)
+        print(split.to_markdown())
     return 0
 
 
