@@ -31,6 +31,23 @@ class _Crash(Exception):
     pass
 
 
+def _assert_resumes_exactly(train, path, stop_at, callback="on_epoch"):
+    """`train(**kwargs) -> (model, history)`: crash at `stop_at`, resume from `path`, compare with a clean run."""
+    reference, reference_history = train()
+
+    def crash(index, row):
+        if index == stop_at:
+            raise _Crash
+
+    with pytest.raises(_Crash):
+        train(checkpoint=path, **{callback: crash})
+    resumed, history = train(checkpoint=path)
+    assert history == reference_history
+    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    return history
+
+
 def _rssm(**overrides):
     config = RSSMConfig(
         obs_dim=3, action_dim=2, deterministic=8, stochastic=4, hidden=8, embedding=6, **overrides
@@ -206,18 +223,7 @@ def _oscillator_config(epochs):
 def test_a_killed_tdvae_run_resumes_exactly(tmp_path):
     data = torch.from_numpy(harmonic_oscillator(16, 10, seed=0).observations)
     path = tmp_path / "tdvae.safetensors"
-    reference, reference_history = fit_tdvae(data, _oscillator_config(4))
-
-    def crash(epoch, row):
-        if epoch == 2:
-            raise _Crash
-
-    with pytest.raises(_Crash):
-        fit_tdvae(data, _oscillator_config(4), checkpoint=path, on_epoch=crash)
-    resumed, history = fit_tdvae(data, _oscillator_config(4), checkpoint=path)
-    assert history == reference_history
-    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
-        assert torch.equal(a, b)
+    _assert_resumes_exactly(lambda **kw: fit_tdvae(data, _oscillator_config(4), **kw), path, 2)
     changed = TDVAERunConfig(
         TDVAEConfig(obs_dim=1, belief_dim=8, latent_dim=2, hidden=8, max_jump=4),
         _oscillator_config(4).train,
@@ -290,18 +296,7 @@ def test_rssm_learns_a_pushed_point_and_resumes_exactly(tmp_path):
     data, path = _transitions(), tmp_path / "rssm.safetensors"
     _, history = fit_rssm(data, _rssm_run(12))
     assert history[-1]["observation_log_likelihood"] > history[0]["observation_log_likelihood"] + 5.0
-    reference, reference_history = fit_rssm(data, _rssm_run(3))
-
-    def crash(epoch, row):
-        if epoch == 2:
-            raise _Crash
-
-    with pytest.raises(_Crash):
-        fit_rssm(data, _rssm_run(3), checkpoint=path, on_epoch=crash)
-    resumed, resumed_history = fit_rssm(data, _rssm_run(3), checkpoint=path)
-    assert resumed_history == reference_history
-    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
-        assert torch.equal(a, b)
+    _assert_resumes_exactly(lambda **kw: fit_rssm(data, _rssm_run(3), **kw), path, 2)
     with pytest.raises(CheckpointMismatchError, match="overshooting"):
         fit_rssm(data, _rssm_run(3, overshooting=2), checkpoint=path)
     with pytest.raises(InputError, match="do not fit the RSSM"):
@@ -340,18 +335,8 @@ def test_point_mass_is_deterministic_given_a_seed_and_draws_what_it_says():
 
 def test_a_killed_planet_run_resumes_exactly(tmp_path):
     path = tmp_path / "planet.safetensors"
-    reference, reference_history = run_planet(_planet(3))
-
-    def crash(episode, row):
-        if episode == 4:
-            raise _Crash
-
-    with pytest.raises(_Crash):
-        run_planet(_planet(3), checkpoint=path, on_episode=crash)
-    resumed, history = run_planet(_planet(3), checkpoint=path)
-    assert history == reference_history and [r["kind"] for r in history] == ["random"] * 2 + ["planner"] * 3
-    for a, b in zip(reference.state_dict().values(), resumed.state_dict().values()):
-        assert torch.equal(a, b)
+    history = _assert_resumes_exactly(lambda **kw: run_planet(_planet(3), **kw), path, 4, "on_episode")
+    assert [r["kind"] for r in history] == ["random"] * 2 + ["planner"] * 3
     with pytest.raises(CheckpointMismatchError, match="train_steps"):
         run_planet(replace(_planet(3), train_steps=3), checkpoint=path)
     with pytest.raises(InputError, match="does not fit the task"):
