@@ -102,6 +102,7 @@ def coordconv(options: RunOptions) -> list[ResultTable]:
                     task=task,
                     split=split,
                     model=model,
+                    width=COORD_WIDTH[task],
                     conv_width=COORD_CONV_WIDTH[options.scale],
                     split_seed=options.seed,
                 )
