@@ -59,7 +59,7 @@ SETTINGS = {
 Smoke: two models of 150 epochs on 1,000 sequences (2,250 steps each), 208 s per model measured
 on the loaded 2-core machine (40 epochs were not enough: the jumpy model was then no better than
 predicting 0 beyond 8 steps, measured). Full: 20,000 sequences of 60 steps, 200 epochs, jumps up
-to 10: about 2 x 1.5 hours on one core at the smoke's measured 1.4 s per epoch of 1,000 sequences
+to 10: about 2 x 2.3 hours on one core at the smoke's measured 1.4 s per epoch of 1,000 sequences
 of 40 steps (minutes on a GPU).
 """
 

@@ -45,10 +45,11 @@ SETTINGS = {
 }
 """Epochs per method and the IWAE evaluation.
 
-Smoke: 60 epochs (2,400 steps) per method, about 2.5 minutes each on one free CPU core (10 in all):
-the shortest run measured in which GECO's multiplier has time to come back down after its
-early rise (at 12 epochs it was still at 1,170, measured). Full: 300 epochs, about 12.5 minutes
-per method on one free core (50 in all; measured rate 2.5 s per epoch), minutes on a GPU.
+Smoke: 60 epochs (2,400 steps) per method, five methods: 1,346 s for the first four plus 366 s
+for the fifth, measured on the shared 2-core machine under a load of about 10 (3-6 s per epoch);
+the shortest run measured in which GECO's multiplier has time to come back down after its early
+rise (at 12 epochs it was still at 1,170, measured). Full: 300 epochs per method, five times the
+smoke: about 1-2 hours on one CPU core at those rates, minutes on a GPU.
 """
 
 
