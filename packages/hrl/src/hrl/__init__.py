@@ -21,14 +21,27 @@ from typing import TYPE_CHECKING
 from core.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
+    from hrl.agents.diayn import DIAYN
     from hrl.agents.hiro import HIRO
+    from hrl.agents.max import MAXExplorer
+    from hrl.agents.sac import SAC
     from hrl.agents.td3 import TD3, TD3Learner
     from hrl.buffers import BufferConfig, ReplayBuffer, transition_fields
-    from hrl.config import HIROConfig, TD3Config
+    from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, SACConfig, TD3Config
     from hrl.evaluation import evaluate_policy
     from hrl.goals import goal_transition, low_level_reward, off_policy_goal_correction
+    from hrl.intrinsic import EnsembleDisagreement, ForwardModelCuriosity, IntrinsicReward
 
 _WHERE = {
+    "DIAYN": "hrl.agents.diayn",
+    "DIAYNConfig": "hrl.config",
+    "EnsembleDisagreement": "hrl.intrinsic",
+    "ForwardModelCuriosity": "hrl.intrinsic",
+    "IntrinsicReward": "hrl.intrinsic",
+    "MAXConfig": "hrl.config",
+    "MAXExplorer": "hrl.agents.max",
+    "SAC": "hrl.agents.sac",
+    "SACConfig": "hrl.config",
     "HIRO": "hrl.agents.hiro",
     "HIROConfig": "hrl.config",
     "goal_transition": "hrl.goals",
@@ -44,11 +57,20 @@ _WHERE = {
 }
 
 __all__ = [
+    "DIAYN",
     "HIRO",
+    "SAC",
     "TD3",
     "BufferConfig",
+    "DIAYNConfig",
+    "EnsembleDisagreement",
+    "ForwardModelCuriosity",
     "HIROConfig",
+    "IntrinsicReward",
+    "MAXConfig",
+    "MAXExplorer",
     "ReplayBuffer",
+    "SACConfig",
     "TD3Config",
     "TD3Learner",
     "evaluate_policy",
