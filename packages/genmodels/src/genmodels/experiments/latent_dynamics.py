@@ -237,7 +237,36 @@ def _planet(options: RunOptions, folder) -> list[ResultTable]:
         f"{_planet_full_hours()} The paper's returns are on DeepMind Control tasks, not comparable with this one."
     )
     options.publish(table)
+    _open_loop_strip(model, config, folder / "planet_open_loop.png", options.seed)
     return [curve, table]
+
+
+@torch.no_grad()
+def _open_loop_strip(model, config: PlaNetConfig, path, seed: int, context: int = 5, ahead: int = 15) -> None:
+    """True frames beside the model's open-loop predictions: filter `context` frames, then imagine with the actions taken."""
+    from genmodels.planet.loop import EVALUATION_SEED_BASE, episode, make_env
+    from genmodels.planet.pointmass import SIZE
+    from genmodels.planet.rssm import State
+    from genmodels.vae.grids import save_image_grid
+
+    generator = torch.Generator().manual_seed(seed)
+    arrays, _ = episode(make_env(config), EVALUATION_SEED_BASE, generator)
+    observations = torch.from_numpy(arrays["observations"][None, : context + ahead])
+    actions = torch.from_numpy(arrays["actions"][None, : context + ahead])
+    post = model.observe(observations[:, :context], actions[:, :context], generator)
+    state = State(post["h"][:, -1], post["s"][:, -1])
+    predicted = [model.observation(torch.cat([post["h"][:, t], post["s"][:, t]], -1)) for t in range(context)]
+    for t in range(context, context + ahead):
+        state, _, _ = model.imagine(state, actions[:, t - 1], generator)
+        predicted.append(model.observation(state.features()))
+    frames = observations[0].reshape(-1, 1, SIZE, SIZE).numpy()
+    guesses = torch.cat(predicted).clamp(0, 1).reshape(-1, 1, SIZE, SIZE).numpy()
+    save_image_grid(
+        path,
+        {"true frames": frames, f"model: {context} filtered, then open loop": guesses},
+        columns=5,
+        title="PlaNet on the point mass (evaluation task 1,000,000, random actions)",
+    )
 
 
 def _planet_full_hours() -> str:
