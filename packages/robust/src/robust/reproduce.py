@@ -12,7 +12,8 @@ a PGD-trained and a noise-defended model (`robust.experiments.second_order`); ``
 adversarial lighting and geometry through the differentiable renderer (`robust.experiments.physical`);
 ``--only transfer`` I-FGSM vs DI-FGSM transfer on the whole test split over resize rates
 (`robust.experiments.transfer`). ``--only defenses`` clean / PGD / IBP-verified
-accuracy of clean, PGD-AT, ALP and IBP training (`robust.experiments.defenses`). The analyses
+accuracy of clean, PGD-AT, ALP and IBP training, ``--only pixeldp`` PixelDP's certified accuracy
+against L2 radius (`robust.experiments.defenses`). The analyses
 sub-experiment (robust issue 3) joins this mapping when it exists.
 """
 
@@ -28,6 +29,7 @@ __all__ = [
     "defenses",
     "perceptual",
     "physical",
+    "pixeldp",
     "second_order",
     "spatial",
     "transfer",
@@ -106,6 +108,13 @@ def defenses(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def pixeldp(options: RunOptions) -> list[ResultTable]:
+    """PixelDP certified accuracy against L2 radius."""
+    from robust.experiments.defenses import pixeldp as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -117,5 +126,6 @@ EXPERIMENTS = {
     "physical": physical,
     "transfer": transfer,
     "defenses": defenses,
+    "pixeldp": pixeldp,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
