@@ -103,7 +103,8 @@ class PixelDP(nn.Module):
         """The privacy level ``eps'`` this noise gives against changes of size `radius` (``inf`` where invalid)."""
         if self.mechanism == "gaussian":
             eps = math.sqrt(2 * math.log(1.25 / self.dp_delta)) * radius / self.scale
-            return torch.where(eps <= 1, eps, torch.full_like(eps, float("inf")))
+            valid = eps <= 1 + 1e-6  # the bound L itself is eps 1 up to float rounding
+            return torch.where(valid, eps.clamp_max(1.0), torch.full_like(eps, float("inf")))
         return radius / self.scale
 
     def expected_scores(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
