@@ -133,8 +133,12 @@ def _chemnet():  # type: ignore[no-untyped-def]
 def fcd(generated: Sequence[str | None], reference: Sequence[str]) -> float:
     """Fréchet ChemNet Distance (``fcd.get_fcd``) between the valid generated and the reference molecules.
 
-    ChemNet is loaded once per process. The ``fcd`` package's own deprecation warnings (NumPy
-    ``row_stack``, SciPy ``sqrtm(disp=...)``) are silenced inside the call only.
+    The same computation as ``fcd.get_fcd`` (ChemNet activations, their means and covariances,
+    ``fcd.calculate_frechet_distance``) with ChemNet loaded once per process and its activations
+    computed in this process (``n_jobs=0``): ``get_fcd`` starts a DataLoader worker process for
+    every set, measured 37.7 s against about 4 s for this test file's FCD test in the suite. The
+    ``fcd`` package's own deprecation warnings (NumPy ``row_stack``, SciPy ``sqrtm(disp=...)``)
+    are silenced inside the call only.
     """
     import fcd as fcd_package
 
@@ -143,7 +147,12 @@ def fcd(generated: Sequence[str | None], reference: Sequence[str]) -> float:
         raise InputError("FCD needs at least two valid molecules on each side", item=(len(gen), len(ref)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return float(fcd_package.get_fcd(gen, ref, model=_chemnet(), device="cpu"))
+        stats = []
+        for smiles in (gen, ref):
+            act = fcd_package.get_predictions(_chemnet(), smiles, n_jobs=0, device="cpu")
+            stats.append((act.mean(axis=0), np.cov(act.T)))
+        (mu1, sigma1), (mu2, sigma2) = stats
+        return float(fcd_package.calculate_frechet_distance(mu1=mu1, sigma1=sigma1, mu2=mu2, sigma2=sigma2))
 
 
 def moses_metrics(
