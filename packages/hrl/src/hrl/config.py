@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from core.errors import InputError
 from core.resume import extendable
 
-__all__ = ["EXPLORATION_METHODS", "DIAYNConfig", "HIROConfig", "MAXConfig", "SACConfig", "TD3Config"]
+__all__ = [
+    "EXPLORATION_METHODS",
+    "DIAYNConfig",
+    "HIROConfig",
+    "MAXConfig",
+    "PPOConfig",
+    "SACConfig",
+    "TD3Config",
+]
 
 
 def _positive_int(owner: str, name: str, value: object) -> None:
@@ -398,3 +406,70 @@ class DIAYNConfig:
             total_timesteps=self.total_timesteps,
             seed=self.seed,
         )
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Proximal Policy Optimization (Schulman et al. 2017), the clipped objective with GAE.
+
+    Defaults are Stable-Baselines3's PPO defaults (themselves the paper's MuJoCo settings), except
+    ``n_envs`` (SB3 takes whatever vector env it is given; here the agent builds it).
+
+    Attributes:
+        hidden: hidden widths of the policy and of the (separate) value network (tanh).
+        n_envs: environments stepped together (a gymnasium ``SyncVectorEnv``).
+        n_steps: steps per environment per rollout; a rollout is ``n_envs * n_steps`` transitions.
+        batch_size: transitions per minibatch.
+        n_epochs: passes over each rollout.
+        learning_rate: Adam step size.
+        gamma: discount per step, in [0, 1].
+        gae_lambda: GAE's lambda, in [0, 1].
+        clip_range: the policy ratio clip epsilon, in (0, 1].
+        clip_range_vf: value clip around the rollout's values (SB3's ``clip_range_vf``); 0: no clipping.
+        ent_coef: weight of the entropy bonus.
+        vf_coef: weight of the value loss.
+        max_grad_norm: gradient norm clip.
+        normalize_advantage: standardise advantages per minibatch.
+        intrinsic_coef: the reward is extrinsic + intrinsic_coef * intrinsic when an intrinsic
+            reward module is given (`hrl.intrinsic`; ignored without one).
+        extrinsic_coef: weight of the environment's reward (0: intrinsic reward only, Burda et al.).
+        total_timesteps: environment steps of the run, all envs together (extendable on resume).
+        seed: seeds the initialisation, every action and minibatch draw, every episode reset.
+    """
+
+    hidden: tuple[int, ...] = (64, 64)
+    n_envs: int = 4
+    n_steps: int = 2048
+    batch_size: int = 64
+    n_epochs: int = 10
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    clip_range_vf: float = 0.0
+    ent_coef: float = 0.0
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    normalize_advantage: bool = True
+    intrinsic_coef: float = 1.0
+    extrinsic_coef: float = 1.0
+    total_timesteps: int = extendable(1_000_000)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        owner = "PPOConfig"
+        _widths(owner, self.hidden)
+        for name in ("n_envs", "n_steps", "batch_size", "n_epochs", "total_timesteps"):
+            _positive_int(owner, name, getattr(self, name))
+        _number_in(owner, "learning_rate", self.learning_rate, 0.0, math.inf, open_low=True)
+        _number_in(owner, "gamma", self.gamma, 0.0, 1.0, open_low=False)
+        _number_in(owner, "gae_lambda", self.gae_lambda, 0.0, 1.0, open_low=False)
+        _number_in(owner, "clip_range", self.clip_range, 0.0, 1.0, open_low=True)
+        for name in ("clip_range_vf", "ent_coef", "vf_coef", "intrinsic_coef", "extrinsic_coef"):
+            _number_in(owner, name, getattr(self, name), 0.0, math.inf, open_low=False)
+        _number_in(owner, "max_grad_norm", self.max_grad_norm, 0.0, math.inf, open_low=True)
+        if not isinstance(self.normalize_advantage, bool):
+            raise InputError(
+                "PPOConfig.normalize_advantage must be true or false", item=self.normalize_advantage
+            )
+        _seed(owner, self.seed)
