@@ -13,7 +13,8 @@ adversarial lighting and geometry through the differentiable renderer (`robust.e
 ``--only transfer`` I-FGSM vs DI-FGSM transfer on the whole test split over resize rates
 (`robust.experiments.transfer`). ``--only defenses`` clean / PGD / IBP-verified
 accuracy of clean, PGD-AT, ALP and IBP training, ``--only pixeldp`` PixelDP's certified accuracy
-against L2 radius (`robust.experiments.defenses`). The analyses
+against L2 radius (`robust.experiments.defenses`); ``--only dknn`` deep k-nearest neighbours'
+accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). The analyses
 sub-experiment (robust issue 3) joins this mapping when it exists.
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "attacks",
     "blackbox",
     "defenses",
+    "dknn",
     "perceptual",
     "physical",
     "pixeldp",
@@ -115,6 +117,13 @@ def pixeldp(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def dknn(options: RunOptions) -> list[ResultTable]:
+    """Deep k-NN accuracy, credibility and rejection on clean and transferred adversarial inputs."""
+    from robust.experiments.dknn import dknn as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -127,5 +136,6 @@ EXPERIMENTS = {
     "transfer": transfer,
     "defenses": defenses,
     "pixeldp": pixeldp,
+    "dknn": dknn,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

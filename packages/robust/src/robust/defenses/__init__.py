@@ -5,6 +5,8 @@
   its game-theoretic (fictitious-play) variant, and IBP certified training.
 - Wrapped models (`robust.defenses.noise`): `RandomNoise` (Gaussian input noise, majority vote)
   and `GaussianNoise` (one noisy draw per forward, for EOT attacks).
+- Detectors (`robust.defenses.dknn`): `DkNN` (deep k-nearest neighbours with conformal
+  credibility; `reject(x)` abstains below a credibility threshold).
 
 Names load on first use, so importing this package does not import torch.
 """
@@ -17,6 +19,7 @@ from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from robust.defenses.config import RECIPES, DefenseConfig
+    from robust.defenses.dknn import DkNN
     from robust.defenses.noise import GaussianNoise, RandomNoise
     from robust.defenses.training import fit_defense, load_defense
 
@@ -24,8 +27,9 @@ _WHERE = {
     **dict.fromkeys(("RECIPES", "DefenseConfig"), "robust.defenses.config"),
     **dict.fromkeys(("fit_defense", "load_defense"), "robust.defenses.training"),
     **dict.fromkeys(("GaussianNoise", "RandomNoise"), "robust.defenses.noise"),
+    "DkNN": "robust.defenses.dknn",
 }
 
-__all__ = ["RECIPES", "DefenseConfig", "GaussianNoise", "RandomNoise", "fit_defense", "load_defense"]
+__all__ = ["RECIPES", "DefenseConfig", "DkNN", "GaussianNoise", "RandomNoise", "fit_defense", "load_defense"]
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
