@@ -162,3 +162,32 @@ def test_bad_input_is_refused_naming_the_item():
         PPO(gym.make("CartPole-v1"), TINY)
     with pytest.raises(InputError, match="observation"):
         PPO("CartPole-v1", TINY).predict(np.zeros(3))
+
+
+def test_hrl_train_ppo_runs_resumes_and_evaluates(tmp_path, capsys):
+    from core.testing import exit_code, one_line_error
+    from hrl.cli import main
+
+    out = tmp_path / "run"
+    argv = ["train", "ppo", "--n-envs", "2", "--n-steps", "16", "--batch-size", "16", "--hidden", "8"]
+    assert main([*argv, "--total-timesteps", "32", "--eval-episodes", "1", "--out", str(out)]) == 0
+    assert main([*argv, "--total-timesteps", "64", "--eval-episodes", "1", "--out", str(out)]) == 0
+    assert "CartPole-v1: 64 steps" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "evaluate",
+                str(out / "ppo.safetensors"),
+                "--algorithm",
+                "ppo",
+                "--env",
+                "CartPole-v1",
+                "--episodes",
+                "1",
+            ]
+        )
+        == 0
+    )
+    assert "return over 1 episodes" in capsys.readouterr().out
+    assert exit_code(main, [*argv, "--clip-range", "0", "--out", str(out)]) == 2
+    one_line_error(capsys, "clip_range")

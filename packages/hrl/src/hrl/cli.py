@@ -25,15 +25,15 @@ from core.cli import (
     positive_int,
 )
 from core.reproduce import add_reproduce_command
-from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, SACConfig, TD3Config
+from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
 
 DESCRIPTION = (
-    "Hierarchical and other reinforcement learning: TD3 and HIRO with Stable-Baselines3's "
+    "Hierarchical and other reinforcement learning: TD3, SAC, PPO and HIRO with Stable-Baselines3's "
     "learn/predict/save/load shape on HIRO's maze tasks, and MAX (model-based active exploration) on the "
     "randomised chain (more methods are planned: see the README)."
 )
 
-CHECKPOINT_NAMES = {name: f"{name}.safetensors" for name in ("td3", "hiro", "sac", "diayn")}
+CHECKPOINT_NAMES = {name: f"{name}.safetensors" for name in ("td3", "hiro", "sac", "diayn", "ppo")}
 """The file `hrl train ALGORITHM` keeps in its ``--out`` folder (resumed from when present)."""
 CHECKPOINT_NAME = CHECKPOINT_NAMES["td3"]
 
@@ -60,6 +60,10 @@ def _agent_type(algorithm: str):
         from hrl.agents.sac import SAC
 
         return SAC, SACConfig
+    if algorithm == "ppo":
+        from hrl.agents.ppo import PPO
+
+        return PPO, PPOConfig
     if algorithm == "diayn":
         from hrl.agents.diayn import DIAYN
 
@@ -76,6 +80,8 @@ def _train(args: argparse.Namespace) -> int:
     agent_type, config_type = _agent_type(args.algorithm)
     config = config_from_args(config_type, args, seed=args.seed)
     env = make_env(args.env)
+    if args.algorithm == "ppo":  # PPO builds its vector env of config.n_envs copies from the id
+        env = args.env
     agent = agent_type(env, config, device=pick_device(args.device))
     path = Path(args.out) / CHECKPOINT_NAMES[args.algorithm]
     agent.learn(checkpoint=path, checkpoint_every=args.checkpoint_every, progress_bar=True)
@@ -93,7 +99,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from hrl.evaluation import evaluate_policy
 
     env = make_env(args.env)
-    agent = _agent_type(args.algorithm)[0].load(args.checkpoint, env, device=pick_device(args.device))
+    agent_env = args.env if args.algorithm == "ppo" else env
+    agent = _agent_type(args.algorithm)[0].load(args.checkpoint, agent_env, device=pick_device(args.device))
     returns = evaluate_policy(agent, env, args.episodes, seed=args.seed)
     print(
         f"{args.env}: return over {args.episodes} episodes {returns.mean():.1f} ± {returns.std(ddof=0):.1f}"
@@ -134,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
             "DIAYN (Eysenbach et al. 2019; no reward, skill 0 evaluated)",
             "hrl/PointRoom-v0",
         ),
+        ("ppo", PPOConfig, "PPO (Schulman et al. 2017; gymnasium SyncVectorEnv of --n-envs)", "CartPole-v1"),
     ):
         file = CHECKPOINT_NAMES[name]
         sub = algorithms.add_parser(

@@ -230,6 +230,11 @@ class PPO:
         self.history: list[dict[str, float]] = []
         self._obs: np.ndarray | None = None
 
+    @property
+    def num_episodes(self) -> int:
+        """Episodes finished so far, all envs together."""
+        return len(self.history)
+
     # -------------------------------------------------------------- environments
     def _reset(self, mask: np.ndarray) -> np.ndarray:
         """Reset the sub-envs in `mask` with the next episode seeds; returns the observations."""
