@@ -12,10 +12,16 @@ seconds per environment step of the bare environment (random actions), of a ``Sy
 ``--vector-envs`` copies (per environment step), and of a whole TD3 step (act, store, one update),
 from the same run; the environment's share of a TD3 step bounds what vectorising can save.
 
-    uv run --group bench python tools/bench/hrl.py [--algorithm td3|sac] [--env Hopper-v5] [--steps 50000] [--seeds 0 1 2]
+    uv run --group bench python tools/bench/hrl.py [--algorithm td3|sac|ppo] [--env Hopper-v5] [--steps 50000] [--seeds 0 1 2]
 
 With ``--algorithm sac`` the peers are our SAC and SB3's SAC (automatic temperature both, one lr for
 actor, critics and temperature, the same networks, batch, replay size, warm-up, tau 0.005).
+
+With ``--algorithm ppo`` (default env CartPole-v1) the peers are our PPO and SB3's PPO with the same
+``--n-envs`` copies of the env (our gymnasium SyncVectorEnv, SB3's DummyVecEnv), rollout length
+``--n-steps``, minibatch, epochs, constant learning rate, gamma, ``--gae-lambda``, clip 0.2, separate
+tanh policy and value MLPs of ``--hidden`` widths; the defaults are rl-zoo's CartPole-v1 settings
+(without its learning-rate and clip schedules). Steps per second count all envs' steps.
 """
 
 from __future__ import annotations
@@ -35,8 +41,37 @@ import torch  # noqa: E402
 from core.results import ResultTable, mean_sd  # noqa: E402
 from core.timing import Timer, measure  # noqa: E402
 from hrl import TD3, TD3Config, evaluate_policy  # noqa: E402
+from hrl.agents.ppo import PPO  # noqa: E402
 from hrl.agents.sac import SAC  # noqa: E402
-from hrl.config import SACConfig  # noqa: E402
+from hrl.config import PPOConfig, SACConfig  # noqa: E402
+
+PER_ALGORITHM = {
+    "td3": {
+        "env": "Pendulum-v1",
+        "steps": 10_000,
+        "hidden": [300, 300],
+        "lr": 1e-3,
+        "gamma": 0.98,
+        "batch_size": 100,
+    },
+    "sac": {
+        "env": "Pendulum-v1",
+        "steps": 10_000,
+        "hidden": [300, 300],
+        "lr": 1e-3,
+        "gamma": 0.98,
+        "batch_size": 100,
+    },
+    "ppo": {
+        "env": "CartPole-v1",
+        "steps": 20_000,
+        "hidden": [64, 64],
+        "lr": 1e-3,
+        "gamma": 0.98,
+        "batch_size": 256,
+    },
+}
+"""Defaults of the options left unset, per algorithm (PPO's: rl-zoo's CartPole-v1 settings)."""
 
 
 def train_ours(args: argparse.Namespace, seed: int):
@@ -182,34 +217,88 @@ def train_sb3_sac(args: argparse.Namespace, seed: int):
     return agent, timer.seconds
 
 
+def train_ours_ppo(args: argparse.Namespace, seed: int):
+    config = PPOConfig(
+        hidden=tuple(args.hidden),
+        n_envs=args.n_envs,
+        n_steps=args.n_steps,
+        batch_size=args.batch_size,
+        n_epochs=args.n_epochs,
+        learning_rate=args.lr,
+        gamma=args.gamma,
+        gae_lambda=args.gae_lambda,
+        total_timesteps=args.steps,
+        seed=seed,
+    )
+    agent = PPO(args.env, config)
+    with Timer() as timer:
+        agent.learn()
+    return agent, timer.seconds
+
+
+def train_sb3_ppo(args: argparse.Namespace, seed: int):
+    from stable_baselines3 import PPO as SB3PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    agent = SB3PPO(
+        "MlpPolicy",
+        make_vec_env(args.env, n_envs=args.n_envs, seed=seed),
+        learning_rate=args.lr,
+        n_steps=args.n_steps,
+        batch_size=args.batch_size,
+        n_epochs=args.n_epochs,
+        gamma=args.gamma,
+        gae_lambda=args.gae_lambda,
+        clip_range=0.2,
+        policy_kwargs={"net_arch": list(args.hidden)},
+        seed=seed,
+        device="cpu",
+        verbose=0,
+    )
+    with Timer() as timer:
+        agent.learn(total_timesteps=args.steps)
+    return agent, timer.seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--algorithm", choices=("td3", "sac"), default="td3")
-    parser.add_argument("--env", default="Pendulum-v1")
-    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--algorithm", choices=("td3", "sac", "ppo"), default="td3")
+    parser.add_argument("--env", help="default: Pendulum-v1 (td3, sac), CartPole-v1 (ppo)")
+    parser.add_argument("--steps", type=int, help="default: 10000 (td3, sac), 20000 (ppo)")
     parser.add_argument("--learning-starts", type=int, default=1_000)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[300, 300])
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--gamma", type=float, default=0.98)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--hidden", type=int, nargs="+", help="default: 300 300 (td3, sac), 64 64 (ppo)")
+    parser.add_argument("--lr", type=float, help="default: 1e-3")
+    parser.add_argument("--gamma", type=float, help="default: 0.98")
+    parser.add_argument("--batch-size", type=int, help="default: 100 (td3, sac), 256 (ppo)")
+    parser.add_argument("--n-envs", type=int, default=8, help="ppo only (default: 8)")
+    parser.add_argument("--n-steps", type=int, default=32, help="ppo only (default: 32)")
+    parser.add_argument("--n-epochs", type=int, default=20, help="ppo only (default: 20)")
+    parser.add_argument("--gae-lambda", type=float, default=0.8, help="ppo only (default: 0.8)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--vector-envs", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("runs/bench"))
     args = parser.parse_args(argv)
+    for name, value in PER_ALGORITHM[args.algorithm].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     torch.set_num_threads(1)
     results: dict[str, dict[str, list[float]]] = {}
     kind = args.algorithm.upper()
-    peers = {"td3": (train_ours, train_sb3), "sac": (train_ours_sac, train_sb3_sac)}[args.algorithm]
+    peers = {
+        "td3": (train_ours, train_sb3),
+        "sac": (train_ours_sac, train_sb3_sac),
+        "ppo": (train_ours_ppo, train_sb3_ppo),
+    }[args.algorithm]
     for name, train in ((f"hrl {kind}", peers[0]), (f"Stable-Baselines3 {kind}", peers[1])):
         rows = results.setdefault(name, {"return": [], "steps_per_second": []})
         for seed in args.seeds:
             agent, seconds = train(args, seed)
             returns = evaluate_policy(agent, gym.make(args.env), args.eval_episodes, seed=10_000 + seed)
             rows["return"].append(float(returns.mean()))
-            rows["steps_per_second"].append(args.steps / seconds)
+            rows["steps_per_second"].append(agent.num_timesteps / seconds)
             print(
-                f"{name} seed {seed}: return {returns.mean():.1f}, {args.steps / seconds:.0f} steps/s",
+                f"{name} seed {seed}: return {returns.mean():.1f}, {agent.num_timesteps / seconds:.0f} steps/s",
                 flush=True,
             )
     ours = statistics.median(results[f"hrl {kind}"]["steps_per_second"])
@@ -227,7 +316,13 @@ def main(argv: list[str] | None = None) -> int:
         title=f"{kind} on {args.env}: hrl vs Stable-Baselines3 at {args.steps} steps",
         notes=(
             f"seeds {args.seeds}; hidden {args.hidden}; lr {args.lr}; gamma {args.gamma}; batch {args.batch_size}; "
-            f"{args.learning_starts} random steps; return: deterministic, {args.eval_episodes} episodes per seed; "
+            + (
+                f"{args.n_envs} envs x {args.n_steps} steps per rollout, {args.n_epochs} epochs, "
+                f"GAE lambda {args.gae_lambda}, clip 0.2; "
+                if args.algorithm == "ppo"
+                else f"{args.learning_starts} random steps; "
+            )
+            + f"return: deterministic, {args.eval_episodes} episodes per seed; "
             "one torch thread; command: uv run --group bench python tools/bench/hrl.py "
             + " ".join(sys.argv[1:])
         ),
