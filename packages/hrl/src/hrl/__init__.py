@@ -24,10 +24,11 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from hrl.agents.diayn import DIAYN
     from hrl.agents.hiro import HIRO
     from hrl.agents.max import MAXExplorer
+    from hrl.agents.ppo import PPO
     from hrl.agents.sac import SAC
     from hrl.agents.td3 import TD3, TD3Learner
     from hrl.buffers import BufferConfig, ReplayBuffer, transition_fields
-    from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, SACConfig, TD3Config
+    from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
     from hrl.evaluation import evaluate_policy
     from hrl.goals import goal_transition, low_level_reward, off_policy_goal_correction
     from hrl.intrinsic import EnsembleDisagreement, ForwardModelCuriosity, IntrinsicReward
@@ -40,6 +41,8 @@ _WHERE = {
     "IntrinsicReward": "hrl.intrinsic",
     "MAXConfig": "hrl.config",
     "MAXExplorer": "hrl.agents.max",
+    "PPO": "hrl.agents.ppo",
+    "PPOConfig": "hrl.config",
     "SAC": "hrl.agents.sac",
     "SACConfig": "hrl.config",
     "HIRO": "hrl.agents.hiro",
@@ -59,6 +62,7 @@ _WHERE = {
 __all__ = [
     "DIAYN",
     "HIRO",
+    "PPO",
     "SAC",
     "TD3",
     "BufferConfig",
@@ -69,6 +73,7 @@ __all__ = [
     "IntrinsicReward",
     "MAXConfig",
     "MAXExplorer",
+    "PPOConfig",
     "ReplayBuffer",
     "SACConfig",
     "TD3Config",

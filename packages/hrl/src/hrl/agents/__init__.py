@@ -2,6 +2,6 @@
 
 Modules: `hrl.agents.base` (`OffPolicyAgent`: the environment loop, checkpoints, resume and
 save/load every replay-buffer agent shares), `hrl.agents.td3` (TD3 and its minibatch update
-`TD3Learner`), `hrl.agents.hiro` (HIRO), `hrl.agents.common` (space checks, episode seeding).
+`TD3Learner`), `hrl.agents.hiro` (HIRO), `hrl.agents.ppo` (PPO: on-policy, batched rollouts from a vector env), `hrl.agents.common` (space checks, episode seeding).
 Import them directly; ``import hrl.agents`` loads no torch.
 """
