@@ -8,7 +8,7 @@ Public API (loaded on first use, so ``import robust`` and ``robust --help`` neve
 - `evaluate` (the clean/adversarial accuracy table);
 - data: `load_dataset`, `ImageData`, `load_mnist_idx`, `load_cifar10` (``robust.data``);
 - models and training: `ModelConfig`, `build_model`, `TrainConfig`, `fit`, `load_model`;
-- defenses (``robust.defenses``: `DefenseConfig`, `fit_defense`, `RandomNoise`), certificates
+- defenses (``robust.defenses``: `DefenseConfig`, `fit_defense`, `RandomNoise`, the `DkNN` detector), certificates
   (``robust.certify``: IBP, PixelDP), the differentiable renderer (``robust.render``) and the
   physical attacks (``robust.attacks.physical``).
 

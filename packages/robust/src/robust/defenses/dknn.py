@@ -161,8 +161,8 @@ class DkNN(nn.Module):
         second = top.values[:, 1] if self.num_classes > 1 else torch.zeros(len(p))
         return DkNNOutput(
             p_values=p,
-            prediction=top.indices[:, 0],
-            credibility=top.values[:, 0],
+            prediction=top.indices[:, 0].contiguous(),
+            credibility=top.values[:, 0].contiguous(),
             confidence=1 - second,
             nonconformity=torch.from_numpy(alpha),
         )

@@ -7,7 +7,8 @@ the outputs of both pooling layers, the fully connected ReLU and the logits; the
 the paper (its MNIST budgets: eps 0.25; BIM 100 steps of 0.01, fewer larger steps at smoke).
 
 Table ``dknn``: for clean inputs and each attack, the network's and DkNN's accuracy beside the
-paper's, mean credibility, and the rejection columns of `evaluate` at credibility < `REJECT_BELOW`.
+paper's, mean credibility, and `evaluate`'s rejection columns at credibility < `REJECT_BELOW` (the
+clean row's rejection rate and accepted accuracy are those of the clean inputs).
 Table ``dknn_credibility``: the histogram of credibility (10 bins on [0, 1]) of clean and
 adversarial inputs: the paper's finding is that adversarial inputs get low credibility.
 """
@@ -47,7 +48,8 @@ def dknn(options: RunOptions) -> list[ResultTable]:
 
     from robust.attacks import BIM, FGSM
     from robust.defenses.dknn import DkNN
-    from robust.evaluate import evaluate
+    from robust.evaluate import attack_in_batches, rejection_columns
+    from robust.models import accuracy
 
     budget = BUDGET[options.scale]
     data = experiment_data(options)
@@ -63,43 +65,34 @@ def dknn(options: RunOptions) -> list[ResultTable]:
         "fgsm": FGSM(network, eps=0.25),
         "bim": BIM(network, eps=0.25, alpha=budget["bim_alpha"], steps=budget["bim_steps"]),
     }
-    inputs = {"clean": x, **{name: attack(x, y) for name, attack in attacks.items()}}
-    rows = evaluate(defense, (x, y), list(attacks.values())).rows
-    network_rows = evaluate(network, (x, y), list(attacks.values())).rows
+    inputs = {"clean": x, **{name: attack_in_batches(attack, x, y)[0] for name, attack in attacks.items()}}
     table = ResultTable(
         "dknn",
         title=f"Deep k-NN on {data.name} ({ARCHITECTURE}, k = {K}, {m} calibration, {len(x)} test images)",
         data=data.describe(),
         notes=(
             "Attacks crafted on the network, transferred to DkNN (the paper's setting), L-inf eps 0.25; "
-            f"BIM {budget['bim_steps']} steps of {budget['bim_alpha']}. Rejection: credibility < {REJECT_BELOW}. "
-            "paper_*: Papernot & McDaniel's MNIST accuracy (full MNIST, their conv net, k 75, 750 calibration)."
+            f"BIM {budget['bim_steps']} steps of {budget['bim_alpha']}. Rejection: credibility < {REJECT_BELOW} "
+            "(robust.evaluate.rejection_columns). paper_*: Papernot & McDaniel's MNIST accuracy (full MNIST, "
+            "their conv net, k 75, 750 calibration)."
         ),
     )
+    correct = defense(x).argmax(1) == y
+    rejected_clean = defense.reject(x)
     for name, x_in in inputs.items():
-        credibility = defense.credibility(x_in)
-        row = {"inputs": name}
-        if name == "clean":
-            row.update(
-                network_accuracy=network_rows[0]["clean_accuracy"],
-                dknn_accuracy=rows[0]["clean_accuracy"],
-                rejection_rate=rows[0]["clean_rejection_rate"],
-                accepted_accuracy=rows[0]["accepted_clean_accuracy"],
-            )
-        else:
-            index = list(attacks).index(name)
-            row.update(
-                network_accuracy=network_rows[index]["robust_accuracy"],
-                dknn_accuracy=rows[index]["robust_accuracy"],
-                rejection_rate=rows[index]["adversarial_rejection_rate"],
-                accepted_accuracy=rows[index]["accepted_robust_accuracy"],
-            )
-        row.update(
-            mean_credibility=float(credibility.mean()),
+        robust = defense(x_in).argmax(1) == y
+        columns = rejection_columns(rejected_clean, correct, defense.reject(x_in), robust)
+        table.add(
+            inputs=name,
+            network_accuracy=accuracy(network, x_in, y),
+            dknn_accuracy=float(robust.float().mean()),
+            mean_credibility=float(defense.credibility(x_in).mean()),
+            rejection_rate=columns["adversarial_rejection_rate"],
+            accepted_accuracy=columns["accepted_robust_accuracy"],
+            robust_or_rejected=columns["robust_or_rejected"],
             paper_network_accuracy=PAPER[name][0],
             paper_dknn_accuracy=PAPER[name][1],
         )
-        table.add(**row)
     options.publish(table)
     histogram = ResultTable(
         "dknn_credibility",
