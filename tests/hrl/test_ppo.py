@@ -191,3 +191,57 @@ def test_hrl_train_ppo_runs_resumes_and_evaluates(tmp_path, capsys):
     assert "return over 1 episodes" in capsys.readouterr().out
     assert exit_code(main, [*argv, "--clip-range", "0", "--out", str(out)]) == 2
     one_line_error(capsys, "clip_range")
+
+
+def _curious(config: PPOConfig) -> PPO:
+    module = ForwardModelCuriosity(4, 2, features="random", hidden=(8,), feature_dim=4)
+    return PPO("CartPole-v1", config, intrinsic=module)
+
+
+CURIOUS = replace(TINY, extrinsic_coef=0.0, normalize_intrinsic=True, infinite_horizon=True)
+
+
+def test_the_intrinsic_reward_is_normalised_by_the_sd_of_its_discounted_return():
+    agent = _curious(CURIOUS)
+    agent._start()
+    rollout = agent._collect()
+    bonus = rollout["intrinsic"].double().numpy()
+    running, returns = np.zeros(2), []
+    for row in bonus:
+        running = CURIOUS.gamma * running + row
+        returns.append(running)
+    expected = bonus / np.sqrt(np.var(np.array(returns)))
+    np.testing.assert_allclose(rollout["reward"].double().numpy(), expected, rtol=1e-5)
+
+
+def test_infinite_horizon_hands_gae_no_episode_ends(monkeypatch):
+    import hrl.agents.ppo as ppo
+
+    seen = []
+
+    def spy(rewards, values, ends, last_values, gamma, lam):
+        seen.append(ends.clone())
+        return gae(rewards, values, ends, last_values, gamma, lam)
+
+    monkeypatch.setattr(ppo, "gae", spy)
+    agent = _curious(replace(CURIOUS, n_steps=64, batch_size=64, total_timesteps=128, n_epochs=1))
+    agent.learn()
+    assert agent.num_episodes > 0 and len(seen) == 1 and not seen[0].any()
+
+
+def test_a_curious_run_resumes_bit_identically(tmp_path):
+    reference = _curious(CURIOUS).learn()
+    path = tmp_path / "curious.safetensors"
+
+    def crash(agent):
+        if agent.iterations == 2:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        _curious(CURIOUS).learn(checkpoint=path, checkpoint_every=1, callback=crash)
+    resumed = _curious(CURIOUS).learn(checkpoint=path)
+    assert resumed.history == reference.history
+    assert resumed._intrinsic_stats == reference._intrinsic_stats
+    for mine, theirs in ((resumed.policy, reference.policy), (resumed.intrinsic, reference.intrinsic)):
+        for key, value in theirs.state_dict().items():
+            assert torch.equal(value, mine.state_dict()[key]), key

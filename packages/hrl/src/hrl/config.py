@@ -433,6 +433,10 @@ class PPOConfig:
         intrinsic_coef: the reward is extrinsic + intrinsic_coef * intrinsic when an intrinsic
             reward module is given (`hrl.intrinsic`; ignored without one).
         extrinsic_coef: weight of the environment's reward (0: intrinsic reward only, Burda et al.).
+        normalize_intrinsic: divide the intrinsic reward by the running sd of its discounted
+            return per env (Burda et al.'s reward normalisation).
+        infinite_horizon: no end-of-episode signal: GAE bootstraps across resets and truncations
+            add no bootstrap term (Burda et al.'s curiosity-only setting; "dying" is not an end).
         total_timesteps: environment steps of the run, all envs together (extendable on resume).
         seed: seeds the initialisation, every action and minibatch draw, every episode reset.
     """
@@ -453,6 +457,8 @@ class PPOConfig:
     normalize_advantage: bool = True
     intrinsic_coef: float = 1.0
     extrinsic_coef: float = 1.0
+    normalize_intrinsic: bool = False
+    infinite_horizon: bool = False
     total_timesteps: int = extendable(1_000_000)
     seed: int = 0
 
@@ -468,8 +474,7 @@ class PPOConfig:
         for name in ("clip_range_vf", "ent_coef", "vf_coef", "intrinsic_coef", "extrinsic_coef"):
             _number_in(owner, name, getattr(self, name), 0.0, math.inf, open_low=False)
         _number_in(owner, "max_grad_norm", self.max_grad_norm, 0.0, math.inf, open_low=True)
-        if not isinstance(self.normalize_advantage, bool):
-            raise InputError(
-                "PPOConfig.normalize_advantage must be true or false", item=self.normalize_advantage
-            )
+        for name in ("normalize_advantage", "normalize_intrinsic", "infinite_horizon"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"PPOConfig.{name} must be true or false", item=getattr(self, name))
         _seed(owner, self.seed)

@@ -20,7 +20,9 @@ uninterrupted one.
 
 An intrinsic reward module (`hrl.intrinsic.IntrinsicReward`) may be given: the reward optimised is
 ``extrinsic_coef * r_env + intrinsic_coef * r_int(s, a, s')``, and the module takes one ``update``
-per rollout on the rollout's transitions.
+per rollout on the rollout's transitions. Burda et al.'s curiosity setting: ``extrinsic_coef=0``,
+``normalize_intrinsic`` (the bonus divided by the running sd of its discounted return per env) and
+``infinite_horizon`` (no end-of-episode signal).
 """
 
 from __future__ import annotations
@@ -229,6 +231,9 @@ class PPO:
         self.num_timesteps, self.iterations, self.episodes_started = 0, 0, 0
         self.history: list[dict[str, float]] = []
         self._obs: np.ndarray | None = None
+        # running count, mean and sum of squared deviations of the discounted intrinsic return, and
+        # that return per env (Burda et al.'s reward normalisation; exact parallel-Welford merges)
+        self._intrinsic_stats = {"count": 0, "mean": 0.0, "m2": 0.0, "returns": [0.0] * config.n_envs}
 
     @property
     def num_episodes(self) -> int:
@@ -298,7 +303,7 @@ class PPO:
             next_obs_buf[t] = torch.as_tensor(next_obs)
             reward_buf[t] = torch.as_tensor(reward, dtype=torch.float32)
             end_buf[t] = torch.as_tensor(ended, dtype=torch.float32)
-            if truncated.any() and not terminated[truncated].all():
+            if not config.infinite_horizon and truncated.any() and not terminated[truncated].all():
                 bootstrap = np.logical_and(truncated, ~terminated)
                 with torch.no_grad():
                     final = self.policy.value(torch.as_tensor(next_obs[bootstrap])).squeeze(-1)
@@ -334,16 +339,37 @@ class PPO:
         }
         bonus = self.intrinsic.compute(batch).reshape(rollout["reward"].shape)
         rollout["intrinsic"] = bonus
+        if config.normalize_intrinsic:
+            bonus = bonus / self._intrinsic_scale(bonus)
         rollout["reward"] = config.extrinsic_coef * rollout["reward"] + config.intrinsic_coef * bonus
         self.intrinsic.update(batch)
+
+    def _intrinsic_scale(self, bonus: torch.Tensor) -> float:
+        """The running sd of the discounted intrinsic return, updated with this rollout's (T, N) bonus."""
+        stats = self._intrinsic_stats
+        running = np.asarray(stats["returns"], dtype=np.float64)
+        values = np.empty(bonus.shape, dtype=np.float64)
+        for t, row in enumerate(bonus.double().numpy()):
+            running = self.config.gamma * running + row
+            values[t] = running
+        count, mean = values.size, float(values.mean())
+        m2 = float(((values - mean) ** 2).sum())
+        total = stats["count"] + count
+        delta = mean - stats["mean"]
+        stats["m2"] = stats["m2"] + m2 + delta**2 * stats["count"] * count / total
+        stats["mean"] = stats["mean"] + delta * count / total
+        stats["count"], stats["returns"] = total, running.tolist()
+        variance = stats["m2"] / total
+        return math.sqrt(variance) if variance > 0 else 1.0
 
     # ------------------------------------------------------------------- update
     def _update(self, rollout: dict[str, torch.Tensor]) -> dict[str, float]:
         config = self.config
         with torch.no_grad():
             last_values = self.policy.value(torch.as_tensor(self._obs)).squeeze(-1)
+        ends = torch.zeros_like(rollout["end"]) if config.infinite_horizon else rollout["end"]
         advantages, returns = gae(
-            rollout["reward"], rollout["value"], rollout["end"], last_values, config.gamma, config.gae_lambda
+            rollout["reward"], rollout["value"], ends, last_values, config.gamma, config.gae_lambda
         )
         flat = {
             "obs": rollout["obs"].flatten(0, 1),
@@ -487,6 +513,7 @@ class PPO:
             "iterations": self.iterations,
             "episodes_started": self.episodes_started,
             "history": self.history,
+            "intrinsic_stats": self._intrinsic_stats,
             "obs_dim": self.obs_dim,
             "discrete": self.discrete,
             "n_actions": self.n_actions,
@@ -545,6 +572,7 @@ class PPO:
         self.iterations = int(extra["iterations"])
         self.episodes_started = int(extra["episodes_started"])
         self.history = list(extra["history"])
+        self._intrinsic_stats = dict(extra["intrinsic_stats"])
         self._obs = None
         if self.env is not None and extra["replay"] is not None:
             self._start(extra["replay"])
