@@ -24,6 +24,14 @@ Gowal et al.'s three MNIST nets, checking both give the same bounds (relative to
 and records whether ``auto_LiRPA`` imports (it is not in the bench group).
 
     uv run --group bench python tools/bench/robust.py --ibp [--n 500] [--out runs/bench]
+
+``--dknn`` benchmarks DkNN's neighbour search (robust issue 2): the scikit-learn `NearestNeighbors`
+index `robust.defenses.DkNN` keeps per layer (fit once, then ``kneighbors`` for the queries)
+against brute force in torch (``cdist`` + ``topk``) on the representations of the 4,000 MNIST-5000
+training images at the layers ``reproduce robust --only dknn`` indexes (k = 75), checking that
+both find the same neighbour sets; and records whether faiss imports.
+
+    uv run python tools/bench/robust.py --dknn [--n 500] [--out runs/bench]
 """
 
 from __future__ import annotations
@@ -162,9 +170,68 @@ def ibp_bench(args: argparse.Namespace) -> None:
     (args.out / "robust_ibp.json").write_text(json.dumps(table.to_dict(), indent=2))
 
 
+def dknn_bench(args: argparse.Namespace) -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    from robust.experiments.dknn import LAYERS, K
+    from robust.models import build_model
+
+    try:
+        import faiss  # noqa: F401
+
+        faiss_status = "imports"
+    except ImportError as error:
+        faiss_status = f"not installed ({error})"
+    data = load_dataset("mnist5000")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = build_model(ModelConfig("cnn")).eval()
+    table = ResultTable(
+        "bench_dknn",
+        title=f"DkNN neighbour search, k = {K}: {args.n} queries against {len(data.x_train)} training images per layer",
+        data=data.describe(),
+        notes=(
+            "Randomly initialised cnn (neighbour search cost does not depend on training); one torch thread. "
+            f"seconds_sklearn_query excludes the one-off index fit (seconds_sklearn_fit). faiss: {faiss_status}."
+        ),
+    )
+    with torch.no_grad():
+        h_train, h_query = data.x_train, data.x_test[: args.n]
+        for index, layer in enumerate(model):
+            h_train, h_query = layer(h_train), layer(h_query)
+            if index not in LAYERS:
+                continue
+            train, query = h_train.flatten(1).contiguous(), h_query.flatten(1).contiguous()
+            train_np, query_np = train.numpy(), query.numpy()
+            fitted = NearestNeighbors(n_neighbors=K).fit(train_np)
+            ours = np.sort(fitted.kneighbors(query_np, return_distance=False), 1)
+            brute = np.sort(torch.cdist(query, train).topk(K, largest=False).indices.numpy(), 1)
+            t_fit = measure(lambda t=train_np: NearestNeighbors(n_neighbors=K).fit(t), repeats=args.repeats)
+            t_query = measure(
+                lambda f=fitted, q=query_np: f.kneighbors(q, return_distance=False), repeats=args.repeats
+            ).median
+            t_brute = measure(
+                lambda q=query, t=train: torch.cdist(q, t).topk(K, largest=False).indices,
+                repeats=args.repeats,
+            ).median
+            table.add(
+                layer=f"{index} {type(layer).__name__}",
+                dimension=train.shape[1],
+                same_neighbour_sets=float((ours == brute).all(1).mean()),
+                seconds_sklearn_fit=t_fit.median,
+                seconds_sklearn_query=t_query,
+                seconds_torch_brute=t_brute,
+                speed_ratio=t_brute / t_query,
+            )
+    print(table.to_markdown())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "robust_dknn.json").write_text(json.dumps(table.to_dict(), indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ibp", action="store_true", help="benchmark IBP bounds instead of the attacks")
+    parser.add_argument("--dknn", action="store_true", help="benchmark DkNN's neighbour search instead")
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--n", type=int, default=500, help="test images attacked")
     parser.add_argument("--batch", type=int, default=100, help="images per timed batch")
@@ -174,6 +241,9 @@ def main() -> None:
     torch.set_num_threads(1)
     if args.ibp:
         ibp_bench(args)
+        return
+    if args.dknn:
+        dknn_bench(args)
         return
     import art
     import art.attacks.evasion as evasion
