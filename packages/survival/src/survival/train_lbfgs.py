@@ -7,8 +7,8 @@ previous C1; the full-data fit runs once, at the chosen C1, warm-started from th
 solutions. Every problem runs to the gradient test (`survival.optim`), so the cross-validation
 scores converged fits. Each fold's problem holds only its own training rows, and L-BFGS is
 preconditioned (`LinearMTLRProblem.preconditioner`): on an flchain training fold the path
-1e5 ... 10 took 19, 8, 14, 28 and 72 iterations where the unpreconditioned one took > 500 at
-1e5 and 162, 91, 147 at 1e3, 1e2, 10.
+1e5 ... 10 took 19, 8, 14, 28 and 72 iterations; unpreconditioned, > 500 at 1e5 from the
+feature-free start, and 162, 91, 147 along the path 1e3, 1e2, 10.
 
 The path stops early once the held-out score has fallen for `PATH_PATIENCE` consecutive C1 values
 below the best so far: held-out log-likelihood along a ridge path is in practice unimodal, and the
