@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +34,14 @@ import torch
 
 from core.checkpoint import load_checkpoint, save_checkpoint
 from core.errors import InputError
-from hrl.agents.common import box_bounds, check_run_length, episode_seed, flat_box_dim, requested_total
+from hrl.agents.common import (
+    box_bounds,
+    check_run_length,
+    episode_seed,
+    flat_box_dim,
+    observation_batch,
+    start_learning,
+)
 
 __all__ = ["OffPolicyAgent"]
 
@@ -112,14 +118,7 @@ class OffPolicyAgent:
         Raises:
             InputError: the last dimension is not obs_dim.
         """
-        obs = np.asarray(observation, dtype=np.float32)
-        if obs.ndim not in (1, 2) or obs.shape[-1] != self.obs_dim:
-            raise InputError(
-                "observation has the wrong shape",
-                item=obs.shape,
-                expected=f"({self.obs_dim},) or (n, {self.obs_dim})",
-            )
-        return obs.reshape(-1, self.obs_dim), obs.ndim == 1
+        return observation_batch(observation, self.obs_dim)
 
     # --------------------------------------------------------------- learning
     def learn(
@@ -148,14 +147,8 @@ class OffPolicyAgent:
             InputError: no environment, a bad total, a damaged checkpoint, or one further along.
             CheckpointMismatchError: the checkpoint's config differs in another field.
         """
-        kind = type(self).__name__
-        if self.env is None:
-            raise InputError("this agent has no environment to learn in", expected=f"{kind}.load(path, env)")
-        total = requested_total(self.config.total_timesteps, total_timesteps)
-        if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
-            raise InputError("checkpoint_every must be a positive integer", item=checkpoint_every)
-        self.config = replace(self.config, total_timesteps=total)
-        path = Path(checkpoint) if checkpoint is not None else None
+        path = start_learning(self, total_timesteps, checkpoint, checkpoint_every)
+        total = self.config.total_timesteps
         if path is not None and path.exists() and self.num_timesteps == 0:
             saved = load_checkpoint(path, self.config_type, resume=self.config)
             self._check_spaces(saved.extra, path, self.env)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.errors import InputError
 
-__all__ = ["box_bounds", "check_run_length", "episode_seed", "flat_box_dim", "requested_total", "substream"]
+__all__ = [
+    "box_bounds",
+    "check_run_length",
+    "episode_seed",
+    "flat_box_dim",
+    "observation_batch",
+    "requested_total",
+    "start_learning",
+    "substream",
+]
 
 
 def flat_box_dim(space: Any, what: str) -> int:
@@ -75,3 +86,40 @@ def check_run_length(num_timesteps: int, total: int) -> None:
             item=f"{num_timesteps} steps taken, total_timesteps = {total}",
             expected=f"total_timesteps >= {num_timesteps}",
         )
+
+
+def observation_batch(observation: Any, obs_dim: int) -> tuple[np.ndarray, bool]:
+    """`observation` (obs_dim,) or (n, obs_dim) as a float32 (n, obs_dim) array, and whether it was one.
+
+    Raises:
+        InputError: the last dimension is not obs_dim.
+    """
+    obs = np.asarray(observation, dtype=np.float32)
+    if obs.ndim not in (1, 2) or obs.shape[-1] != obs_dim:
+        raise InputError(
+            "observation has the wrong shape",
+            item=obs.shape,
+            expected=f"({obs_dim},) or (n, {obs_dim})",
+        )
+    return obs.reshape(-1, obs_dim), obs.ndim == 1
+
+
+def start_learning(
+    agent: Any, total_timesteps: int | None, checkpoint: Any, checkpoint_every: Any
+) -> Path | None:
+    """The checks every ``learn`` starts with; sets ``agent.config.total_timesteps`` to the run's length.
+
+    Returns:
+        the checkpoint path, or None.
+
+    Raises:
+        InputError: the agent has no environment, or a bad total or `checkpoint_every`.
+    """
+    if agent.env is None:
+        kind = type(agent).__name__
+        raise InputError("this agent has no environment to learn in", expected=f"{kind}.load(path, env)")
+    total = requested_total(agent.config.total_timesteps, total_timesteps)
+    if not isinstance(checkpoint_every, int) or isinstance(checkpoint_every, bool) or checkpoint_every < 1:
+        raise InputError("checkpoint_every must be a positive integer", item=checkpoint_every)
+    agent.config = replace(agent.config, total_timesteps=total)
+    return Path(checkpoint) if checkpoint is not None else None

@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,13 @@ from torch import nn
 
 from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
 from core.errors import InputError
-from hrl.agents.common import check_run_length, episode_seed, flat_box_dim, requested_total
+from hrl.agents.common import (
+    check_run_length,
+    episode_seed,
+    flat_box_dim,
+    observation_batch,
+    start_learning,
+)
 from hrl.config import PPOConfig
 
 __all__ = ["PPO", "ActorCritic", "clipped_losses", "gae"]
@@ -435,13 +440,8 @@ class PPO:
             InputError: no environment, a bad total, a damaged checkpoint or one further along.
             CheckpointMismatchError: the checkpoint's config differs in another field.
         """
-        if self.env is None:
-            raise InputError("this agent has no environment to learn in", expected="PPO.load(path, env)")
-        total = requested_total(self.config.total_timesteps, total_timesteps)
-        if not isinstance(checkpoint_every, int) or checkpoint_every < 1:
-            raise InputError("checkpoint_every must be a positive integer", item=checkpoint_every)
-        self.config = replace(self.config, total_timesteps=total)
-        path = Path(checkpoint) if checkpoint is not None else None
+        path = start_learning(self, total_timesteps, checkpoint, checkpoint_every)
+        total = self.config.total_timesteps
         if path is not None and path.exists() and self.num_timesteps == 0:
             saved = load_checkpoint(path, PPOConfig, resume=self.config)
             self._apply(saved.state, saved.extra, path)
@@ -480,21 +480,12 @@ class PPO:
         Raises:
             InputError: the last dimension is not obs_dim.
         """
-        obs = np.asarray(observation, dtype=np.float32)
-        if obs.ndim not in (1, 2) or obs.shape[-1] != self.obs_dim:
-            raise InputError(
-                "observation has the wrong shape",
-                item=obs.shape,
-                expected=f"({self.obs_dim},) or (n, {self.obs_dim})",
-            )
+        obs, single = observation_batch(observation, self.obs_dim)
         with torch.no_grad():
-            action = self.policy.act(
-                torch.as_tensor(obs.reshape(-1, self.obs_dim)), self.generator, deterministic
-            )
-        action = action.numpy()
+            action = self.policy.act(torch.as_tensor(obs), self.generator, deterministic).numpy()
         if not self.discrete:
             action = np.clip(action, self.action_low, self.action_high)
-        return (action[0] if obs.ndim == 1 else action), None
+        return (action[0] if single else action), None
 
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
