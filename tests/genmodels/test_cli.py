@@ -13,7 +13,7 @@ from genmodels.cli import main
 PROBE = """
 import sys
 from genmodels.cli import main
-for argv in (["--help"], ["fit-vae", "--help"], ["evaluate-vae", "--help"], ["fit-tdvae", "--help"], ["planet", "--help"],
+for argv in (["--help"], ["fit-vae", "--help"], ["evaluate-vae", "--help"], ["fit-tdvae", "--help"], ["planet", "--help"], ["fit-causal-infogan", "--help"],
              ["world-models", "--help"]):
     try:
         main(argv)

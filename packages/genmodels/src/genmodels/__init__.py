@@ -1,4 +1,4 @@
-"""genmodels: deep generative models (VAEs, GECO, World Models, TD-VAE, PlaNet parts; more planned, see the README).
+"""genmodels: deep generative models (VAEs, GECO, World Models, TD-VAE, PlaNet, Causal InfoGAN; more planned, see the README).
 
 ``import genmodels`` is cheap: the names below are loaded from their modules on first use
 (PEP 562), so torch is imported only when a model is touched, never by ``genmodels --help``.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from core.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from genmodels.causal_infogan import CausalInfoGAN, fit_causal_infogan
     from genmodels.data import (
         ImageSet,
         images_from_array,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         load_mnist_5000,
     )
     from genmodels.geco import GECO
+    from genmodels.maze import Maze
     from genmodels.planet import RSSM, cem, rssm_loss
     from genmodels.sequences import harmonic_oscillator
     from genmodels.tdvae import TDVAE, fit_tdvae, tdvae_loss
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
     from genmodels.vae.training import VAERun, evaluate_vae, fit_vae
 
 _WHERE = {
+    "CausalInfoGAN": "genmodels.causal_infogan",
+    "CausalInfoGANConfig": "genmodels.config",
+    "CausalInfoGANRunConfig": "genmodels.config",
+    "fit_causal_infogan": "genmodels.causal_infogan",
+    "Maze": "genmodels.maze",
     "ImageSet": "genmodels.data",
     "images_from_array": "genmodels.data",
     "load_digits": "genmodels.data",
@@ -81,7 +88,11 @@ __all__ = [
     "TDVAE",
     "VAE",
     "CEMConfig",
+    "CausalInfoGAN",
+    "CausalInfoGANConfig",
+    "CausalInfoGANRunConfig",
     "ImageSet",
+    "Maze",
     "Objective",
     "ObjectiveConfig",
     "RSSMConfig",
@@ -95,6 +106,7 @@ __all__ = [
     "cem",
     "elbo",
     "evaluate_vae",
+    "fit_causal_infogan",
     "fit_tdvae",
     "fit_vae",
     "gaussian_kl",

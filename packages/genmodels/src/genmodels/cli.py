@@ -26,6 +26,8 @@ from core.cli import (
 )
 from core.reproduce import add_reproduce_command
 from genmodels.config import (
+    CausalInfoGANConfig,
+    CausalInfoGANRunConfig,
     ObjectiveConfig,
     TDVAEConfig,
     TDVAERunConfig,
@@ -199,6 +201,35 @@ def _fit_tdvae(args: argparse.Namespace) -> int:
     return 0
 
 
+CAUSAL_INFOGAN_CHECKPOINT = "causal-infogan.safetensors"
+"""The file `genmodels fit-causal-infogan` keeps in its ``--out`` folder (resumed from when present)."""
+
+
+def _fit_causal_infogan(args: argparse.Namespace) -> int:
+    import torch
+
+    from core.results import ResultTable
+    from genmodels.causal_infogan import fit_causal_infogan
+    from genmodels.maze import Maze
+
+    maze = Maze()
+    pairs = torch.from_numpy(maze.pairs(args.pairs, args.seed))
+    config = CausalInfoGANRunConfig(
+        model=config_from_args(CausalInfoGANConfig, args, obs_dim=maze.size**2),
+        train=config_from_args(TrainConfig, args, seed=args.seed),
+    )
+    _, history = fit_causal_infogan(pairs, config, checkpoint=args.out / CAUSAL_INFOGAN_CHECKPOINT)
+    table = ResultTable(
+        "fit_causal_infogan",
+        rows=history,
+        title="(Causal) InfoGAN training: per-epoch means of the losses and the mutual-information term",
+        data=f"two-room maze written here ({args.pairs} random one-move transitions, seed {args.seed})",
+    )
+    print(table.to_markdown())
+    print(f"written: {table.save(args.out)}; checkpoint: {args.out / CAUSAL_INFOGAN_CHECKPOINT}")
+    return 0
+
+
 PLANET_CHECKPOINT = "planet.safetensors"
 """The file `genmodels planet` keeps in its ``--out`` folder (resumed from when present)."""
 
@@ -342,6 +373,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         tdvae, "runs/genmodels-tdvae", what=f"the checkpoint ({TDVAE_CHECKPOINT}) and history table"
     )
     tdvae.set_defaults(handler=_fit_tdvae)
+
+    gan = commands.add_parser(
+        "fit-causal-infogan",
+        help="train a Causal InfoGAN (or plain InfoGAN: --no-causal) on two-room maze transitions, resumable",
+        description=(
+            f"Train and checkpoint to OUT/{CAUSAL_INFOGAN_CHECKPOINT}; run again to resume, or with a larger "
+            "--epochs to extend. Data: random one-move transitions of the two-room maze (genmodels.maze)."
+        ),
+    )
+    gan.add_argument(
+        "--pairs",
+        type=positive_int,
+        default=20000,
+        help="maze transitions to train on (default: %(default)s)",
+    )
+    add_config_arguments(gan, CausalInfoGANConfig, exclude=["obs_dim"])
+    add_config_arguments(gan, TrainConfig, exclude=["seed"])
+    gan_train = CausalInfoGANRunConfig().train
+    for action in gan._actions:
+        if action.dest in ("epochs", "batch_size", "learning_rate"):
+            action.default = getattr(gan_train, action.dest)
+            action.help = (
+                f"{action.dest.replace('_', ' ')} (default: {action.default}, CausalInfoGANRunConfig's)"
+            )
+    add_seed_option(gan, default=TrainConfig().seed)
+    add_threads_option(gan)
+    add_out_option(
+        gan, "runs/genmodels-causal-infogan", what=f"the checkpoint ({CAUSAL_INFOGAN_CHECKPOINT}) and history"
+    )
+    gan.set_defaults(handler=_fit_causal_infogan)
 
     planet = commands.add_parser(
         "planet",

@@ -18,6 +18,8 @@ __all__ = [
     "OBJECTIVES",
     "CEMConfig",
     "CMAConfig",
+    "CausalInfoGANConfig",
+    "CausalInfoGANRunConfig",
     "MDNRNNConfig",
     "MemoryRunConfig",
     "ObjectiveConfig",
@@ -472,3 +474,64 @@ class PlaNetConfig:
             raise InputError("unknown PlaNet task", item=self.env, expected="pointmass")
         if not self.learning_rate > 0 or self.exploration_noise < 0:
             raise InputError("learning_rate must be > 0 and exploration_noise >= 0", item=self)
+
+
+# --- Causal InfoGAN (genmodels.causal_infogan) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CausalInfoGANConfig:
+    """Causal InfoGAN (Kurutach et al. 2018) on flattened images; ``causal=False`` is plain InfoGAN.
+
+    Causal: the generator maps noise z and a pair of abstract states (s, s') to a pair of
+    observations (o, o'); s ~ U[-1, 1]^code_dim and s' ~ T(s' | s) = N(s, transition_sigma^2 I)
+    (a fixed Gaussian transition, a simplification of the paper's learned one); the discriminator
+    judges pairs; the posterior Q(s | o) is applied to both images and its Gaussian log-likelihood
+    of (s, s') is the mutual-information term. Plain InfoGAN: one image from (z, s), Q(s | o).
+
+    Attributes:
+        obs_dim: pixels of one image.
+        code_dim: size of the abstract state s.
+        noise_dim: size of the unstructured noise z.
+        hidden: width of the MLPs (generator, discriminator, posterior).
+        transition_sigma: standard deviation of the transition prior T(s' | s).
+        info_weight: lambda, the weight of the mutual-information term.
+        causal: pairs tied by the transition (Causal InfoGAN) or single images (InfoGAN).
+        instance_noise: standard deviation of Gaussian noise added to every image the
+            discriminator sees (real and fake), a standard GAN stabiliser (0: none).
+    """
+
+    obs_dim: int = 256
+    code_dim: int = 2
+    noise_dim: int = 4
+    hidden: int = 128
+    transition_sigma: float = 0.1
+    info_weight: float = 1.0
+    causal: bool = True
+    instance_noise: float = 0.1
+
+    def __post_init__(self) -> None:
+        if min(self.obs_dim, self.code_dim, self.noise_dim, self.hidden) < 1 or self.instance_noise < 0:
+            raise InputError("Causal InfoGAN sizes must be >= 1", item=self)
+        if not self.transition_sigma > 0 or self.info_weight < 0:
+            raise InputError(
+                "transition_sigma must be > 0 and info_weight >= 0",
+                item=(self.transition_sigma, self.info_weight),
+            )
+
+
+@dataclass(frozen=True)
+class CausalInfoGANRunConfig:
+    """Training of a (Causal) InfoGAN: Adam (betas 0.5/0.999, as in DCGAN/InfoGAN), one D and one G step per batch.
+
+    The step size 5e-4 (DCGAN's is 2e-4) is the one the maze experiment was tuned at.
+
+    Attributes:
+        model: the GAN.
+        train: optimisation (``epochs`` extendable).
+    """
+
+    model: CausalInfoGANConfig = field(default_factory=CausalInfoGANConfig)
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=15, batch_size=64, learning_rate=5e-4)
+    )

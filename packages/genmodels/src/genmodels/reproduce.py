@@ -29,5 +29,16 @@ def _latent_dynamics(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
-EXPERIMENTS = {"vae": _vae, "world-models": _world_models, "latent-dynamics": _latent_dynamics}
+def _causal_infogan(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.causal_infogan import run
+
+    return run(options)
+
+
+EXPERIMENTS = {
+    "vae": _vae,
+    "world-models": _world_models,
+    "latent-dynamics": _latent_dynamics,
+    "causal-infogan": _causal_infogan,
+}
 """Sub-experiments in the order `reproduce genmodels` runs them."""
