@@ -151,7 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
             "(only --total-timesteps may differ from the saved run).",
         )
         sub.add_argument(
-            "--env", default=default_env, help=f"gymnasium id with Box spaces (default: {default_env})"
+            "--env",
+            default=default_env,
+            help=f"gymnasium id with Box spaces{' (or a Discrete action)' if name == 'ppo' else ''} "
+            f"(default: {default_env})",
         )
         add_config_arguments(sub, config_type, exclude=("seed",))
         sub.add_argument(
