@@ -20,7 +20,7 @@ from genmodels.causal_infogan import (
 )
 from genmodels.cli import main
 from genmodels.config import CausalInfoGANConfig, CausalInfoGANRunConfig, TrainConfig
-from genmodels.experiments.causal_infogan import evaluate_plans, route_transitions
+from genmodels.experiments.causal_infogan import blank_error, evaluate_plans, image_error, route_transitions
 from genmodels.maze import Maze
 
 
@@ -42,6 +42,9 @@ def test_a_hand_made_plan_is_scored_transition_by_transition():
     assert row["through the wall"].mean == pytest.approx((0 + 1 / 3) / 2)
     assert row["plans all feasible"] == 0.5 and row["start and goal reached"] == 1.0
     assert route_transitions(maze, np.array([[0.2, 0.3]]), np.array([[0.8, 0.3]])) > 0.6 / maze.step
+    assert image_error(maze, maze.render(good)) < 1e-3
+    corner = np.mean(maze.render(np.array([[0.0, 0.0]])) ** 2)
+    assert blank_error(maze) == pytest.approx(corner, rel=0.05)
 
 
 def test_maze_renders_reads_back_and_is_deterministic_given_a_seed():
