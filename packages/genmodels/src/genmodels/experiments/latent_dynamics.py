@@ -16,7 +16,7 @@ PlaNet (Hafner et al. 2019) on the pixel point mass of `genmodels.planet.pointma
 written here: DeepMind Control is not a dependency yet): returns of the planner's episodes against
 episodes, and the trained planner (no exploration noise) against uniform random actions on the
 same 10 fresh tasks. The paper's returns are for DeepMind Control tasks, none comparable with
-this one. Causal InfoGAN is not part of this experiment yet.
+this one. Causal InfoGAN is its own sub-experiment (`--only causal-infogan`).
 """
 
 from __future__ import annotations
