@@ -116,8 +116,8 @@ def test_a_killed_run_resumes_exactly_and_refuses_another_config(tmp_path):
 
 
 def test_decoded_plans_have_one_image_per_code_and_match_codes_finds_the_generating_code():
-    for causal in (True, False):
-        model = CausalInfoGAN(_tiny(1, causal=causal).model)
+    for causal, shared in ((True, True), (True, False), (False, True)):
+        model = CausalInfoGAN(_tiny(1, causal=causal, shared_generator=shared).model)
         z = torch.zeros(1, model.config.noise_dim)
         codes = np.random.default_rng(0).uniform(-1, 1, size=(5, 2))
         frames = decode_plan(model, codes, z)

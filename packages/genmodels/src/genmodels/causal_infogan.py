@@ -1,6 +1,7 @@
 """Causal InfoGAN (Kurutach et al. 2018): a GAN of observation pairs tied by a latent transition, and planning in its code space.
 
-Reads top to bottom: the networks (generator of (o, o') from (z, s, s'), discriminator of pairs,
+Reads top to bottom: the networks (generator of (o, o') from (z, s, s'): by default one image
+network applied to s and to s' with the same z, or one joint network; discriminator of pairs,
 posterior Q(s | o)); one training step (non-saturating GAN loss plus lambda times the posterior's
 Gaussian negative log-likelihood of the codes, the InfoGAN mutual-information bound); the
 resumable trainer on the shared epoch loop; planning between the encodings Q(o_start), Q(o_goal):
@@ -54,8 +55,9 @@ class CausalInfoGAN(nn.Module):
         self.config = config
         width = 2 if config.causal else 1
         self.width = width
+        per_call = width if config.causal and not config.shared_generator else 1
         self.generator = _mlp(
-            config.noise_dim + width * config.code_dim, config.hidden, width * config.obs_dim
+            config.noise_dim + per_call * config.code_dim, config.hidden, per_call * config.obs_dim
         )
         self.discriminator = nn.ModuleDict(
             {
@@ -80,7 +82,11 @@ class CausalInfoGAN(nn.Module):
 
     def generate(self, z: Tensor, codes: Tensor) -> Tensor:
         """Images ``(n, width, obs_dim)`` in [0, 1] from noise ``(n, noise_dim)`` and codes ``(n, width, code_dim)``."""
-        out = self.generator(torch.cat([z, codes.flatten(1)], dim=1))
+        if self.config.causal and self.config.shared_generator:
+            per_image = z[:, None].expand(-1, self.width, -1)
+            out = self.generator(torch.cat([per_image, codes], dim=2))
+        else:
+            out = self.generator(torch.cat([z, codes.flatten(1)], dim=1))
         return torch.sigmoid(out).reshape(len(z), self.width, self.config.obs_dim)
 
     def critic(self, images: Tensor) -> Tensor:

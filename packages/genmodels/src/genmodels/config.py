@@ -499,6 +499,9 @@ class CausalInfoGANConfig:
         causal: pairs tied by the transition (Causal InfoGAN) or single images (InfoGAN).
         instance_noise: standard deviation of Gaussian noise added to every image the
             discriminator sees (real and fake), a standard GAN stabiliser (0: none).
+        shared_generator: causal only: o = g(z, s) and o' = g(z, s') with one network g and one
+            z (the pair is tied through the codes and the pair discriminator); False: one joint
+            network G(z, s, s') -> (o, o') (at smoke scale it did not learn the maze, measured).
     """
 
     obs_dim: int = 256
@@ -509,6 +512,7 @@ class CausalInfoGANConfig:
     info_weight: float = 1.0
     causal: bool = True
     instance_noise: float = 0.1
+    shared_generator: bool = True
 
     def __post_init__(self) -> None:
         if min(self.obs_dim, self.code_dim, self.noise_dim, self.hidden) < 1 or self.instance_noise < 0:

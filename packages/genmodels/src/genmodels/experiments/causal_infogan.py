@@ -128,9 +128,14 @@ def run(options: RunOptions) -> list[ResultTable]:
         data=f"two-room maze written here ({settings['pairs']} random one-move transitions, 16 x 16 images)",
     )
     strips: dict[str, np.ndarray] = {}
-    for name, causal in (("Causal InfoGAN", True), ("InfoGAN", False)):
-        config = CausalInfoGANRunConfig(CausalInfoGANConfig(obs_dim=maze.size**2, causal=causal), train)
-        tag = "causal" if causal else "infogan"
+    variants = (
+        ("Causal InfoGAN", "causal", True, True),
+        ("Causal InfoGAN, joint G(z, s, s')", "causal-joint", True, False),
+        ("InfoGAN", "infogan", False, True),
+    )
+    for name, tag, causal, shared in variants:
+        model_config = CausalInfoGANConfig(obs_dim=maze.size**2, causal=causal, shared_generator=shared)
+        config = CausalInfoGANRunConfig(model_config, train)
         model, _ = fit_causal_infogan(pairs, config, checkpoint=folder / f"{tag}.safetensors")
         model.eval()
         rng = np.random.default_rng(options.seed + 2)
