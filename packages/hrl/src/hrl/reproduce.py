@@ -1,4 +1,5 @@
-"""``reproduce hrl``: the package's sub-experiments (``--only hiro``, ``--only exploration``).
+"""``reproduce hrl``: the package's sub-experiments (``--only hiro``, ``--only exploration``,
+``--only continual``).
 
 Each entry maps a name to ``fn(options) -> tables``; the studies live in `hrl.experiments`.
 """
@@ -22,4 +23,10 @@ def _exploration(options: Any) -> list[Any]:
     return exploration(options)
 
 
-EXPERIMENTS = {"hiro": _hiro, "exploration": _exploration}
+def _continual(options: Any) -> list[Any]:
+    from hrl.experiments.continual import continual
+
+    return continual(options)
+
+
+EXPERIMENTS = {"hiro": _hiro, "exploration": _exploration, "continual": _continual}
