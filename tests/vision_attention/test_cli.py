@@ -20,7 +20,7 @@ def test_import_and_every_help_never_import_torch_or_heavy_libraries():
     code = (
         "import sys\n"
         "import vision_attention, vision_attention.config, vision_attention.coordconv.config\n"
-        "import vision_attention.updown.config\n"
+        "import vision_attention.updown.config, vision_attention.groupnorm, vision_attention.groupnorm.config\n"
         "from vision_attention.cli import main\n"
         "for argv in (['--help'], ['saliency-methods', '--help'], ['check-features', '--help'], ['reproduce', '--help']):\n"
         "    try:\n"

@@ -114,4 +114,5 @@ def test_package_exports_load_lazily():
     import vision_attention
 
     assert vision_attention.CoordConv2d is CoordConv2d
+    assert vision_attention.GroupNorm.__module__ == "vision_attention.groupnorm.layer"
     assert set(vision_attention.__all__) <= set(dir(vision_attention))

@@ -1,10 +1,13 @@
-"""vision_attention: bottom-up/top-down attention for captioning and VQA, CoordConv, saliency sanity checks.
+"""vision_attention: bottom-up/top-down attention for captioning and VQA, CoordConv, saliency sanity checks,
+Group Normalization.
 
-Three papers, one sub-package each, and their experiments (``reproduce vision-attention --only NAME``):
+Four papers, one sub-package each, and their experiments (``reproduce vision-attention --only NAME``):
 
 - `vision_attention.coordconv` (Liu et al. 2018): `CoordConv2d`, the Not-so-Clevr data, the coordinate tasks.
 - `vision_attention.saliency` (Adebayo et al. 2018): Captum's attribution methods under one call
   (`attribute`), cascading / independent randomisation, Spearman / SSIM / HOG similarity.
+- `vision_attention.groupnorm` (Wu & He 2018): `GroupNorm` (equal to `torch.nn.GroupNorm`), BN / GN / LN / IN
+  through `make_norm`, `NormCNN`, the error-against-batch-size study (`batch_size_study`).
 - `vision_attention.updown` (Anderson et al. 2018): the two-LSTM captioner, the gated-tanh VQA model, BLEU
   and CIDEr-D, the bottom-up TSV reader, COCO / VQA v2 loaders, synthetic scenes.
 
@@ -24,6 +27,10 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from vision_attention.coordconv.data import not_so_clevr, split_indices
     from vision_attention.coordconv.layer import AddCoords, CoordConv2d
     from vision_attention.coordconv.tasks import train_task
+    from vision_attention.groupnorm.config import NormNetConfig
+    from vision_attention.groupnorm.layer import GroupNorm, make_norm
+    from vision_attention.groupnorm.models import NormCNN
+    from vision_attention.groupnorm.study import batch_size_study
     from vision_attention.saliency.methods import METHODS, attribute
     from vision_attention.saliency.randomize import cascading_randomization, independent_randomization
     from vision_attention.saliency.similarity import hog_similarity, rank_correlation, ssim
@@ -41,13 +48,17 @@ _WHERE = {
     "CaptionerConfig": "vision_attention.updown.config",
     "CoordConv2d": "vision_attention.coordconv.layer",
     "CoordTaskConfig": "vision_attention.coordconv.config",
+    "GroupNorm": "vision_attention.groupnorm.layer",
     "METHODS": "vision_attention.saliency.methods",
+    "NormCNN": "vision_attention.groupnorm.models",
+    "NormNetConfig": "vision_attention.groupnorm.config",
     "SceneConfig": "vision_attention.updown.config",
     "TopDownCaptioner": "vision_attention.updown.captioner",
     "TopDownVQA": "vision_attention.updown.vqa",
     "TrainConfig": "vision_attention.config",
     "VQAConfig": "vision_attention.updown.config",
     "attribute": "vision_attention.saliency.methods",
+    "batch_size_study": "vision_attention.groupnorm.study",
     "bleu": "vision_attention.updown.metrics",
     "build_model": "vision_attention.training",
     "cascading_randomization": "vision_attention.saliency.randomize",
@@ -57,6 +68,7 @@ _WHERE = {
     "independent_randomization": "vision_attention.saliency.randomize",
     "load_coco_captions": "vision_attention.updown.coco",
     "load_vqa": "vision_attention.updown.coco",
+    "make_norm": "vision_attention.groupnorm.layer",
     "make_scenes": "vision_attention.updown.scenes",
     "not_so_clevr": "vision_attention.coordconv.data",
     "rank_correlation": "vision_attention.saliency.similarity",
@@ -73,12 +85,16 @@ __all__ = [
     "CaptionerConfig",
     "CoordConv2d",
     "CoordTaskConfig",
+    "GroupNorm",
+    "NormCNN",
+    "NormNetConfig",
     "SceneConfig",
     "TopDownCaptioner",
     "TopDownVQA",
     "TrainConfig",
     "VQAConfig",
     "attribute",
+    "batch_size_study",
     "bleu",
     "build_model",
     "cascading_randomization",
@@ -88,6 +104,7 @@ __all__ = [
     "independent_randomization",
     "load_coco_captions",
     "load_vqa",
+    "make_norm",
     "make_scenes",
     "not_so_clevr",
     "rank_correlation",
