@@ -14,8 +14,10 @@ adversarial lighting and geometry through the differentiable renderer (`robust.e
 (`robust.experiments.transfer`). ``--only defenses`` clean / PGD / IBP-verified
 accuracy of clean, PGD-AT, ALP and IBP training, ``--only pixeldp`` PixelDP's certified accuracy
 against L2 radius (`robust.experiments.defenses`); ``--only dknn`` deep k-nearest neighbours'
-accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). The analyses
-sub-experiment (robust issue 3) joins this mapping when it exists.
+accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). Analyses (robust
+issue 3): ``--only inevitable`` Shafahi et al.'s concentration bounds on the sphere and cube next to
+exact robustness of linear classifiers, ``--only tradeoff`` Tsipras et al.'s robustness-accuracy
+trade-off on their synthetic distribution (`robust.experiments.analyses`).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ __all__ = [
     "blackbox",
     "defenses",
     "dknn",
+    "inevitable",
     "perceptual",
     "physical",
     "pixeldp",
     "second_order",
     "spatial",
+    "tradeoff",
     "transfer",
     "universal",
     "universal_training",
@@ -124,6 +128,20 @@ def dknn(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def inevitable(options: RunOptions) -> list[ResultTable]:
+    """Concentration bounds on the sphere and cube against exact robustness of linear classifiers."""
+    from robust.experiments.analyses import inevitable as run
+
+    return run(options)
+
+
+def tradeoff(options: RunOptions) -> list[ResultTable]:
+    """Standard vs robust accuracy of standard and adversarially trained linear models (Tsipras et al.)."""
+    from robust.experiments.analyses import tradeoff as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -137,5 +155,7 @@ EXPERIMENTS = {
     "defenses": defenses,
     "pixeldp": pixeldp,
     "dknn": dknn,
+    "inevitable": inevitable,
+    "tradeoff": tradeoff,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
