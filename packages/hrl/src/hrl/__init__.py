@@ -29,11 +29,15 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from hrl.agents.td3 import TD3, TD3Learner
     from hrl.buffers import BufferConfig, ReplayBuffer, transition_fields
     from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
+    from hrl.continual import ContinualConfig, ReservoirBuffer, continual_metrics, train_stream
     from hrl.evaluation import evaluate_policy
     from hrl.goals import goal_transition, low_level_reward, off_policy_goal_correction
     from hrl.intrinsic import EnsembleDisagreement, ForwardModelCuriosity, IntrinsicReward
 
 _WHERE = {
+    **dict.fromkeys(
+        ("ContinualConfig", "ReservoirBuffer", "continual_metrics", "train_stream"), "hrl.continual"
+    ),
     "DIAYN": "hrl.agents.diayn",
     "DIAYNConfig": "hrl.config",
     "EnsembleDisagreement": "hrl.intrinsic",
@@ -66,6 +70,7 @@ __all__ = [
     "SAC",
     "TD3",
     "BufferConfig",
+    "ContinualConfig",
     "DIAYNConfig",
     "EnsembleDisagreement",
     "ForwardModelCuriosity",
@@ -75,13 +80,16 @@ __all__ = [
     "MAXExplorer",
     "PPOConfig",
     "ReplayBuffer",
+    "ReservoirBuffer",
     "SACConfig",
     "TD3Config",
     "TD3Learner",
+    "continual_metrics",
     "evaluate_policy",
     "goal_transition",
     "low_level_reward",
     "off_policy_goal_correction",
+    "train_stream",
     "transition_fields",
 ]
 __version__ = "0.1.0"
