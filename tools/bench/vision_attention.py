@@ -8,6 +8,9 @@
    Bleu and Cider scorers (the COCO caption evaluation; its Java tokeniser is not used: captions are
    already tokenised) on the same captions: synthetic-scene captions from a fixed generator with words
    dropped and swapped, the absolute difference (expected <= 1e-6) and the time ratio.
+3. Group Normalization: `vision_attention.groupnorm.layer.GroupNorm` against `torch.nn.GroupNorm` on the
+   same activations (forward + backward), the largest absolute difference of outputs and input gradients
+   (float32) and the time ratio.
 
     uv run --group bench python tools/bench/vision_attention.py [--images 64] [--out runs/bench]
 """
@@ -28,6 +31,7 @@ from core.cli import output_folder, positive_int  # noqa: E402
 from core.provenance import provenance  # noqa: E402
 from core.results import ResultTable  # noqa: E402
 from core.timing import measure  # noqa: E402
+from vision_attention.groupnorm.layer import GroupNorm  # noqa: E402
 from vision_attention.saliency.methods import METHODS, attribute  # noqa: E402
 from vision_attention.saliency.models import DigitCNN  # noqa: E402
 from vision_attention.training import build_model  # noqa: E402
@@ -148,6 +152,38 @@ def metrics_table(count: int) -> ResultTable:
     return table
 
 
+def groupnorm_table() -> ResultTable:
+    table = ResultTable(
+        "bench_vision_attention_groupnorm",
+        title="GroupNorm: this package vs torch.nn.GroupNorm (forward + backward, 1 thread)",
+        notes="max |diff|: largest absolute difference of the outputs / input gradients (float32); time ratio: "
+        f"ours / torch (median of {REPEATS} repeats after a warm-up).",
+        data="standard normal activations, generator seed 0",
+    )
+    for shape, groups in (((32, 16, 8, 8), 4), ((2, 32, 8, 8), 8), ((8, 64, 28, 28), 32)):
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+        upstream = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+
+        def run(layer, x=x, upstream=upstream):
+            inputs = x.clone().requires_grad_()
+            out = layer(inputs)
+            (out * upstream).sum().backward()
+            return out.detach(), inputs.grad
+
+        ours = measure(lambda g=groups, c=shape[1]: run(GroupNorm(g, c)), repeats=REPEATS)
+        peer = measure(lambda g=groups, c=shape[1]: run(torch.nn.GroupNorm(g, c)), repeats=REPEATS)
+        table.add(
+            shape="x".join(map(str, shape)),
+            groups=groups,
+            max_abs_diff_out=float((ours.last_value[0] - peer.last_value[0]).abs().max()),
+            max_abs_diff_grad=float((ours.last_value[1] - peer.last_value[1]).abs().max()),
+            ours_ms=1e3 * ours.median,
+            torch_ms=1e3 * peer.median,
+            time_ratio=ours.median / peer.median,
+        )
+    return table
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=positive_int, default=64, help="images per saliency call")
@@ -156,7 +192,7 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
     record = provenance(package="vision-attention", seed=0, scale=f"images={args.images}", command=sys.argv)
-    for table in (saliency_table(args.images), metrics_table(args.captions)):
+    for table in (saliency_table(args.images), metrics_table(args.captions), groupnorm_table()):
         print(table.to_markdown(), flush=True)
         print(f"written: {table.save(args.out, provenance=record)}\n", flush=True)
     return 0

@@ -2,10 +2,11 @@
 
 GN normalises each example over ``C / G`` channels and all spatial positions: for ``x`` of shape
 ``(N, C, *)``, reshape to ``(N, G, C/G * prod(*))``, subtract the mean and divide by ``sqrt(var + eps)``
-(biased variance), reshape back, then a per-channel affine ``gamma * x + beta``. Written out here as the
-paper's reference (its Figure 3 is the same six lines); `torch.nn.GroupNorm` computes the same function
-(tests check values and gradients) and is faster, so `make_norm` uses ours only to keep the study's
-four normalisations one code path (LN = GN with G = 1, IN = GN with G = C, as the paper defines them).
+(biased variance), reshape back, then a per-channel affine ``gamma * x + beta``. Written out here because
+the paper's method is the subject of the study (the issue asks for the layer itself); `torch.nn.GroupNorm`
+computes the same function (the tests check values and gradients against it). `make_norm` builds the study's
+four normalisations: BN is `torch.nn.BatchNorm2d`, and GN, LN (G = 1) and IN (G = C) are this one class, as
+the paper defines them.
 """
 
 from __future__ import annotations
