@@ -29,9 +29,9 @@ __all__ = ["INEVITABLE", "TRADEOFF", "inevitable", "tradeoff"]
 INEVITABLE = {
     "smoke": {"dims": (3, 10, 100, 1000), "eps": (0.02, 0.05, 0.1, 0.2, 0.5), "train": 2000, "test": 4000},
     "full": {
-        "dims": (3, 10, 100, 1000, 10000),
+        "dims": (3, 10, 100, 1000, 3000),
         "eps": (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5),
-        "train": 20000,
+        "train": 10000,
         "test": 20000,
     },
 }
