@@ -1,4 +1,4 @@
-"""``hrl`` command line: train an agent on a gymnasium environment, evaluate a saved agent.
+"""``hrl`` command line: train an agent on a gymnasium environment, evaluate a saved agent, learn a task stream.
 
 Built on the workspace's CLI contract (`core.cli`): validated ``--seed``/``--device``/``--threads``,
 ``--out`` always a folder, option defaults read from the config dataclasses (`hrl.config`), every bad
@@ -31,7 +31,7 @@ from hrl.continual import ContinualConfig
 DESCRIPTION = (
     "Hierarchical and other reinforcement learning: TD3, SAC, PPO and HIRO with Stable-Baselines3's "
     "learn/predict/save/load shape on HIRO's maze tasks, and MAX (model-based active exploration) on the "
-    "randomised chain (more methods are planned: see the README)."
+    "randomised chain, and MER / ER / online SGD on MNIST task streams (more methods are planned: see the README)."
 )
 
 CHECKPOINT_NAMES = {name: f"{name}.safetensors" for name in ("td3", "hiro", "sac", "diayn", "ppo")}
