@@ -17,6 +17,7 @@ never visited (MAX plans with it; a reactive agent only meets it as the reward o
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -34,14 +35,16 @@ __all__ = [
 ]
 
 
-class IntrinsicReward(nn.Module):
+class IntrinsicReward(nn.Module, ABC):
     """The interface: ``compute(batch) -> (B,) rewards`` (no side effects), ``update(batch) -> losses``."""
 
+    @abstractmethod
     def compute(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        raise NotImplementedError
+        """(B,) intrinsic rewards for a batch of transitions, without changing the module."""
 
+    @abstractmethod
     def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
-        raise NotImplementedError
+        """Train the module on a batch; returns its losses by name."""
 
 
 def _require(batch: Mapping[str, torch.Tensor], *names: str) -> None:

@@ -25,6 +25,7 @@ A subclass sets `config_type` and implements four hooks:
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,12 +42,14 @@ from hrl.agents.common import (
     flat_box_dim,
     observation_batch,
     start_learning,
+    substream,
 )
+from hrl.buffers import ReplayBuffer, transition_fields
 
 __all__ = ["OffPolicyAgent"]
 
 
-class OffPolicyAgent:
+class OffPolicyAgent(ABC):
     """Base class of the Stable-Baselines3-shaped agents with a replay buffer (see the module doc).
 
     Attributes:
@@ -74,14 +77,38 @@ class OffPolicyAgent:
     # ------------------------------------------------------------------ hooks
     def _check_config(self, config: Any, obs_dim: int) -> None:
         """Refuse a config that does not fit an observation of width `obs_dim` (default: accept)."""
+        return None
 
+    @abstractmethod
     def _setup(
         self, env: Any, obs_dim: int, low: np.ndarray, high: np.ndarray, config: Any, device: Any
     ) -> None:
-        raise NotImplementedError
+        """Build networks, buffers and generators, then call `_init_counters`."""
 
+    @abstractmethod
     def _env_step(self, obs: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
-        raise NotImplementedError
+        """One environment step from `obs` (act, step, store, train): (next_obs, reward, terminated, truncated)."""
+
+    def _setup_learner_and_buffer(
+        self,
+        learner_type: type,
+        env: Any,
+        obs_dim: int,
+        low: np.ndarray,
+        high: np.ndarray,
+        config: Any,
+        device: Any,
+    ) -> None:
+        """`_setup` of an agent in the default `_state` layout: one ``learner_type(obs_dim, low, high,
+        config, device=, seed=)``, one NumPy generator (warm-up actions and exploration noise) and one
+        replay buffer of ``config.buffer_size`` transitions."""
+        self.device = torch.device(device)
+        self.learner = learner_type(obs_dim, low, high, config, device=self.device, seed=config.seed)
+        self.rng = substream(config.seed, 1)
+        self.buffer = ReplayBuffer(
+            config.buffer_size, transition_fields(obs_dim, low.size), rng=substream(config.seed, 2)
+        )
+        self._init_counters(env, obs_dim, low, high, config)
 
     def _state(self, include_buffer: bool) -> dict[str, Any]:
         """The default for an agent with one ``learner`` (its ``state_dict``), one NumPy ``rng`` and
