@@ -27,8 +27,6 @@ import torch.nn.functional as F
 
 from core.checkpoint import load_state_into
 from hrl.agents.base import OffPolicyAgent
-from hrl.agents.common import substream
-from hrl.buffers import ReplayBuffer, transition_fields
 from hrl.config import SACConfig
 from hrl.networks import SquashedGaussianActor, TwinQNetwork
 
@@ -162,13 +160,7 @@ class SAC(OffPolicyAgent):
     def _setup(
         self, env: Any, obs_dim: int, low: np.ndarray, high: np.ndarray, config: SACConfig, device: Any
     ) -> None:
-        self.device = torch.device(device)
-        self.learner = SACLearner(obs_dim, low, high, config, device=self.device, seed=config.seed)
-        self.rng = substream(config.seed, 1)
-        self.buffer = ReplayBuffer(
-            config.buffer_size, transition_fields(obs_dim, low.size), rng=substream(config.seed, 2)
-        )
-        self._init_counters(env, obs_dim, low, high, config)
+        self._setup_learner_and_buffer(SACLearner, env, obs_dim, low, high, config, device)
 
     def predict(
         self,

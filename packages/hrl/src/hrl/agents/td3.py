@@ -33,8 +33,6 @@ import torch.nn.functional as F
 
 from core.checkpoint import load_state_into
 from hrl.agents.base import OffPolicyAgent
-from hrl.agents.common import substream
-from hrl.buffers import ReplayBuffer, transition_fields
 from hrl.config import TD3Config
 from hrl.networks import DeterministicActor, TwinQNetwork
 
@@ -181,14 +179,7 @@ class TD3(OffPolicyAgent):
     def _setup(
         self, env: Any, obs_dim: int, low: np.ndarray, high: np.ndarray, config: TD3Config, device: Any
     ) -> None:
-        self.low, self.high = low, high
-        self.device = torch.device(device)
-        self.learner = TD3Learner(obs_dim, low, high, config, device=self.device, seed=config.seed)
-        self.rng = substream(config.seed, 1)  # random warm-up actions and exploration noise
-        self.buffer = ReplayBuffer(
-            config.buffer_size, transition_fields(obs_dim, low.size), rng=substream(config.seed, 2)
-        )
-        self._init_counters(env, obs_dim, low, high, config)
+        self._setup_learner_and_buffer(TD3Learner, env, obs_dim, low, high, config, device)
 
     # ---------------------------------------------------------------- acting
     def predict(
@@ -215,10 +206,10 @@ class TD3(OffPolicyAgent):
 
     def _exploration_action(self, obs: np.ndarray) -> np.ndarray:
         if self.num_timesteps < self.config.learning_starts:
-            return self.rng.uniform(self.low, self.high).astype(np.float32)
+            return self.rng.uniform(self.action_low, self.action_high).astype(np.float32)
         action, _ = self.predict(obs)
-        noise = self.rng.normal(0.0, self.config.exploration_noise * (self.high - self.low) / 2)
-        return np.clip(action + noise, self.low, self.high).astype(np.float32)
+        noise = self.rng.normal(0.0, self.config.exploration_noise * (self.action_high - self.action_low) / 2)
+        return np.clip(action + noise, self.action_low, self.action_high).astype(np.float32)
 
     def _train_step(self) -> None:
         sample = self.buffer.sample(self.config.batch_size)
