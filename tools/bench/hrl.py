@@ -74,8 +74,9 @@ PER_ALGORITHM = {
 """Defaults of the options left unset, per algorithm (PPO's: rl-zoo's CartPole-v1 settings)."""
 
 
-def train_ours(args: argparse.Namespace, seed: int):
-    config = TD3Config(
+def _train_ours_off_policy(agent_type, config_type, args: argparse.Namespace, seed: int, **extra):
+    """Train our TD3 or SAC with the benchmark's shared options (and `extra` config fields)."""
+    config = config_type(
         hidden=tuple(args.hidden),
         actor_lr=args.lr,
         critic_lr=args.lr,
@@ -85,11 +86,16 @@ def train_ours(args: argparse.Namespace, seed: int):
         learning_starts=args.learning_starts,
         total_timesteps=args.steps,
         seed=seed,
+        **extra,
     )
-    agent = TD3(gym.make(args.env), config)
+    agent = agent_type(gym.make(args.env), config)
     with Timer() as timer:
         agent.learn()
     return agent, timer.seconds
+
+
+def train_ours(args: argparse.Namespace, seed: int):
+    return _train_ours_off_policy(TD3, TD3Config, args, seed)
 
 
 def train_sb3(args: argparse.Namespace, seed: int):
@@ -174,22 +180,7 @@ def collection_split(args: argparse.Namespace, td3_seconds_per_step: float) -> R
 
 
 def train_ours_sac(args: argparse.Namespace, seed: int):
-    config = SACConfig(
-        hidden=tuple(args.hidden),
-        actor_lr=args.lr,
-        critic_lr=args.lr,
-        alpha_lr=args.lr,
-        gamma=args.gamma,
-        batch_size=args.batch_size,
-        buffer_size=args.steps,
-        learning_starts=args.learning_starts,
-        total_timesteps=args.steps,
-        seed=seed,
-    )
-    agent = SAC(gym.make(args.env), config)
-    with Timer() as timer:
-        agent.learn()
-    return agent, timer.seconds
+    return _train_ours_off_policy(SAC, SACConfig, args, seed, alpha_lr=args.lr)
 
 
 def train_sb3_sac(args: argparse.Namespace, seed: int):
