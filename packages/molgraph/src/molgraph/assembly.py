@@ -484,7 +484,8 @@ def round_trip(
     at some cluster, named in ``details``), ``"candidate cap"`` / ``"time limit"`` (an enumeration
     bound was hit), ``"stereo partial"`` (the input specifies only some of its stereo elements, so
     no fully specified isomer equals it), ``"stereo over cap"`` (more isomers than `max_isomers`
-    and the input's was not drawn), or ``"different molecule"`` (assembled, but not the input:
+    and the input's was not drawn), ``"stereo not enumerable"`` (the input's stereo has no
+    heavy-atom isomer, e.g. a C=N fixed by an explicit ``[H]``), or ``"different molecule"`` (assembled, but not the input:
     a defect this function reports rather than hides).
     """
     if len(tree) == 1:
@@ -514,6 +515,8 @@ def round_trip(
     if chosen is not None:
         return RoundTrip(chosen)
     specified, total = _stereo_counts(tree.smiles)
+    if len(candidates) <= 1:  # e.g. C=N stereo fixed by an explicit [H]: no heavy-atom isomer carries it
+        return RoundTrip(None, "stereo not enumerable", {"input": tree.smiles, "isomers enumerated": 0})
     if specified < total:
         return RoundTrip(None, "stereo partial", {"specified": specified, "stereo elements": total})
     return RoundTrip(None, "stereo over cap", {"isomers enumerated": len(candidates) - 1, "cap": max_isomers})

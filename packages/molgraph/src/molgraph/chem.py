@@ -78,7 +78,9 @@ def parse_smiles(smiles: str, *, where: str | None = None, keep_stereo: bool = F
         )
     if not keep_stereo:
         Chem.RemoveStereochemistry(mol)
-    return mol
+    # explicit hydrogens (``[H]N=C...``) become implicit, as `Chem.MolFromSmiles` does; RDKit keeps
+    # only those that define a stereo element, so none are left without stereo
+    return Chem.RemoveHs(mol)
 
 
 def canonical_smiles(smiles_or_mol: str | Chem.Mol, *, isomeric: bool = False) -> str:

@@ -57,6 +57,12 @@ def _report_failures(failures, records) -> None:  # type: ignore[no-untyped-def]
         print(f"molgraph: ... and {len(failures) - SHOWN_FAILURES} more skipped", file=sys.stderr)
 
 
+_PERI_HELP = (
+    "merge the rings around an atom in three or more rings into one cluster (exact round trips of "
+    "peri-fused systems; default: the paper's decomposition)"
+)
+
+
 def _decompose(args: argparse.Namespace) -> int:
     from core.errors import InputError
     from molgraph.tree import JunctionTree
@@ -64,7 +70,7 @@ def _decompose(args: argparse.Namespace) -> int:
     failed = 0
     for smiles in args.smiles:
         try:
-            tree = JunctionTree(smiles)
+            tree = JunctionTree(smiles, merge_peri_fused=args.merge_peri_fused)
         except InputError as exc:
             print(f"molgraph: error: {exc}", file=sys.stderr)
             failed += 1
@@ -79,7 +85,9 @@ def _vocab(args: argparse.Namespace) -> int:
     from molgraph.dataset import build_vocab
 
     records = load_records(args.smiles_file, limit=args.limit)
-    vocab, failures = build_vocab([r.smiles for r in records], workers=args.workers)
+    vocab, failures = build_vocab(
+        [r.smiles for r in records], workers=args.workers, merge_peri_fused=args.merge_peri_fused
+    )
     _report_failures(failures, records)
     path = vocab.save(Path(args.out) / "vocab.json")
     kept = len(records) - len(failures)
@@ -99,7 +107,21 @@ def _fit(args: argparse.Namespace) -> int:
     schedule = config_from_args(TrainConfig, args)
     vocab = Vocab.load(args.vocab) if args.vocab else None
     records = load_records(args.smiles_file, limit=args.limit)
-    prepared = prepare([r.smiles for r in records], vocab, desc="fit", workers=args.workers)
+    if vocab is not None and args.merge_peri_fused and not vocab.merge_peri_fused:
+        from core.errors import InputError
+
+        raise InputError(
+            "--merge-peri-fused contradicts the vocabulary (built with the paper's decomposition)",
+            item=args.vocab,
+            expected="a vocabulary from `molgraph vocab --merge-peri-fused`, or no --vocab",
+        )
+    prepared = prepare(
+        [r.smiles for r in records],
+        vocab,
+        desc="fit",
+        workers=args.workers,
+        merge_peri_fused=args.merge_peri_fused,
+    )
     _report_failures(prepared.failures, records)
     print(prepared.report(), flush=True)
     model = JTVAE(prepared.vocab, config, seed=schedule.seed).to(pick_device(args.device))
@@ -268,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     decompose = commands.add_parser("decompose", help="print clusters and junction-tree edges of SMILES")
     decompose.add_argument("smiles", nargs="+")
+    decompose.add_argument("--merge-peri-fused", action="store_true", help=_PERI_HELP)
     decompose.set_defaults(handler=_decompose)
 
     vocab = commands.add_parser("vocab", help="build a cluster vocabulary (decomposition only) from SMILES")
@@ -275,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_out_option(vocab, "runs/molgraph-vocab", "vocab.json")
     vocab.add_argument("--limit", type=positive_int, default=None, help="read at most this many SMILES")
     vocab.add_argument("--workers", type=positive_int, default=1, help="processes for the decomposition")
+    vocab.add_argument("--merge-peri-fused", action="store_true", help=_PERI_HELP)
     vocab.set_defaults(handler=_vocab)
 
     fit = commands.add_parser("fit", help="train a JT-VAE on a SMILES file (resumes from --out)")
@@ -284,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--vocab", type=existing_file, default=None, help="vocabulary JSON (default: built from the file)"
     )
     fit.add_argument("--limit", type=positive_int, default=None, help="read at most this many SMILES")
+    fit.add_argument(
+        "--merge-peri-fused", action="store_true", help=_PERI_HELP + "; a --vocab brings its own"
+    )
     add_config_arguments(
         fit,
         JTVAEConfig,

@@ -87,7 +87,7 @@ def prepare_one(
 
     With ``candidates=False`` the attachment and stereo enumerations are skipped (enough for encoding).
     """
-    tree = tree or JunctionTree(smiles)
+    tree = tree or vocab.tree(smiles)
     vocab.assign(tree)
     if candidates:
         tree.set_labels()
@@ -125,6 +125,7 @@ def prepare(
     desc: str = "prepare",
     candidates: bool = True,
     workers: int = 1,
+    merge_peri_fused: bool = False,
 ) -> PreparedSet:
     """Decompose and tensorise `smiles`; build the vocabulary from them when `vocab` is None.
 
@@ -133,13 +134,17 @@ def prepare(
     many processes (joblib) in chunks of `CHUNK`; the result, order included, does not depend on it.
 
     Invalid SMILES, molecules with a cluster outside `vocab` and molecules whose ground truth cannot
-    be enumerated are skipped and counted in ``PreparedSet.dropped``.
+    be enumerated are skipped and counted in ``PreparedSet.dropped``. `merge_peri_fused` chooses the
+    decomposition of a vocabulary built here (`molgraph.tree.tree_decompose`); a given `vocab`
+    brings its own.
     """
     if workers < 1:
         raise InputError("workers must be >= 1", item=workers)
     items = list(smiles)
     if vocab is None:
-        vocab, _ = build_vocab(items, workers=workers, desc=f"{desc}: vocabulary")
+        vocab, _ = build_vocab(
+            items, workers=workers, desc=f"{desc}: vocabulary", merge_peri_fused=merge_peri_fused
+        )
     outcomes = _map_chunks(_prepare_chunk, items, (vocab, candidates), workers, f"{desc}: candidates")
     samples = [o for o in outcomes if isinstance(o, MoleculeSample)]
     failures = [Failure(i, items[i], *o) for i, o in enumerate(outcomes) if not isinstance(o, MoleculeSample)]
@@ -147,12 +152,13 @@ def prepare(
 
 
 def build_vocab(
-    smiles: Iterable[str], *, workers: int = 1, desc: str = "vocabulary"
+    smiles: Iterable[str], *, workers: int = 1, desc: str = "vocabulary", merge_peri_fused: bool = False
 ) -> tuple[Vocab, list[Failure]]:
     """The cluster vocabulary of `smiles`: decomposition only (no attachment enumeration).
 
     Every molecule that decomposes contributes its clusters, charged ones included; the inputs
     that do not (invalid SMILES, or a cluster RDKit cannot kekulise) are returned as failures.
+    `merge_peri_fused` chooses the decomposition (`molgraph.tree.tree_decompose`).
 
     Returns:
         ``(vocab, failures)``.
@@ -160,13 +166,16 @@ def build_vocab(
     if workers < 1:
         raise InputError("workers must be >= 1", item=workers)
     items = list(smiles)
-    clusters = _map_chunks(_cluster_sets, items, (), workers, desc)
+    clusters = _map_chunks(_cluster_sets, items, (merge_peri_fused,), workers, desc)
     failures = [
         Failure(i, items[i], "invalid SMILES", found)
         for i, found in enumerate(clusters)
         if isinstance(found, str)
     ]
-    vocab = Vocab.from_clusters(c for found in clusters if not isinstance(found, str) for c in found)
+    vocab = Vocab.from_clusters(
+        (c for found in clusters if not isinstance(found, str) for c in found),
+        merge_peri_fused=merge_peri_fused,
+    )
     return vocab, failures
 
 
@@ -189,12 +198,13 @@ def _map_chunks(function, items: list[str], args: tuple, workers: int, desc: str
     return out
 
 
-def _cluster_sets(texts: list[str]) -> list[set[str] | str]:
+def _cluster_sets(texts: list[str], merge_peri_fused: bool) -> list[set[str] | str]:
     """The cluster SMILES of each molecule, or RDKit's reason when it does not decompose."""
     out: list[set[str] | str] = []
     for text in texts:
         try:
-            out.append({node.smiles for node in JunctionTree(text).nodes})
+            tree = JunctionTree(text, merge_peri_fused=merge_peri_fused)
+            out.append({node.smiles for node in tree.nodes})
         except InputError as exc:
             out.append(str(exc))
     return out
@@ -207,7 +217,7 @@ def _prepare_chunk(
     out: list[MoleculeSample | tuple[str, str]] = []
     for text in texts:
         try:
-            tree = JunctionTree(text)
+            tree = vocab.tree(text)
         except InputError as exc:
             out.append(("invalid SMILES", str(exc)))
             continue

@@ -304,7 +304,7 @@ class JTVAE(nn.Module):
     # ----- persistence ----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], *, extra: dict | None = None) -> Path:
         """Weights, config and vocabulary in one safetensors checkpoint (atomic)."""
-        info = {"vocab": self.vocab.clusters, **(extra or {})}
+        info = {"vocab": self.vocab.to_json(), **(extra or {})}
         return save_checkpoint(path, {"model": self.state_dict()}, self.config, extra=info)
 
     @classmethod
@@ -313,7 +313,7 @@ class JTVAE(nn.Module):
         ckpt = load_checkpoint(path, JTVAEConfig, map_location=device)
         if "vocab" not in ckpt.extra:
             raise InputError("checkpoint holds no vocabulary", item=str(path))
-        model = cls(Vocab(ckpt.extra["vocab"]), ckpt.config)
+        model = cls(Vocab.from_json(ckpt.extra["vocab"], source=str(path)), ckpt.config)
         model.load_state_dict(ckpt.state["model"])
         return model.to(device)
 

@@ -119,7 +119,7 @@ def _save(path, model, optimizer, scheduler, config, epoch, step, rows) -> None:
         "epoch": epoch,
         "step": step,
         "history": rows,
-        "vocab": model.vocab.clusters,
+        "vocab": model.vocab.to_json(),
         "model_config": asdict(model.config),
     }
     save_checkpoint(path, state, config, extra=extra)

@@ -21,12 +21,15 @@ class Vocab:
 
     Args:
         clusters: the cluster SMILES, in index order (duplicates are rejected).
+        merge_peri_fused: the decomposition the clusters come from (`molgraph.tree.tree_decompose`);
+            every tree built for this vocabulary (`tree`) uses it, and it is saved with it.
 
     Raises:
         InputError: for a duplicate or a SMILES that RDKit cannot kekulise.
     """
 
-    def __init__(self, clusters: Iterable[str]) -> None:
+    def __init__(self, clusters: Iterable[str], *, merge_peri_fused: bool = False) -> None:
+        self.merge_peri_fused = merge_peri_fused
         self.clusters: list[str] = list(clusters)
         self._index = {smiles: i for i, smiles in enumerate(self.clusters)}
         if len(self._index) != len(self.clusters):
@@ -39,19 +42,56 @@ class Vocab:
             self.slots.append(atom_slots(mol))
 
     @classmethod
-    def from_clusters(cls, clusters: Iterable[str]) -> Vocab:
+    def from_clusters(cls, clusters: Iterable[str], *, merge_peri_fused: bool = False) -> Vocab:
         """Vocabulary of the distinct cluster SMILES in `clusters`, sorted for reproducibility."""
-        return cls(sorted(set(clusters)))
+        return cls(sorted(set(clusters)), merge_peri_fused=merge_peri_fused)
 
     @classmethod
     def from_trees(cls, trees: Iterable[JunctionTree]) -> Vocab:
-        """Vocabulary of every cluster in `trees`."""
-        return cls.from_clusters(node.smiles for tree in trees for node in tree.nodes)
+        """Vocabulary of every cluster in `trees` (all built with the same decomposition)."""
+        trees = list(trees)
+        modes = {tree.merge_peri_fused for tree in trees}
+        if len(modes) > 1:
+            raise InputError("trees mix two decompositions", item="merge_peri_fused True and False")
+        return cls.from_clusters(
+            (node.smiles for tree in trees for node in tree.nodes), merge_peri_fused=modes == {True}
+        )
 
     @classmethod
-    def from_smiles(cls, smiles: Iterable[str]) -> Vocab:
+    def from_smiles(cls, smiles: Iterable[str], *, merge_peri_fused: bool = False) -> Vocab:
         """Vocabulary of every cluster of the (valid) molecules in `smiles`; invalid ones raise `InputError`."""
-        return cls.from_trees(JunctionTree(s) for s in smiles)
+        return cls.from_clusters(
+            (
+                node.smiles
+                for s in smiles
+                for node in JunctionTree(s, merge_peri_fused=merge_peri_fused).nodes
+            ),
+            merge_peri_fused=merge_peri_fused,
+        )
+
+    def tree(self, smiles: str) -> JunctionTree:
+        """The junction tree of `smiles` under this vocabulary's decomposition (not yet assigned)."""
+        return JunctionTree(smiles, merge_peri_fused=self.merge_peri_fused)
+
+    def to_json(self) -> list[str] | dict:
+        """The saved form: the plain cluster list for the paper's decomposition (the format every
+        earlier vocabulary file and model has), else ``{"clusters": [...], "merge_peri_fused": true}``."""
+        if not self.merge_peri_fused:
+            return list(self.clusters)
+        return {"clusters": list(self.clusters), "merge_peri_fused": True}
+
+    @classmethod
+    def from_json(cls, data: object, *, source: str = "vocabulary") -> Vocab:
+        """Inverse of `to_json` (raises `InputError` naming `source` when malformed)."""
+        merge = False
+        if isinstance(data, dict):
+            merge = data.get("merge_peri_fused", False)
+            if not isinstance(merge, bool):
+                raise InputError("merge_peri_fused must be true or false", item=source)
+            data = data.get("clusters")
+        if not isinstance(data, list) or not all(isinstance(c, str) for c in data):
+            raise InputError('vocabulary must be a JSON list of strings or {"clusters": [...]}', item=source)
+        return cls(data, merge_peri_fused=merge)
 
     def __len__(self) -> int:
         return len(self.clusters)
@@ -73,14 +113,20 @@ class Vocab:
             ) from None
 
     def assign(self, tree: JunctionTree) -> JunctionTree:
-        """Set ``wid`` of every node of `tree` (raises `InputError` on an unknown cluster)."""
+        """Set ``wid`` of every node of `tree` (raises `InputError` on an unknown cluster, or when
+        `tree` was built with another decomposition than this vocabulary's)."""
+        if getattr(tree, "merge_peri_fused", False) != self.merge_peri_fused:
+            raise InputError(
+                "junction tree and vocabulary use different decompositions",
+                item=f"{tree.smiles}: merge_peri_fused={tree.merge_peri_fused}, vocabulary {self.merge_peri_fused}",
+            )
         for node in tree.nodes:
             node.wid = self.index(node.smiles, molecule=tree.smiles)
         return tree
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the vocabulary as a JSON list, atomically."""
-        text = json.dumps(self.clusters)
+        """Write the vocabulary as JSON (`to_json`), atomically."""
+        text = json.dumps(self.to_json())
         return atomic_write(path, lambda tmp: tmp.write_text(text))
 
     @classmethod
@@ -93,9 +139,7 @@ class Vocab:
             clusters = json.loads(source.read_text())
         except json.JSONDecodeError as exc:
             raise InputError("vocabulary file is not JSON", item=f"{source}: {exc}") from exc
-        if not isinstance(clusters, list) or not all(isinstance(c, str) for c in clusters):
-            raise InputError("vocabulary file must hold a JSON list of strings", item=str(source))
-        return cls(clusters)
+        return cls.from_json(clusters, source=str(source))
 
 
 def _first_duplicate(items: list[str]) -> str:
