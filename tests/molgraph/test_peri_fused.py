@@ -70,3 +70,15 @@ def test_explicit_hydrogens_do_not_change_the_molecule():
     assert round_trip(tree).smiles == tree.smiles
     fixed_by_h = round_trip(JunctionTree("[H]/N=C(/C)N"))  # its stereo needs the explicit H
     assert fixed_by_h.smiles is None and fixed_by_h.reason == "stereo not enumerable"
+
+
+def test_round_trip_command_counts_outcomes(tmp_path, capsys):
+    source = tmp_path / "m.smi"
+    source.write_text(f"{NAPHTHALIMIDE}\nCCO\nnot_a_smiles\n")
+    assert main(["round-trip", str(source)]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert summary["exact"] == 1 and summary["ring system not assemblable"] == 1
+    assert summary["invalid SMILES"] == 1 and f"{source} line 1" in captured.err
+    assert main(["round-trip", str(source), "--merge-peri-fused"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["exact"] == 2

@@ -80,6 +80,35 @@ def _decompose(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _round_trip(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from core.errors import InputError
+    from core.progress import progress
+    from molgraph.assembly import round_trip
+    from molgraph.data import load_records
+    from molgraph.tree import JunctionTree
+
+    records = load_records(args.smiles_file, limit=args.limit)
+    outcomes: Counter = Counter()
+    for record in progress(records, desc="round trip"):
+        try:
+            result = round_trip(JunctionTree(record.smiles, merge_peri_fused=args.merge_peri_fused))
+        except InputError as exc:
+            outcomes["invalid SMILES"] += 1
+            print(f"molgraph: skipped {record.where}: {exc}", file=sys.stderr)
+            continue
+        outcomes[result.reason or "exact"] += 1
+        if result.reason is not None:
+            print(
+                f"molgraph: {record.where}: {record.smiles}: {result.reason} {result.details}",
+                file=sys.stderr,
+            )
+    summary = {"molecules": len(records), "merge_peri_fused": args.merge_peri_fused, **outcomes}
+    print(json.dumps(summary))
+    return 0
+
+
 def _vocab(args: argparse.Namespace) -> int:
     from molgraph.data import load_records
     from molgraph.dataset import build_vocab
@@ -292,6 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
     decompose.add_argument("smiles", nargs="+")
     decompose.add_argument("--merge-peri-fused", action="store_true", help=_PERI_HELP)
     decompose.set_defaults(handler=_decompose)
+
+    trip = commands.add_parser(
+        "round-trip", help="decompose and reassemble each molecule from its true tree; count the outcomes"
+    )
+    trip.add_argument("smiles_file", help=source_help)
+    trip.add_argument("--limit", type=positive_int, default=None, help="read at most this many SMILES")
+    trip.add_argument("--merge-peri-fused", action="store_true", help=_PERI_HELP)
+    trip.set_defaults(handler=_round_trip)
 
     vocab = commands.add_parser("vocab", help="build a cluster vocabulary (decomposition only) from SMILES")
     vocab.add_argument("smiles_file", help=source_help)
