@@ -1,13 +1,16 @@
 """vision_attention: bottom-up/top-down attention for captioning and VQA, CoordConv, saliency sanity checks,
-Group Normalization.
+Group Normalization, learned confidence for OoD detection.
 
-Four papers, one sub-package each, and their experiments (``reproduce vision-attention --only NAME``):
+Five papers, one sub-package each, and their experiments (``reproduce vision-attention --only NAME``):
 
 - `vision_attention.coordconv` (Liu et al. 2018): `CoordConv2d`, the Not-so-Clevr data, the coordinate tasks.
 - `vision_attention.saliency` (Adebayo et al. 2018): Captum's attribution methods under one call
   (`attribute`), cascading / independent randomisation, Spearman / SSIM / HOG similarity.
 - `vision_attention.groupnorm` (Wu & He 2018): `GroupNorm` (equal to `torch.nn.GroupNorm`), BN / GN / LN / IN
   through `make_norm`, `NormCNN`, the error-against-batch-size study (`batch_size_study`).
+- `vision_attention.confidence` (DeVries & Taylor 2018): `ConfidenceCNN` (a confidence branch), the hints
+  (`hint_probabilities`) with the budgeted lambda, max-softmax / ODIN / confidence detectors
+  (`detector_scores`), `auroc` and `fpr_at_tpr`, the digits-vs-outliers data (`load_ood_data`).
 - `vision_attention.updown` (Anderson et al. 2018): the two-LSTM captioner, the gated-tanh VQA model, BLEU
   and CIDEr-D, the bottom-up TSV reader, COCO / VQA v2 loaders, synthetic scenes.
 
@@ -22,6 +25,12 @@ from typing import TYPE_CHECKING
 from core.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
+    from vision_attention.confidence.config import ConfidenceConfig, OodConfig
+    from vision_attention.confidence.data import load_ood_data
+    from vision_attention.confidence.loss import hint_probabilities
+    from vision_attention.confidence.metrics import auroc, fpr_at_tpr
+    from vision_attention.confidence.models import ConfidenceCNN
+    from vision_attention.confidence.scores import detector_scores
     from vision_attention.config import TrainConfig
     from vision_attention.coordconv.config import CoordTaskConfig
     from vision_attention.coordconv.data import not_so_clevr, split_indices
@@ -44,6 +53,14 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from vision_attention.updown.vqa import TopDownVQA
 
 _WHERE = {
+    "load_ood_data": "vision_attention.confidence.data",
+    "hint_probabilities": "vision_attention.confidence.loss",
+    "detector_scores": "vision_attention.confidence.scores",
+    "fpr_at_tpr": "vision_attention.confidence.metrics",
+    "auroc": "vision_attention.confidence.metrics",
+    "OodConfig": "vision_attention.confidence.config",
+    "ConfidenceConfig": "vision_attention.confidence.config",
+    "ConfidenceCNN": "vision_attention.confidence.models",
     "AddCoords": "vision_attention.coordconv.layer",
     "CaptionerConfig": "vision_attention.updown.config",
     "CoordConv2d": "vision_attention.coordconv.layer",
@@ -83,26 +100,34 @@ __all__ = [
     "METHODS",
     "AddCoords",
     "CaptionerConfig",
+    "ConfidenceCNN",
+    "ConfidenceConfig",
     "CoordConv2d",
     "CoordTaskConfig",
     "GroupNorm",
     "NormCNN",
     "NormNetConfig",
+    "OodConfig",
     "SceneConfig",
     "TopDownCaptioner",
     "TopDownVQA",
     "TrainConfig",
     "VQAConfig",
     "attribute",
+    "auroc",
     "batch_size_study",
     "bleu",
     "build_model",
     "cascading_randomization",
     "cider_d",
+    "detector_scores",
     "fit",
+    "fpr_at_tpr",
+    "hint_probabilities",
     "hog_similarity",
     "independent_randomization",
     "load_coco_captions",
+    "load_ood_data",
     "load_vqa",
     "make_norm",
     "make_scenes",

@@ -14,8 +14,9 @@ from core.cli import dispatch, existing_file, package_cli
 from core.reproduce import add_reproduce_command
 
 DESCRIPTION = (
-    "Bottom-up/top-down attention for captioning and VQA (Anderson et al. 2018), CoordConv (Liu et al. 2018) "
-    "and sanity checks for saliency maps (Adebayo et al. 2018)."
+    "Bottom-up/top-down attention for captioning and VQA (Anderson et al. 2018), CoordConv (Liu et al. 2018), "
+    "sanity checks for saliency maps (Adebayo et al. 2018), Group Normalization (Wu & He 2018) and learned "
+    "confidence for out-of-distribution detection (DeVries & Taylor 2018)."
 )
 
 
