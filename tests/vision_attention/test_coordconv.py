@@ -86,7 +86,7 @@ def test_coordconv_extrapolates_to_the_held_out_quadrant_where_conv_fails(data):
     for model in ("coordconv", "conv"):
         config = CoordTaskConfig(task="classification", split="quadrant", model=model)
         net = build_model(lambda config=config: make_model(config), 0)
-        train = TrainConfig(model=model, epochs=3, learning_rate=3e-2, batch_size=8)
+        train = TrainConfig(model=model, epochs=6, learning_rate=1e-2, batch_size=8)
         fit(net, task_loss("classification"), [inputs[subset], targets[subset]], train)
         results[model] = score(net, inputs[held_out], targets[held_out], "classification")["accuracy"]
     assert results["coordconv"] >= 0.8, results
