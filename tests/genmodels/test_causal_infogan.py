@@ -128,6 +128,23 @@ def test_decoded_plans_have_one_image_per_code_and_match_codes_finds_the_generat
         assert match_codes(model, generated[:, 0].detach().numpy(), codes, z).tolist() == [0, 1, 2, 3, 4]
 
 
+def test_the_learned_transition_starts_as_the_fixed_prior_and_trains_with_the_generator():
+    codes = torch.rand(50, 2) * 2 - 1
+    for transition in ("fixed", "learned"):
+        model = CausalInfoGAN(_tiny(1, transition=transition).model)
+        mean, sd = model.transition_moments(codes)
+        assert torch.equal(mean, codes) and torch.allclose(sd, torch.full_like(sd, 0.1))
+        assert model.move_radius(codes) == pytest.approx(0.2)
+    assert not hasattr(CausalInfoGAN(_tiny(1, transition="fixed").model), "transition")
+    pairs = torch.from_numpy(Maze(size=8).pairs(96, seed=0))
+    trained, _ = fit_causal_infogan(pairs, _tiny(1, transition="learned"))
+    assert trained.transition[-1].weight.abs().sum() > 0  # the generator's optimiser moved it
+    assert "image_head" in trained.discriminator
+    assert "image_head" not in CausalInfoGAN(_tiny(1, image_discriminator=False).model).discriminator
+    with pytest.raises(InputError, match="unknown transition"):
+        CausalInfoGANConfig(transition="drawn")
+
+
 def test_causal_infogan_learns_feasible_pairs():
     """Generated pairs (o, o') are one move apart far more often than two independent generated images."""
     maze = Maze(size=8)

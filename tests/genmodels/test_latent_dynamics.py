@@ -333,6 +333,18 @@ def test_point_mass_is_deterministic_given_a_seed_and_draws_what_it_says():
         first.step(np.array([np.nan, 0.0]))
 
 
+def test_point_mass_with_a_fixed_target_keeps_it_at_the_centre_and_pays_for_reaching_it():
+    env = PointMass(max_steps=4, action_repeat=1, fixed_target=True)
+    for seed in (0, 1, 2):
+        frame = env.reset(seed).reshape(16, 16)
+        assert np.array_equal(env.target, np.zeros(2))
+        assert (frame[7:10, 7:10] > 0).all()  # the dim target (or the mass over it) sits at the centre
+    env.position, env.velocity = np.zeros(2), np.zeros(2)
+    _, reward, _ = env.step(np.zeros(2))
+    assert reward == 1.0
+    assert PointMass(fixed_target=True).reset(3).tolist() != PointMass(fixed_target=True).reset(4).tolist()
+
+
 def test_a_killed_planet_run_resumes_exactly(tmp_path):
     path = tmp_path / "planet.safetensors"
     history = _assert_resumes_exactly(lambda **kw: run_planet(_planet(3), **kw), path, 4, "on_episode")

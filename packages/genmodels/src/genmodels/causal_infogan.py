@@ -59,26 +59,52 @@ class CausalInfoGAN(nn.Module):
         self.generator = _mlp(
             config.noise_dim + per_call * config.code_dim, config.hidden, per_call * config.obs_dim
         )
-        self.discriminator = nn.ModuleDict(
-            {
-                "features": nn.Sequential(
-                    nn.Linear(width * config.obs_dim, config.hidden), nn.LeakyReLU(0.2)
-                ),
-                "head": _mlp(config.hidden + 1, config.hidden, 1),
-            }
-        )
+        judges = {"": width}
+        if config.causal and config.image_discriminator:
+            judges["image_"] = 1
+        layers: dict[str, nn.Module] = {}
+        for prefix, images in judges.items():
+            layers[f"{prefix}features"] = nn.Sequential(
+                nn.Linear(images * config.obs_dim, config.hidden), nn.LeakyReLU(0.2)
+            )
+            layers[f"{prefix}head"] = _mlp(config.hidden + 1, config.hidden, 1)
+        self.discriminator = nn.ModuleDict(layers)
         self.posterior = _mlp(config.obs_dim, config.hidden, config.code_dim)
+        if config.causal and config.transition == "learned":
+            self.transition = _mlp(config.code_dim, config.hidden, 2 * config.code_dim)
+            last = self.transition[-1]
+            nn.init.zeros_(last.weight)  # starts as the fixed prior N(s, transition_sigma^2)
+            nn.init.zeros_(last.bias)
+
+    def transition_moments(self, s: Tensor) -> tuple[Tensor, Tensor]:
+        """Mean and standard deviation of T(s' | s) for codes ``(n, code_dim)``, each ``(n, code_dim)``.
+
+        Fixed: ``(s, transition_sigma)``. Learned (the paper's): ``s + shift(s)`` and
+        ``transition_sigma * exp(log_scale(s))`` from one MLP, trained with the generator.
+        """
+        sigma = self.config.transition_sigma
+        if not hasattr(self, "transition"):
+            return s, torch.full_like(s, sigma)
+        shift, log_scale = self.transition(s).chunk(2, dim=1)
+        return s + shift, sigma * torch.exp(log_scale.clamp(-5.0, 2.0))
 
     def sample_codes(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
-        """Noise z ``(n, noise_dim)`` and codes ``(n, width, code_dim)``: s ~ U[-1, 1], s' ~ N(s, sigma^2)."""
+        """Noise z ``(n, noise_dim)`` and codes ``(n, width, code_dim)``: s ~ U[-1, 1], s' ~ T(s' | s)."""
         c = self.config
         device = next(self.parameters()).device
         z = torch.randn(n, c.noise_dim, generator=generator).to(device)
         s = torch.rand(n, c.code_dim, generator=generator).to(device) * 2 - 1
         if not c.causal:
             return z, s[:, None]
-        s_next = s + c.transition_sigma * torch.randn(n, c.code_dim, generator=generator).to(device)
+        mean, sd = self.transition_moments(s)
+        s_next = mean + sd * torch.randn(n, c.code_dim, generator=generator).to(device)
         return z, torch.stack([s, s_next], dim=1)
+
+    @torch.no_grad()
+    def move_radius(self, codes: Tensor) -> float:
+        """The planner's longest edge: mean over `codes` ``(n, code_dim)`` of ``||shift|| + 2 * mean sd`` of T."""
+        mean, sd = self.transition_moments(codes)
+        return float(((mean - codes).norm(dim=1) + 2 * sd.mean(dim=1)).mean())
 
     def generate(self, z: Tensor, codes: Tensor) -> Tensor:
         """Images ``(n, width, obs_dim)`` in [0, 1] from noise ``(n, noise_dim)`` and codes ``(n, width, code_dim)``."""
@@ -96,9 +122,22 @@ class CausalInfoGAN(nn.Module):
         of Karras et al. 2018), so a generator that collapses to one image is told apart: without
         it, this small MLP GAN collapsed to a single position (measured), leaving no plan to test.
         """
-        features = self.discriminator["features"](images.flatten(1))
+        return self._judge("", images.flatten(1))
+
+    def image_critic(self, images: Tensor) -> Tensor | None:
+        """Logits ``(n * width,)`` of the single-image discriminator on every image of ``(n, width, obs_dim)``.
+
+        None when the model has none (plain InfoGAN, whose `critic` already judges single
+        images, or ``image_discriminator=False``).
+        """
+        if "image_head" not in self.discriminator:
+            return None
+        return self._judge("image_", images.reshape(-1, self.config.obs_dim))
+
+    def _judge(self, prefix: str, flat: Tensor) -> Tensor:
+        features = self.discriminator[f"{prefix}features"](flat)
         spread = features.std(dim=0).mean().expand(len(features), 1)
-        return self.discriminator["head"](torch.cat([features, spread], dim=1))[:, 0]
+        return self.discriminator[f"{prefix}head"](torch.cat([features, spread], dim=1))[:, 0]
 
 
 def _blur(images: Tensor, sd: float, generator: torch.Generator | None) -> Tensor:
@@ -113,13 +152,19 @@ def discriminator_loss(
 ) -> Tensor:
     """BCE of the discriminator on real ``(n, width, obs_dim)`` images (label 1) and detached fakes (label 0).
 
-    Both are seen through the config's instance noise (drawn from `generator`).
+    Both are seen through the config's instance noise (drawn from `generator`). With a single-image
+    discriminator (causal, ``image_discriminator``) its BCE on every image of the pairs is added.
     """
     bce = nn.functional.binary_cross_entropy_with_logits
     sd = model.config.instance_noise
-    real_logits = model.critic(_blur(real, sd, generator))
-    fake_logits = model.critic(_blur(fake.detach(), sd, generator))
-    return bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits))
+    real, fake = _blur(real, sd, generator), _blur(fake.detach(), sd, generator)
+    loss = real.new_zeros(())
+    for judge in (model.critic, model.image_critic):
+        real_logits, fake_logits = judge(real), judge(fake)
+        if real_logits is not None:
+            loss = loss + bce(real_logits, torch.ones_like(real_logits))
+            loss = loss + bce(fake_logits, torch.zeros_like(fake_logits))
+    return loss
 
 
 def generator_loss(
@@ -134,8 +179,12 @@ def generator_loss(
     """
     guess = model.posterior(fake.reshape(-1, model.config.obs_dim)).reshape(codes.shape)
     info = 0.5 * ((guess - codes) ** 2).sum(dim=(1, 2)).mean()
-    logits = model.critic(_blur(fake, model.config.instance_noise, generator))
-    bce = nn.functional.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    seen = _blur(fake, model.config.instance_noise, generator)
+    bce = seen.new_zeros(())
+    for judge in (model.critic, model.image_critic):
+        logits = judge(seen)
+        if logits is not None:
+            bce = bce + nn.functional.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
     return bce + model.config.info_weight * info, info
 
 
@@ -168,9 +217,10 @@ def fit_causal_infogan(
         model = CausalInfoGAN(config.model)
     rate, betas = config.train.learning_rate, (0.5, 0.999)
     d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=rate, betas=betas)
-    g_opt = torch.optim.Adam(
-        [*model.generator.parameters(), *model.posterior.parameters()], lr=rate, betas=betas
-    )
+    generative = [*model.generator.parameters(), *model.posterior.parameters()]
+    if hasattr(model, "transition"):
+        generative += list(model.transition.parameters())
+    g_opt = torch.optim.Adam(generative, lr=rate, betas=betas)
     noise = torch.Generator().manual_seed(config.train.seed)
 
     def step(index: Tensor, generator: torch.Generator, global_step: int) -> dict[str, float]:
@@ -182,7 +232,7 @@ def fit_causal_infogan(
         d_opt.step()
         g_loss, info = generator_loss(model, fake, codes, generator)
         g_opt.zero_grad(set_to_none=True)
-        g_loss.backward(inputs=[*model.generator.parameters(), *model.posterior.parameters()])
+        g_loss.backward(inputs=generative)
         g_opt.step()
         return {
             "discriminator": float(d_loss.detach()),

@@ -241,7 +241,7 @@ def _planet(args: argparse.Namespace) -> int:
     from genmodels.experiments.latent_dynamics import planet_configuration
     from genmodels.planet.loop import run_planet
 
-    config = planet_configuration(args.scale, args.seed)
+    config = planet_configuration(args.scale, args.seed, args.env)
     if args.episodes is not None:
         config = replace(config, episodes=args.episodes)
     _, history = run_planet(config, checkpoint=args.out / PLANET_CHECKPOINT)
@@ -249,7 +249,7 @@ def _planet(args: argparse.Namespace) -> int:
         "planet",
         rows=history,
         title="PlaNet on the pixel point mass: one row per collected episode",
-        data="point mass rendered to 16 x 16 frames, written here (a stand-in for DeepMind Control)",
+        data=f"point mass rendered to 16 x 16 frames, task {config.env!r}, written here (a stand-in for DeepMind Control)",
     )
     print(table.to_markdown())
     print(f"written: {table.save(args.out)}; checkpoint: {args.out / PLANET_CHECKPOINT}")
@@ -414,6 +414,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     planet.add_argument("--scale", choices=("smoke", "full"), default="smoke", help="sizes (default: smoke)")
+    planet.add_argument(
+        "--env",
+        choices=("pointmass-centre", "pointmass"),
+        default="pointmass-centre",
+        help="target fixed at the centre, or drawn per episode (default: %(default)s)",
+    )
     planet.add_argument(
         "--episodes", type=positive_int, default=None, help="planner episodes (default: the scale's)"
     )

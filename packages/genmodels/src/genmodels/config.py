@@ -438,7 +438,9 @@ class PlaNetConfig:
     """PlaNet's whole loop (Hafner et al. 2019, sec. 2 and appendix; defaults the paper's where it has one).
 
     Attributes:
-        env: the control task ("pointmass": the pixel point mass of `genmodels.planet.pointmass`).
+        env: the control task: "pointmass", the pixel point mass of `genmodels.planet.pointmass`
+            with a target drawn per episode, or "pointmass-centre", its target fixed at the centre
+            (dm_control's point_mass layout).
         model: the RSSM (``obs_dim``/``action_dim`` must match the task).
         planner: CEM's settings.
         seed_episodes: random-action episodes collected first (paper: 5).
@@ -452,7 +454,7 @@ class PlaNetConfig:
         seed: seeds the model, the batches, the noise and the episodes' tracks.
     """
 
-    env: Literal["pointmass"] = "pointmass"
+    env: Literal["pointmass", "pointmass-centre"] = "pointmass"
     model: RSSMConfig = field(default_factory=RSSMConfig)
     planner: CEMConfig = field(default_factory=CEMConfig)
     seed_episodes: int = 5
@@ -470,8 +472,8 @@ class PlaNetConfig:
         sizes = (self.seed_episodes, self.episodes, self.train_steps, self.batch_size, self.chunk)
         if min(sizes) < 1 or min(self.max_steps, self.action_repeat) < 1 or self.chunk < 2:
             raise InputError("PlaNet sizes must be >= 1 (chunk >= 2)", item=self)
-        if self.env != "pointmass":
-            raise InputError("unknown PlaNet task", item=self.env, expected="pointmass")
+        if self.env not in ("pointmass", "pointmass-centre"):
+            raise InputError("unknown PlaNet task", item=self.env, expected="pointmass or pointmass-centre")
         if not self.learning_rate > 0 or self.exploration_noise < 0:
             raise InputError("learning_rate must be > 0 and exploration_noise >= 0", item=self)
 
@@ -485,7 +487,7 @@ class CausalInfoGANConfig:
 
     Causal: the generator maps noise z and a pair of abstract states (s, s') to a pair of
     observations (o, o'); s ~ U[-1, 1]^code_dim and s' ~ T(s' | s) = N(s, transition_sigma^2 I)
-    (a fixed Gaussian transition, a simplification of the paper's learned one); the discriminator
+    (``transition="fixed"``) or its learned refinement (the paper's, the default); the discriminator
     judges pairs; the posterior Q(s | o) is applied to both images and its Gaussian log-likelihood
     of (s, s') is the mutual-information term. Plain InfoGAN: one image from (z, s), Q(s | o).
 
@@ -502,6 +504,12 @@ class CausalInfoGANConfig:
         shared_generator: causal only: o = g(z, s) and o' = g(z, s') with one network g and one
             z (the pair is tied through the codes and the pair discriminator); False: one joint
             network G(z, s, s') -> (o, o') (at smoke scale it did not learn the maze, measured).
+        image_discriminator: causal only: a second discriminator that judges every single image
+            of the pairs beside the pair discriminator (not in the paper; without it neither
+            causal variant learned to draw the maze at smoke scale, measured; see the README).
+        transition: causal only: "fixed", T(s' | s) = N(s, transition_sigma^2 I), or "learned",
+            the paper's: N(s + shift(s), (transition_sigma * scale(s))^2) from an MLP trained with
+            the generator (it starts as the fixed one).
     """
 
     obs_dim: int = 256
@@ -513,10 +521,14 @@ class CausalInfoGANConfig:
     causal: bool = True
     instance_noise: float = 0.1
     shared_generator: bool = True
+    image_discriminator: bool = True
+    transition: Literal["fixed", "learned"] = "learned"
 
     def __post_init__(self) -> None:
         if min(self.obs_dim, self.code_dim, self.noise_dim, self.hidden) < 1 or self.instance_noise < 0:
             raise InputError("Causal InfoGAN sizes must be >= 1", item=self)
+        if self.transition not in ("fixed", "learned"):
+            raise InputError("unknown transition", item=self.transition, expected="fixed or learned")
         if not self.transition_sigma > 0 or self.info_weight < 0:
             raise InputError(
                 "transition_sigma must be > 0 and info_weight >= 0",

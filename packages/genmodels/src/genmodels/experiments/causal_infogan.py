@@ -11,8 +11,8 @@ both GANs train on the same random one-move transitions (the InfoGAN on their si
 tasks: a start in the lower left room and a goal in the lower right room (the straight line
 crosses the wall). For each model and planner the start and goal codes are the sampled codes
 whose generated images match the start and goal images best; the code path is either the
-shortest path (Dijkstra) over a graph of codes drawn from the prior joined within 2 sigma of
-the transition prior, or the straight line with as many steps as the true shortest route needs;
+shortest path (Dijkstra) over a graph of codes drawn from the prior joined within the moves the
+transition makes likely (mean shift + 2 sd; 2 sigma for the fixed prior), or the straight line with as many steps as the true shortest route needs;
 the path is decoded to images, each image is read back to a position, and each consecutive pair
 is checked in the true maze (`Maze.feasible`: at most one move, not through the wall).
 """
@@ -129,12 +129,15 @@ def run(options: RunOptions) -> list[ResultTable]:
     )
     strips: dict[str, np.ndarray] = {}
     variants = (
-        ("Causal InfoGAN", "causal", True, True),
-        ("Causal InfoGAN, joint G(z, s, s')", "causal-joint", True, False),
-        ("InfoGAN", "infogan", False, True),
+        ("Causal InfoGAN, learned T", "causal-learned", True, True, "learned"),
+        ("Causal InfoGAN, fixed T", "causal", True, True, "fixed"),
+        ("Causal InfoGAN, fixed T, joint G(z, s, s')", "causal-joint", True, False, "fixed"),
+        ("InfoGAN", "infogan", False, True, "fixed"),
     )
-    for name, tag, causal, shared in variants:
-        model_config = CausalInfoGANConfig(obs_dim=maze.size**2, causal=causal, shared_generator=shared)
+    for name, tag, causal, shared, transition in variants:
+        model_config = CausalInfoGANConfig(
+            obs_dim=maze.size**2, causal=causal, shared_generator=shared, transition=transition
+        )
         config = CausalInfoGANRunConfig(model_config, train)
         model, _ = fit_causal_infogan(pairs, config, checkpoint=folder / f"{tag}.safetensors")
         model.eval()
@@ -143,7 +146,7 @@ def run(options: RunOptions) -> list[ResultTable]:
         z = torch.randn(1, config.model.noise_dim, generator=torch.Generator().manual_seed(options.seed))
         sources = match_codes(model, start_images, nodes, z)
         targets = match_codes(model, goal_images, nodes, z)
-        radius = 2 * config.model.transition_sigma
+        radius = model.move_radius(torch.as_tensor(nodes, dtype=torch.float32))
         for planner in ("shortest path", "linear interpolation"):
             plans, errors, unreachable = [], [], 0
             for i in range(len(start)):
@@ -172,8 +175,10 @@ def run(options: RunOptions) -> list[ResultTable]:
             )
     table.notes = (
         f"{settings['tasks']} tasks; {settings['epochs']} epochs of batch 64 (Adam 5e-4, betas 0.5/0.999); "
-        f"2-D code, 4-D noise, MLPs of 128; transition prior N(s, 0.1^2); graph of {settings['nodes']} prior "
-        "codes joined within 0.2; linear plans take as many steps as the true route needs. "
+        "2-D code, 4-D noise, MLPs of 128; a pair and a single-image discriminator; transition prior "
+        "N(s, 0.1^2) (fixed T) or learned from it (learned T, the paper's); graph of "
+        f"{settings['nodes']} prior codes joined within the transition's mean shift + 2 sd "
+        "(0.2 for the fixed T); linear plans take as many steps as the true route needs. "
         "'image error': mean squared pixel error of the plan's images against renderings at their read-back "
         f"positions (0 for the maze's own images, {blank_error(maze):.4f} for an all-black image): "
         "feasibility read from images that are not a point means little. "

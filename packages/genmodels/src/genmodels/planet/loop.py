@@ -34,10 +34,14 @@ EVALUATION_SEED_BASE = 1_000_000
 
 
 def make_env(config: PlaNetConfig):
-    """The task of `config` (only "pointmass" so far)."""
+    """The task of `config`: the point mass with a per-episode target ("pointmass") or the centre one."""
     from genmodels.planet.pointmass import PointMass
 
-    env = PointMass(max_steps=config.max_steps, action_repeat=config.action_repeat)
+    env = PointMass(
+        max_steps=config.max_steps,
+        action_repeat=config.action_repeat,
+        fixed_target=config.env == "pointmass-centre",
+    )
     if (env.obs_dim, env.action_dim) != (config.model.obs_dim, config.model.action_dim):
         raise InputError(
             "the RSSM does not fit the task",

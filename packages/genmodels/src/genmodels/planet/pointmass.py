@@ -4,9 +4,10 @@ This is a stand-in for DeepMind Control (not a dependency of the workspace yet, 
 it has what PlaNet's loop needs (observations only as pixels, continuous actions, a dense reward,
 seeded episodes) and runs in microseconds per step. State: position p and velocity v in the
 square [-1, 1]^2; action a in [-1, 1]^2; per step ``v <- 0.8 v + 0.05 a``, ``p <- clip(p + v)``
-(velocity zeroed at a wall); reward ``1 - ||p - target|| / (2 sqrt 2)`` (in [0, 1]). The target
-and the start are drawn from the episode's seed. The frame shows the target as a dim 3 x 3
-square (0.5) and the mass as a bright one (1.0, drawn on top).
+(velocity zeroed at a wall); reward ``1 - ||p - target|| / (2 sqrt 2)`` (in [0, 1]). The start
+is drawn from the episode's seed, and so is the target unless ``fixed_target`` puts it at the
+centre (the layout of dm_control's point_mass task: a fixed target, random starts). The frame
+shows the target as a dim 3 x 3 square (0.5) and the mass as a bright one (1.0, drawn on top).
 """
 
 from __future__ import annotations
@@ -37,21 +38,24 @@ class PointMass:
         max_steps: environment steps per episode.
         action_repeat: each `step` applies the action this many times and sums the rewards
             (PlaNet's action repeat).
+        fixed_target: the target is always the centre (0, 0) instead of drawn per episode.
     """
 
     action_dim = 2
     obs_dim = SIZE * SIZE
 
-    def __init__(self, max_steps: int = 100, action_repeat: int = 2) -> None:
+    def __init__(self, max_steps: int = 100, action_repeat: int = 2, fixed_target: bool = False) -> None:
         if max_steps < 1 or action_repeat < 1:
             raise InputError("max_steps and action_repeat must be >= 1", item=(max_steps, action_repeat))
-        self.max_steps, self.action_repeat = max_steps, action_repeat
+        self.max_steps, self.action_repeat, self.fixed_target = max_steps, action_repeat, fixed_target
         self.position = self.velocity = self.target = np.zeros(2)
         self.steps = 0
 
     def reset(self, seed: int) -> np.ndarray:
         rng = np.random.default_rng(seed)
         self.position, self.target = rng.uniform(-0.9, 0.9, 2), rng.uniform(-0.9, 0.9, 2)
+        if self.fixed_target:
+            self.target = np.zeros(2)
         self.velocity = np.zeros(2)
         self.steps = 0
         return render(self.position, self.target)
