@@ -93,3 +93,12 @@ def test_the_study_trains_bn_and_gn_networks_well_above_chance_on_digits():
     assert [(r.norm, r.batch_size) for r in runs] == [("batch", 16), ("group", 16)]
     # chance error on ten classes is 0.9 (measured: BN 0.015, GN 0.14)
     assert all(r.test_error < 0.3 for r in runs), runs
+
+
+def test_depth_adds_conv_norm_blocks_and_keeps_the_output_shape():
+    net = NormCNN(NormNetConfig(norm="group", width=4, groups=2, classes=3, depth=2))
+    norms = [m for m in net.modules() if isinstance(m, GroupNorm)]
+    assert len(norms) == 5
+    assert net(torch.zeros(2, 1, 8, 8)).shape == (2, 3)
+    with pytest.raises(InputError, match="depth"):
+        NormNetConfig(depth=-1)

@@ -14,7 +14,7 @@ from core.cli import RunOptions
 from core.errors import InputError
 from core.results import ResultTable
 
-__all__ = ["EXPERIMENTS", "confidence", "coordconv", "groupnorm", "saliency", "updown"]
+__all__ = ["EXPERIMENTS", "confidence", "coordconv", "groupnorm", "groupnorm_deep", "saliency", "updown"]
 
 
 def _out(options: RunOptions) -> Path:
@@ -321,8 +321,38 @@ PAPER_GN = {
 }
 
 
+GN_DEEP_BUDGET = {
+    # the same study with 6 more conv-norm-ReLU blocks (9 normalisation layers), at the two ends of the range
+    "smoke": {
+        "set": "digits",
+        "norms": ("batch", "group"),
+        "batch_sizes": (32, 2),
+        "epochs": 10,
+        "seeds": 1,
+        "depth": 6,
+    },
+    "full": {
+        "set": "mnist",
+        "norms": ("batch", "group"),
+        "batch_sizes": (32, 8, 2),
+        "epochs": 30,
+        "seeds": 3,
+        "depth": 6,
+    },
+}
+
+
 def groupnorm(options: RunOptions) -> list[ResultTable]:
     """BN vs GN (and LN / IN at full scale): test error against the batch size, 32 down to 2."""
+    return _groupnorm(options, GN_BUDGET[options.scale], "groupnorm")
+
+
+def groupnorm_deep(options: RunOptions) -> list[ResultTable]:
+    """The batch-size study on a deeper net (9 normalisation layers), BN vs GN at batch 32 and 2."""
+    return _groupnorm(options, GN_DEEP_BUDGET[options.scale], "groupnorm_deep")
+
+
+def _groupnorm(options: RunOptions, budget: dict, name: str) -> list[ResultTable]:
     from core.device import torch_threads
     from core.results import mean_sd
     from vision_attention.groupnorm.study import batch_size_study
@@ -330,7 +360,7 @@ def groupnorm(options: RunOptions) -> list[ResultTable]:
     from vision_attention.saliency.data import load_digit_set
 
     _no_data_option(options, "groupnorm")
-    budget = GN_BUDGET[options.scale]
+    depth = budget.get("depth", 0)
     digits = load_digit_set(budget["set"], seed=options.seed)
     errors: dict[tuple[str, int], list[float]] = {}
     seconds = 0.0
@@ -346,15 +376,17 @@ def groupnorm(options: RunOptions) -> list[ResultTable]:
                 epochs=budget["epochs"],
                 learning_rate=GN_LEARNING_RATE,
                 seed=options.seed + k,
+                depth=depth,
             )
             for run in runs:
                 errors.setdefault((run.norm, run.batch_size), []).append(100 * run.test_error)
                 seconds += run.seconds
     table = ResultTable(
-        "groupnorm",
-        title="Test error (%) against batch size, BN vs GN (Wu & He 2018)",
+        name,
+        title="Test error (%) against batch size, BN vs GN (Wu & He 2018)"
+        + (f", {3 + depth}-conv net" if depth else ""),
         notes=(
-            f"A 3-conv CNN (width 16, GN with 4 groups, 8 in the last layer) per normalisation and batch size, Adam "
+            f"A {3 + depth}-conv CNN (width 16, GN with 4 groups, 8 in the last layers) per normalisation and batch size, Adam "
             f"lr {GN_LEARNING_RATE}, {budget['epochs']} epochs at every batch size (as the paper: fixed epochs), "
             f"{budget['seeds']} seed(s); BN is evaluated with its running statistics. gap_vs_gn: this row's error "
             "minus GN's at the same batch size. paper: ResNet-50 ImageNet validation error (%) as reported "
@@ -380,7 +412,7 @@ def groupnorm(options: RunOptions) -> list[ResultTable]:
     plot_similarity_curves(
         curves,
         [str(size) for size in budget["batch_sizes"]],
-        _out(options) / "groupnorm_batch_size.png",
+        _out(options) / f"{name}_batch_size.png",
         ylabel="test error (%)",
         title=f"Error against batch size per worker ({digits.name})",
     )
@@ -473,6 +505,7 @@ EXPERIMENTS = {
     "confidence": confidence,
     "coordconv": coordconv,
     "groupnorm": groupnorm,
+    "groupnorm-deep": groupnorm_deep,
     "saliency": saliency,
     "updown": updown,
 }

@@ -12,7 +12,8 @@ __all__ = ["NormCNN"]
 
 
 class NormCNN(nn.Module):
-    """conv3x3-norm-ReLU x2, 2x2 max-pool, conv3x3(2 width)-norm-ReLU, global average pool, linear.
+    """conv3x3-norm-ReLU x2, 2x2 max-pool, conv3x3(2 width)-norm-ReLU (then `depth` more such blocks),
+    global average pool, linear.
 
     Input ``(N, 1, H, W)`` images with H, W >= 2; output ``(N, classes)`` logits. Convolutions have no
     bias (the normalisation's beta replaces it).
@@ -32,6 +33,15 @@ class NormCNN(nn.Module):
             nn.Conv2d(w, 2 * w, 3, padding=1, bias=False),
             make_norm(config.norm, 2 * w, 2 * g),
             nn.ReLU(),
+            *[
+                module
+                for _ in range(config.depth)
+                for module in (
+                    nn.Conv2d(2 * w, 2 * w, 3, padding=1, bias=False),
+                    make_norm(config.norm, 2 * w, 2 * g),
+                    nn.ReLU(),
+                )
+            ],
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )

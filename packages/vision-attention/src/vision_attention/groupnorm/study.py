@@ -72,6 +72,7 @@ def batch_size_study(
     seed: int = 0,
     width: int = 16,
     groups: int = 4,
+    depth: int = 0,
 ) -> list[NormRun]:
     """Train one network per (normalisation, batch size) and return their errors, in that order.
 
@@ -84,7 +85,9 @@ def batch_size_study(
         raise InputError("batch sizes must be >= 2", item=list(batch_sizes))
     runs = []
     for norm in norms:
-        net = NormNetConfig(norm=norm, width=width, groups=groups, classes=int(train_labels.max()) + 1)
+        net = NormNetConfig(
+            norm=norm, width=width, groups=groups, classes=int(train_labels.max()) + 1, depth=depth
+        )
         for size in batch_sizes:
             train = TrainConfig(
                 model=f"cnn-{norm}-batch{size}",
