@@ -11,8 +11,11 @@
 3. Group Normalization: `vision_attention.groupnorm.layer.GroupNorm` against `torch.nn.GroupNorm` on the
    same activations (forward + backward), the largest absolute difference of outputs and input gradients
    (float32) and the time ratio.
+4. OoD metrics: `vision_attention.confidence.metrics` AUROC and FPR at 95% TPR against scikit-learn's
+   `roc_auc_score` and `roc_curve` (the smallest FPR with TPR >= 0.95) on the same scores, continuous and
+   tied: the absolute difference (expected <= 1e-12) and the time ratio.
 
-    uv run --group bench python tools/bench/vision_attention.py [--images 64] [--out runs/bench]
+    uv run --group bench python tools/bench/vision_attention.py [--images 64] [--out runs/bench] [--tables ood]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from core.cli import output_folder, positive_int  # noqa: E402
 from core.provenance import provenance  # noqa: E402
 from core.results import ResultTable  # noqa: E402
 from core.timing import measure  # noqa: E402
+from vision_attention.confidence.metrics import auroc, fpr_at_tpr  # noqa: E402
 from vision_attention.groupnorm.layer import GroupNorm  # noqa: E402
 from vision_attention.saliency.methods import METHODS, attribute  # noqa: E402
 from vision_attention.saliency.models import DigitCNN  # noqa: E402
@@ -184,15 +188,65 @@ def groupnorm_table() -> ResultTable:
     return table
 
 
+def ood_table() -> ResultTable:
+    import numpy as np
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    table = ResultTable(
+        "bench_vision_attention_ood",
+        title="OoD metrics: this package vs scikit-learn (AUROC, FPR at 95% TPR)",
+        notes="abs diff: |ours - scikit-learn|; scikit-learn's FPR95 is the smallest FPR of `roc_curve` "
+        f"(drop_intermediate=False) with TPR >= 0.95; time ratio: ours / scikit-learn (median of {REPEATS} repeats).",
+        data="normal scores, in-distribution shifted by +1 (generator seed 0); 'tied': rounded to 0.1",
+    )
+    rng = np.random.default_rng(0)
+    for size, tied in ((1000, False), (100_000, False), (100_000, True)):
+        inside, outside = rng.normal(1, 1, size), rng.normal(0, 1, size)
+        if tied:
+            inside, outside = inside.round(1), outside.round(1)
+        labels, scores = np.r_[np.ones(size), np.zeros(size)], np.r_[inside, outside]
+
+        def peer_fpr(labels=labels, scores=scores):
+            fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+            return float(fpr[tpr >= 0.95].min())
+
+        ours_auc = measure(lambda i=inside, o=outside: auroc(i, o), repeats=REPEATS)
+        peer_auc = measure(lambda y=labels, x=scores: roc_auc_score(y, x), repeats=REPEATS)
+        ours_fpr = measure(lambda i=inside, o=outside: fpr_at_tpr(i, o), repeats=REPEATS)
+        peer = measure(peer_fpr, repeats=REPEATS)
+        table.add(
+            scores=f"{size} + {size}" + (" tied" if tied else ""),
+            auroc=ours_auc.last_value,
+            auroc_abs_diff=abs(ours_auc.last_value - peer_auc.last_value),
+            fpr95=ours_fpr.last_value,
+            fpr95_abs_diff=abs(ours_fpr.last_value - peer.last_value),
+            auroc_time_ratio=ours_auc.median / peer_auc.median,
+            fpr95_time_ratio=ours_fpr.median / peer.median,
+        )
+    return table
+
+
+TABLES = {
+    "saliency": lambda args: saliency_table(args.images),
+    "metrics": lambda args: metrics_table(args.captions),
+    "groupnorm": lambda args: groupnorm_table(),
+    "ood": lambda args: ood_table(),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=positive_int, default=64, help="images per saliency call")
     parser.add_argument("--captions", type=positive_int, default=500, help="captions scored")
     parser.add_argument("--out", type=output_folder, default=Path("runs/bench"))
+    parser.add_argument(
+        "--tables", nargs="+", choices=sorted(TABLES), default=list(TABLES), help="tables to run"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     record = provenance(package="vision-attention", seed=0, scale=f"images={args.images}", command=sys.argv)
-    for table in (saliency_table(args.images), metrics_table(args.captions), groupnorm_table()):
+    for name in args.tables:
+        table = TABLES[name](args)
         print(table.to_markdown(), flush=True)
         print(f"written: {table.save(args.out, provenance=record)}\n", flush=True)
     return 0
