@@ -34,13 +34,16 @@ __all__ = [
     "inevitable",
     "perceptual",
     "physical",
+    "pixel_deflection",
     "pixeldp",
     "second_order",
     "spatial",
     "tradeoff",
     "transfer",
+    "transfer_sources",
     "universal",
     "universal_training",
+    "weight_ensemble",
 ]
 
 
@@ -142,6 +145,27 @@ def tradeoff(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def transfer_sources(options: RunOptions) -> list[ResultTable]:
+    """I-FGSM vs DI2-FGSM transfer from the MLP and from two-model ensemble sources (Xie et al.)."""
+    from robust.experiments.transfer import transfer_sources as run
+
+    return run(options)
+
+
+def weight_ensemble(options: RunOptions) -> list[ResultTable]:
+    """Transfer and white-box PGD against random weight-perturbation ensembles (Zhou et al.)."""
+    from robust.experiments.randomized import weight_ensemble as run
+
+    return run(options)
+
+
+def pixel_deflection(options: RunOptions) -> list[ResultTable]:
+    """Pixel deflection under oblivious PGD and under BPDA + EOT (Athalye & Carlini)."""
+    from robust.experiments.randomized import pixel_deflection as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -152,9 +176,12 @@ EXPERIMENTS = {
     "second-order": second_order,
     "physical": physical,
     "transfer": transfer,
+    "transfer-sources": transfer_sources,
     "defenses": defenses,
     "pixeldp": pixeldp,
     "dknn": dknn,
+    "weight-ensemble": weight_ensemble,
+    "pixel-deflection": pixel_deflection,
     "inevitable": inevitable,
     "tradeoff": tradeoff,
 }

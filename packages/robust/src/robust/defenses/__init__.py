@@ -5,6 +5,10 @@
   its game-theoretic (fictitious-play) variant, and IBP certified training.
 - Wrapped models (`robust.defenses.noise`): `RandomNoise` (Gaussian input noise, majority vote)
   and `GaussianNoise` (one noisy draw per forward, for EOT attacks).
+- `robust.defenses.weight_noise`: `WeightPerturbationEnsemble` (mean softmax of Gaussian
+  weight-perturbed copies of a network; Zhou et al.).
+- `robust.defenses.purify`: `PixelDeflection` (random local pixel redistribution + Haar
+  soft-threshold denoising; Prakash et al.) and `Defended(model, transform)`.
 - Detectors (`robust.defenses.dknn`): `DkNN` (deep k-nearest neighbours with conformal
   credibility; `reject(x)` abstains below a credibility threshold).
 
@@ -21,15 +25,30 @@ if TYPE_CHECKING:
     from robust.defenses.config import RECIPES, DefenseConfig
     from robust.defenses.dknn import DkNN
     from robust.defenses.noise import GaussianNoise, RandomNoise
+    from robust.defenses.purify import Defended, PixelDeflection
     from robust.defenses.training import fit_defense, load_defense
+    from robust.defenses.weight_noise import WeightPerturbationEnsemble
 
 _WHERE = {
     **dict.fromkeys(("RECIPES", "DefenseConfig"), "robust.defenses.config"),
     **dict.fromkeys(("fit_defense", "load_defense"), "robust.defenses.training"),
     **dict.fromkeys(("GaussianNoise", "RandomNoise"), "robust.defenses.noise"),
     "DkNN": "robust.defenses.dknn",
+    **dict.fromkeys(("Defended", "PixelDeflection"), "robust.defenses.purify"),
+    "WeightPerturbationEnsemble": "robust.defenses.weight_noise",
 }
 
-__all__ = ["RECIPES", "DefenseConfig", "DkNN", "GaussianNoise", "RandomNoise", "fit_defense", "load_defense"]
+__all__ = [
+    "RECIPES",
+    "Defended",
+    "DefenseConfig",
+    "DkNN",
+    "GaussianNoise",
+    "PixelDeflection",
+    "RandomNoise",
+    "WeightPerturbationEnsemble",
+    "fit_defense",
+    "load_defense",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

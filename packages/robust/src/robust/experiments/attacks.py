@@ -102,6 +102,17 @@ def robust_accuracy_vs_eps(model, x, y, budget, seed: int, data: str) -> ResultT
     return table
 
 
+class LogitEnsemble(torch.nn.Module):
+    """Mean logits of several classifiers (an ensemble source for transfer attacks, as in Xie et al.)."""
+
+    def __init__(self, members: list[torch.nn.Module]) -> None:
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(0)
+
+
 def transfer(
     models,
     x,
@@ -111,6 +122,7 @@ def transfer(
     data: str,
     resize_rates: tuple[float, ...] = (0.9,),
     name: str = "transfer",
+    sources: tuple[str, ...] = ("cnn",),
 ) -> ResultTable:
     """Transfer rates from the CNN to the other architectures for (M-)I-FGSM and (M-)DI2-FGSM
     (one DI row pair per resize rate; 0.9 is the paper's 299 -> [279, 330) range as a shrink).
@@ -118,8 +130,8 @@ def transfer(
     The transfer rate counts examples every model classifies correctly when clean: the share of
     them whose adversarial example (crafted on the source) the target misclassifies.
     """
-    source = models["cnn"]
-    targets = {name: model for name, model in models.items() if name != "cnn"}
+    source = models[sources[0]] if len(sources) == 1 else LogitEnsemble([models[s] for s in sources])
+    targets = {name: model for name, model in models.items() if name not in sources}
     eps, alpha = TRANSFER_EPS, 2.5 * TRANSFER_EPS / steps
     attacks_ = {
         "I-FGSM": ("bim", {"eps": eps, "alpha": alpha, "steps": steps}),
@@ -138,7 +150,10 @@ def transfer(
     clean_ok = torch.stack([predict(m, x) == y for m in models.values()]).all(0)
     table = ResultTable(
         name,
-        title=f"Transfer from the CNN (L-inf eps {eps}, {steps} steps; {int(clean_ok.sum())} images all models get right)",
+        title=(
+            f"Transfer from {' + '.join(sources)} (L-inf eps {eps}, {steps} steps; "
+            f"{int(clean_ok.sum())} images all models get right)"
+        ),
         data=data,
         notes=(
             "Paper (Xie et al. 2019): input diversity (DI2-FGSM, p = 0.5) transfers better than I-FGSM, and "
