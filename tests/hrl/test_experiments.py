@@ -123,3 +123,30 @@ def test_a_rollout_records_one_subgoal_per_c_steps_at_s_plus_g(tmp_path):
     flat = maze_rollout(_Still(), env, (0.0, 16.0))
     assert flat["subgoals"].shape == (0, 2) and not flat["success"]
     assert plot_maze_rollout(rollout, env.unwrapped.walls, (0.0, 16.0), tmp_path / "r.png").stat().st_size > 0
+
+
+def test_a_point_maze_recording_draws_body_target_and_subgoal_where_they_are(tmp_path):
+    from PIL import Image
+
+    from hrl.agents.hiro import HIRO
+    from hrl.config import HIROConfig
+    from hrl.rollouts import record_rollout, save_recording
+
+    env = gym.make(SHORT_ID)
+    walls, size, target = env.unwrapped.walls, 96, (0.0, 16.0)
+    recording = record_rollout(
+        HIRO(env, HIROConfig(hidden=(8,), c=10)), env, target, seed=3, size=size, every=10
+    )
+    assert recording["steps"] == 150 and len(recording["frames"]) == 16  # steps 0, 10, ..., 140 and the end
+    low_x, low_y = walls[:, 0].min(), walls[:, 2].min()
+    pixel = max(walls[:, 1].max() - low_x, walls[:, 3].max() - low_y) / size
+
+    def at(frame, x, y):  # the pixel of world point (x, y), row 0 at the top
+        return tuple(frame[size - 1 - int((y - low_y) / pixel), int((x - low_x) / pixel)])
+
+    first = recording["frames"][0]
+    assert at(first, 0.0, 0.0) == (30, 80, 220) and at(first, *target) == (40, 160, 40)  # body at the start
+    assert (first == (220, 40, 40)).all(axis=-1).any()  # the first subgoal is drawn
+    gif, strip = save_recording(recording, tmp_path / "video", strip_frames=4)
+    assert 1 < Image.open(gif).n_frames <= 16  # Pillow merges repeated frames
+    assert Image.open(strip).size == (4 * size, size)

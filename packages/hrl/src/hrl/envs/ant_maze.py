@@ -26,6 +26,7 @@ much lighter blocks (0.0002 kg for Push's, 0.001 kg for Fall's, no damping) with
 
 from __future__ import annotations
 
+import os
 import tempfile
 import xml.etree.ElementTree as ET
 from importlib.resources import files
@@ -37,6 +38,10 @@ import numpy as np
 from gymnasium import spaces
 
 from core.errors import InputError
+
+os.environ.setdefault(
+    "MUJOCO_GL", "egl"
+)  # headless offscreen renders (`hrl.rollouts`); read when mujoco loads
 from hrl.envs.mazes import FALL_MAZE, MAZE_SCALE, PUSH_MAZE, TRAINING_TARGET_RANGES, U_MAZE, wall_boxes
 from hrl.envs.point_maze import SUCCESS_RADIUS
 

@@ -6,7 +6,8 @@ steps each agent is evaluated deterministically on the paper's evaluation target
 success when its final distance to the target is under 5. One table of the curves (mean and sd over
 seeds) and one of the final success rates per target are published as soon as they are computed,
 with a figure of success against steps and, per variant, a top-down picture of the first seed's
-rollout to the far target with the high level's subgoals drawn (`hrl.rollouts`).
+rollout to the far target with the high level's subgoals drawn (`hrl.rollouts`), and the same episode
+recorded as a GIF and a frame strip with the target and current subgoal drawn (``video_<task>_<variant>``).
 
 Tasks (`TASKS`): Point Maze, and the paper's Ant Maze, Ant Push and Ant Fall with their evaluation
 targets; one curve table, one final table, one figure and the rollout pictures per task (names end
@@ -185,7 +186,7 @@ def run_hiro_study(options: Any, study: HiroStudy) -> list[Any]:
     from core.errors import InputError
     from core.plots import new_figure, save_figure
     from core.results import ResultTable, mean_sd
-    from hrl.rollouts import maze_rollout, plot_maze_rollout
+    from hrl.rollouts import maze_rollout, plot_maze_rollout, record_rollout, save_recording
 
     unknown = [name for name in study.variants if name not in VARIANTS]
     if unknown:
@@ -233,6 +234,11 @@ def run_hiro_study(options: Any, study: HiroStudy) -> list[Any]:
                 plot_maze_rollout(
                     rollout, walls, far[:2], Path(options.out) / f"rollout_{slug}_{name}.png", title=variant
                 )
+                try:  # the same episode as frames with the goals drawn: a GIF and a frame strip
+                    recording = record_rollout(agent, evaluation_env, far, seed=10_000 + seed, every=5)
+                    save_recording(recording, Path(options.out) / f"video_{slug}_{name}")
+                except (RuntimeError, AttributeError, ImportError, OSError) as error:  # no offscreen GL here
+                    print(f"hrl hiro: no recording of {slug} {variant} (MuJoCo rendering failed: {error})")
         options.publish(curve_table())  # re-published with each finished variant: a killed run keeps them
     curves_done = curve_table()
     paper = (
