@@ -138,7 +138,7 @@ class _AntCamera:
         self.mujoco.mjv_initGeom(
             scene.geoms[scene.ngeom],
             self.mujoco.mjtGeom.mjGEOM_SPHERE,
-            np.array([1.0, 0.0, 0.0]),
+            np.array([0.5, 0.0, 0.0]),  # radius 0.5: the ant (about 1 unit across) stays visible
             position,
             np.eye(3).ravel(),
             np.asarray(rgba, np.float32),
