@@ -17,7 +17,11 @@ against L2 radius (`robust.experiments.defenses`); ``--only dknn`` deep k-neares
 accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). Analyses (robust
 issue 3): ``--only inevitable`` Shafahi et al.'s concentration bounds on the sphere and cube next to
 exact robustness of linear classifiers, ``--only tradeoff`` Tsipras et al.'s robustness-accuracy
-trade-off on their synthetic distribution (`robust.experiments.analyses`).
+trade-off on their synthetic distribution, ``--only sensitivity`` Novak et al.'s Jacobian norm and
+linear-region transitions against the generalization gap, ``--only single-directions`` Morcos et al.'s
+ablation curves, ``--only transfer-alignment`` Demontis et al.'s gradient size and alignment against
+transfer, ``--only gradient-maps`` Tsipras et al.'s input gradients of standard vs robust models;
+``--only analyses`` runs every study (`robust.experiments.analyses`).
 """
 
 from __future__ import annotations
@@ -27,19 +31,24 @@ from core.results import ResultTable
 
 __all__ = [
     "EXPERIMENTS",
+    "analyses",
     "attacks",
     "blackbox",
     "defenses",
     "dknn",
+    "gradient_maps",
     "inevitable",
     "perceptual",
     "physical",
     "pixel_deflection",
     "pixeldp",
     "second_order",
+    "sensitivity",
+    "single_directions",
     "spatial",
     "tradeoff",
     "transfer",
+    "transfer_alignment",
     "transfer_sources",
     "universal",
     "universal_training",
@@ -133,14 +142,49 @@ def dknn(options: RunOptions) -> list[ResultTable]:
 
 def inevitable(options: RunOptions) -> list[ResultTable]:
     """Concentration bounds on the sphere and cube against exact robustness of linear classifiers."""
-    from robust.experiments.analyses import inevitable as run
+    from robust.experiments.analyses import run_study
 
-    return run(options)
+    return run_study("inevitable", options)
 
 
 def tradeoff(options: RunOptions) -> list[ResultTable]:
     """Standard vs robust accuracy of standard and adversarially trained linear models (Tsipras et al.)."""
-    from robust.experiments.analyses import tradeoff as run
+    from robust.experiments.analyses import run_study
+
+    return run_study("tradeoff", options)
+
+
+def sensitivity(options: RunOptions) -> list[ResultTable]:
+    """Novak et al.: Jacobian norm and linear-region transitions against the generalization gap."""
+    from robust.experiments.analyses import run_study
+
+    return run_study("sensitivity", options)
+
+
+def single_directions(options: RunOptions) -> list[ResultTable]:
+    """Morcos et al.: accuracy under unit / random-direction ablation against label corruption."""
+    from robust.experiments.analyses import run_study
+
+    return run_study("single-directions", options)
+
+
+def transfer_alignment(options: RunOptions) -> list[ResultTable]:
+    """Demontis et al.: transfer rate against target gradient size and gradient alignment."""
+    from robust.experiments.analyses import run_study
+
+    return run_study("transfer-alignment", options)
+
+
+def gradient_maps(options: RunOptions) -> list[ResultTable]:
+    """Tsipras et al.: input-gradient maps of standard vs adversarially trained models."""
+    from robust.experiments.analyses import run_study
+
+    return run_study("gradient-maps", options)
+
+
+def analyses(options: RunOptions) -> list[ResultTable]:
+    """Every analysis of robust issue 3 (each study once per run)."""
+    from robust.experiments.analyses import analyses as run
 
     return run(options)
 
@@ -184,5 +228,10 @@ EXPERIMENTS = {
     "pixel-deflection": pixel_deflection,
     "inevitable": inevitable,
     "tradeoff": tradeoff,
+    "sensitivity": sensitivity,
+    "single-directions": single_directions,
+    "transfer-alignment": transfer_alignment,
+    "gradient-maps": gradient_maps,
+    "analyses": analyses,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

@@ -1,4 +1,8 @@
-"""``reproduce robust --only inevitable`` and ``--only tradeoff``: two analyses of robust issue 3.
+"""``reproduce robust --only analyses``: every study of robust issue 3, and one name per study.
+
+`STUDIES` maps each study's ``--only`` name to its function; `analyses` runs them all. A study run
+once in a process is not run again for the same output folder, scale and seed (`run_study`), so a
+plain ``reproduce robust`` (per-study names, then ``analyses``) runs each study once.
 
 ``inevitable`` (Shafahi et al. 2019): table ``inevitable_sphere``: for points uniform on
 ``S^{n-1}`` labelled by the hemisphere ``x_1 > 0`` (class density 2x uniform, region measure 1/2),
@@ -24,7 +28,7 @@ from core.cli import RunOptions
 from core.plots import new_figure, save_figure
 from core.results import ResultTable
 
-__all__ = ["INEVITABLE", "TRADEOFF", "inevitable", "tradeoff"]
+__all__ = ["INEVITABLE", "STUDIES", "TRADEOFF", "analyses", "inevitable", "run_study", "tradeoff"]
 
 INEVITABLE = {
     "smoke": {"dims": (3, 10, 100, 1000), "eps": (0.02, 0.05, 0.1, 0.2, 0.5), "train": 2000, "test": 4000},
@@ -192,3 +196,41 @@ def tradeoff(options: RunOptions) -> list[ResultTable]:
     axis.legend(fontsize=6)
     save_figure(figure, Path(options.out) / "tradeoff.png")
     return [table]
+
+
+def _module_study(module: str):
+    def run(options: RunOptions) -> list[ResultTable]:
+        from importlib import import_module
+
+        return import_module(f"robust.analyses.{module}").study(options)
+
+    return run
+
+
+STUDIES = {
+    "inevitable": inevitable,
+    "tradeoff": tradeoff,
+    "sensitivity": _module_study("sensitivity"),
+    "single-directions": _module_study("single_directions"),
+    "transfer-alignment": _module_study("transfer_alignment"),
+    "gradient-maps": _module_study("gradient_maps"),
+}
+"""Each study's ``--only`` name and function ``(RunOptions) -> list[ResultTable]``, in run order."""
+
+_DONE: dict[tuple[str, str, str, int], list[ResultTable]] = {}
+
+
+def run_study(name: str, options: RunOptions) -> list[ResultTable]:
+    """Run study `name` (a key of `STUDIES`) unless this process already ran it with the same out/scale/seed."""
+    key = (name, str(options.out), options.scale, options.seed)
+    if key not in _DONE:
+        _DONE[key] = STUDIES[name](options)
+    return _DONE[key]
+
+
+def analyses(options: RunOptions) -> list[ResultTable]:
+    """Every study of `STUDIES`, in order; tables are published by each study as it finishes."""
+    tables: list[ResultTable] = []
+    for name in STUDIES:
+        tables += run_study(name, options)
+    return tables
