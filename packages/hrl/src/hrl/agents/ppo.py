@@ -23,6 +23,12 @@ An intrinsic reward module (`hrl.intrinsic.IntrinsicReward`) may be given: the r
 per rollout on the rollout's transitions. Burda et al.'s curiosity setting: ``extrinsic_coef=0``,
 ``normalize_intrinsic`` (the bonus divided by the running sd of its discounted return per env) and
 ``infinite_horizon`` (no end-of-episode signal).
+
+Policies. A 1-D Box observation gets SB3's MlpPolicy (`ActorCritic`); an image observation, a 3-D Box
+laid out channels first (C, H, W) as gymnasium's ``AtariPreprocessing`` + ``FrameStackObservation``
+give (4, 84, 84), gets SB3's CnnPolicy (`CnnActorCritic`): the Nature-DQN torso (Mnih et al. 2015)
+shared by a linear policy head and a linear value head, pixels divided by 255. Rollout buffers keep
+observations flattened to C*H*W; the CNN unflattens them.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from hrl.agents.common import (
 )
 from hrl.config import PPOConfig
 
-__all__ = ["PPO", "ActorCritic", "clipped_losses", "gae"]
+__all__ = ["PPO", "ActorCritic", "CnnActorCritic", "NatureCNN", "clipped_losses", "gae"]
 
 
 def gae(
@@ -156,6 +162,60 @@ class ActorCritic(nn.Module):
         return out + self.log_std.exp() * noise
 
 
+class NatureCNN(nn.Module):
+    """Mnih et al. (2015)'s torso as SB3's ``NatureCNN``: conv 32 8x8/4, 64 4x4/2, 64 3x3/1 (ReLU),
+    flatten, linear to `features` (ReLU). Input (B, C*H*W) flattened pixels in [0, 255]; output
+    (B, features)."""
+
+    def __init__(self, obs_shape: tuple[int, int, int], features: int = 512) -> None:
+        super().__init__()
+        channels, height, width = obs_shape
+        convs = [
+            nn.Conv2d(channels, 32, 8, stride=4),
+            nn.Conv2d(32, 64, 4, stride=2),
+            nn.Conv2d(64, 64, 3, stride=1),
+        ]
+        for conv in convs:
+            nn.init.orthogonal_(conv.weight, math.sqrt(2))
+            nn.init.zeros_(conv.bias)
+        self.unflatten = nn.Unflatten(1, obs_shape)
+        self.convs = nn.Sequential(
+            convs[0], nn.ReLU(), convs[1], nn.ReLU(), convs[2], nn.ReLU(), nn.Flatten()
+        )
+        with torch.no_grad():
+            flat = self.convs(torch.zeros(1, channels, height, width)).shape[1]
+        self.linear = nn.Sequential(_layer(flat, features, math.sqrt(2)), nn.ReLU())
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.convs(self.unflatten(obs) / 255.0))
+
+
+class CnnActorCritic(ActorCritic):
+    """SB3's CnnPolicy: one `NatureCNN` shared by a linear policy head (gain 0.01) and a linear value
+    head (gain 1); the same `evaluate` / `act` as `ActorCritic` on (B, C*H*W) observations."""
+
+    def __init__(self, obs_shape: tuple[int, int, int], n_actions: int, discrete: bool) -> None:
+        nn.Module.__init__(self)
+        self.discrete = discrete
+        self.features = NatureCNN(obs_shape)
+        self.policy = nn.Sequential(self.features, _layer(512, n_actions, 0.01))
+        self.value = nn.Sequential(self.features, _layer(512, 1, 1.0))
+        self.log_std = nn.Parameter(torch.zeros(n_actions), requires_grad=not discrete)
+
+
+def _observation_shape(space: Any) -> tuple[int, ...]:
+    """(obs_dim,) of a 1-D Box, or (C, H, W) of a channels-first image Box.
+
+    Raises:
+        InputError: any other observation space.
+    """
+    from gymnasium import spaces
+
+    if isinstance(space, spaces.Box) and len(space.shape) == 3:
+        return tuple(int(d) for d in space.shape)
+    return (flat_box_dim(space, "observation (a 1-D Box or a (C, H, W) image Box)"),)
+
+
 def _make_vector_env(env: Any, n_envs: int):
     """A ``SyncVectorEnv`` without autoreset from an env id, a zero-argument factory or one env."""
     import gymnasium as gym
@@ -195,7 +255,7 @@ def _action_shape(space: Any) -> tuple[bool, int, np.ndarray | None, np.ndarray 
 
 
 class PPO:
-    """PPO on environments with a 1-D Box observation and a Discrete or 1-D Box action.
+    """PPO on environments with a 1-D Box or (C, H, W) image observation and a Discrete or 1-D Box action.
 
     Args:
         env: a gymnasium env id, a zero-argument factory of envs, or (n_envs = 1) one env.
@@ -219,16 +279,21 @@ class PPO:
             raise InputError("PPO needs a PPOConfig", item=type(config).__name__)
         self.config = config
         self.env = _make_vector_env(env, config.n_envs)
-        obs_dim = flat_box_dim(self.env.single_observation_space, "observation")
-        self._build(obs_dim, _action_shape(self.env.single_action_space), intrinsic, device)
+        obs_shape = _observation_shape(self.env.single_observation_space)
+        self._build(obs_shape, _action_shape(self.env.single_action_space), intrinsic, device)
 
-    def _build(self, obs_dim: int, action: tuple, intrinsic: Any, device: Any) -> None:
+    def _build(self, obs_shape: tuple[int, ...], action: tuple, intrinsic: Any, device: Any) -> None:
         config = self.config
         self.discrete, self.n_actions, self.action_low, self.action_high = action
-        self.obs_dim, self.device, self.intrinsic = obs_dim, torch.device(device), intrinsic
+        self.obs_shape, self.obs_dim = tuple(obs_shape), math.prod(obs_shape)
+        self.device, self.intrinsic = torch.device(device), intrinsic
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            self.policy = ActorCritic(obs_dim, config.hidden, self.n_actions, self.discrete).to(self.device)
+            if len(self.obs_shape) == 3:
+                policy = CnnActorCritic(self.obs_shape, self.n_actions, self.discrete)
+            else:
+                policy = ActorCritic(self.obs_dim, config.hidden, self.n_actions, self.discrete)
+            self.policy = policy.to(self.device)
         self.optimizer = torch.optim.Adam(
             [p for p in self.policy.parameters() if p.requires_grad], lr=config.learning_rate, eps=1e-5
         )
@@ -256,7 +321,7 @@ class PPO:
             self._returns[i], self._lengths[i] = 0.0, 0
             self.episodes_started += 1
         obs, _ = self.env.reset(seed=seeds, options={"reset_mask": np.asarray(mask, bool)})
-        return np.asarray(obs, np.float32)
+        return np.asarray(obs, np.float32).reshape(self.config.n_envs, self.obs_dim)
 
     def _start(self, replay: dict[str, Any] | None = None) -> None:
         n = self.config.n_envs
@@ -269,14 +334,14 @@ class PPO:
         obs, _ = self.env.reset(seed=list(replay["seeds"]))
         self._seeds = list(replay["seeds"])
         self._returns, self._lengths = list(replay["returns"]), list(replay["lengths"])
-        obs = np.asarray(obs, np.float32)
+        obs = np.asarray(obs, np.float32).reshape(n, self.obs_dim)
         longest = max(len(a) for a in replay["actions"])
         for t in range(longest):  # replay the unfinished episodes, each sub-env stopping at its own end
             live = np.array([t < len(a) for a in replay["actions"]])
             for i in np.flatnonzero(live):
                 sub = self.env.envs[i]
                 result = sub.step(np.asarray(replay["actions"][i][t], dtype=sub.action_space.dtype))
-                obs[i] = np.asarray(result[0], np.float32)
+                obs[i] = np.asarray(result[0], np.float32).reshape(-1)
         self._actions = [list(a) for a in replay["actions"]]
         self._obs = obs
 
@@ -297,7 +362,7 @@ class PPO:
             if not self.discrete:
                 env_action = np.clip(env_action, self.action_low, self.action_high)
             next_obs, reward, terminated, truncated, _ = self.env.step(env_action)
-            next_obs = np.asarray(next_obs, np.float32)
+            next_obs = np.asarray(next_obs, np.float32).reshape(n, self.obs_dim)
             reward = np.asarray(reward, np.float64)
             ended = np.logical_or(terminated, truncated)
             for i in range(n):
@@ -475,11 +540,21 @@ class PPO:
         episode_start: Any = None,
         deterministic: bool = False,
     ) -> tuple[np.ndarray, None]:
-        """SB3's ``predict``: actions for (obs_dim,) or (n, obs_dim) observations, and no state.
+        """SB3's ``predict``: actions for (obs_dim,) or (n, obs_dim) observations (images: (C, H, W)
+        or (n, C, H, W)), and no state.
 
         Raises:
-            InputError: the last dimension is not obs_dim.
+            InputError: the observation's shape is not the space's.
         """
+        if len(self.obs_shape) == 3:
+            image = np.asarray(observation, dtype=np.float32)
+            if image.shape[-3:] != self.obs_shape or image.ndim not in (3, 4):
+                raise InputError(
+                    "observation has the wrong shape",
+                    item=image.shape,
+                    expected=f"{self.obs_shape} or (n, ...)",
+                )
+            observation = image.reshape(-1, self.obs_dim) if image.ndim == 4 else image.reshape(self.obs_dim)
         obs, single = observation_batch(observation, self.obs_dim)
         with torch.no_grad():
             action = self.policy.act(torch.as_tensor(obs), self.generator, deterministic).numpy()
@@ -506,6 +581,7 @@ class PPO:
             "history": self.history,
             "intrinsic_stats": self._intrinsic_stats,
             "obs_dim": self.obs_dim,
+            "obs_shape": list(self.obs_shape),
             "discrete": self.discrete,
             "n_actions": self.n_actions,
             "low": None if self.discrete else self.action_low.tolist(),
@@ -537,16 +613,17 @@ class PPO:
         low = None if extra["low"] is None else np.asarray(extra["low"], np.float32)
         high = None if extra["high"] is None else np.asarray(extra["high"], np.float32)
         action = (bool(extra["discrete"]), int(extra["n_actions"]), low, high)
+        obs_shape = tuple(int(d) for d in extra.get("obs_shape", [extra["obs_dim"]]))  # older files: flat
         if env is not None:
             agent.env = _make_vector_env(env, saved.config.n_envs)
-            found = flat_box_dim(agent.env.single_observation_space, "observation")
+            found = _observation_shape(agent.env.single_observation_space)
             mine = _action_shape(agent.env.single_action_space)
-            if found != int(extra["obs_dim"]) or mine[:2] != action[:2]:
+            if found != obs_shape or mine[:2] != action[:2]:
                 raise InputError(
                     "the environment's spaces differ from the saved agent's",
                     item=f"{path}: observation width {extra['obs_dim']}, {extra['n_actions']} actions",
                 )
-        agent._build(int(extra["obs_dim"]), action, intrinsic, device)
+        agent._build(obs_shape, action, intrinsic, device)
         agent._apply(saved.state, extra, path)
         return agent
 
