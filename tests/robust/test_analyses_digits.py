@@ -100,3 +100,18 @@ def test_template_alignment_of_a_nearest_mean_linear_model_is_high():
         model[1].weight.copy_(means.flatten(1))
     x, y = means[[0, 1, 2]] / 8 + 0.1, torch.tensor([0, 1, 2])
     assert float(gm.template_alignment(model, x, y, means).min()) > 0.8
+
+
+def test_analyses_runs_every_study_once_per_output(monkeypatch, tmp_path):
+    from core.cli import RunOptions
+    from robust.experiments import analyses
+    from robust.reproduce import EXPERIMENTS
+
+    calls = []
+    studies = {name: (lambda options, name=name: calls.append(name) or []) for name in analyses.STUDIES}
+    monkeypatch.setattr(analyses, "STUDIES", studies)
+    monkeypatch.setattr(analyses, "_DONE", {})
+    options = RunOptions(scale="smoke", out=tmp_path, package="robust")
+    EXPERIMENTS["sensitivity"](options)
+    EXPERIMENTS["analyses"](options)
+    assert sorted(calls) == sorted(studies) and set(studies) <= set(EXPERIMENTS)
