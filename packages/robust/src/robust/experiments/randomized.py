@@ -22,7 +22,14 @@ from robust.experiments.models import experiment_data, reference_models
 __all__ = ["BUDGET", "pixel_deflection", "weight_ensemble"]
 
 BUDGET = {
-    "smoke": {"n_test": 200, "eps": (0.1, 0.2), "steps": 10, "sigmas": (0.2, 0.5, 0.8), "members": 10, "eot": 4},
+    "smoke": {
+        "n_test": 200,
+        "eps": (0.1, 0.2),
+        "steps": 10,
+        "sigmas": (0.2, 0.5, 0.8),
+        "members": 10,
+        "eot": 4,
+    },
     "full": {
         "n_test": 1000,
         "eps": (0.1, 0.2, 0.3),
