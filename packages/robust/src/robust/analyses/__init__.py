@@ -3,4 +3,9 @@
 `robust.analyses.inevitable`: Shafahi et al.'s concentration bounds on the sphere and cube next to the
 exact robustness of classifiers on data where they apply. `robust.analyses.tradeoff`: Tsipras et al.'s
 synthetic distribution where robustness and accuracy are at odds, closed forms and trained linear models.
+`robust.analyses.gradient_maps`: Tsipras et al.'s input-gradient maps of standard vs robust models.
+`robust.analyses.sensitivity`: Novak et al.'s Jacobian norm and linear-region transitions.
+`robust.analyses.single_directions`: Morcos et al.'s ablation curves and class selectivity.
+`robust.analyses.transfer_alignment`: Demontis et al.'s gradient size and alignment against transfer.
+`robust.analyses.small`: the small digit MLPs the studies train.
 """
