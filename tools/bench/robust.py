@@ -11,6 +11,14 @@ Why ART and not torchattacks: torchattacks 3.5.1 installs and imports with torch
 urllib3 (2.x -> 1.26) and idna for every package (torch_geometric and pycox use requests), so it
 was not added to the bench group. ART has no DI-FGSM, so DI-FGSM is not compared here.
 
+``--torchattacks`` compares with torchattacks 3.5.1 (the issue's peer) instead, DI-FGSM included: FGSM, PGD
+L-inf and L2 (random start), MI-FGSM and DI-FGSM at the same budgets. Because of the pin above, it is
+not in the lock: the benchmark installs it itself with ``pip install --no-deps --target
+<out>/torchattacks-3.5.1 torchattacks==3.5.1`` (from PyPI; torchattacks never imports requests) and
+imports it from there, so the workspace's requests/urllib3 stay as locked.
+
+    uv run --group bench python tools/bench/robust.py --torchattacks [--n 500] [--out runs/bench]
+
 The model: a checkpoint given with ``--checkpoint`` (e.g. the CNN that ``reproduce robust --only
 attacks`` trains under ``runs/robust/models/``), else a LeNet trained here for 2 epochs on the
 bundled 5,000 MNIST digits (cached under ``--out``).
@@ -228,10 +236,117 @@ def dknn_bench(args: argparse.Namespace) -> None:
     (args.out / "robust_dknn.json").write_text(json.dumps(table.to_dict(), indent=2))
 
 
+TORCHATTACKS = "3.5.1"
+
+
+def _import_torchattacks(out: Path):  # type: ignore[no-untyped-def]
+    """torchattacks from a private folder under `out` (installed there with --no-deps on first use)."""
+    import importlib
+    import subprocess
+
+    target = out / f"torchattacks-{TORCHATTACKS}"
+    if not (target / "torchattacks").is_dir():
+        command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+        try:
+            subprocess.run([*command, f"torchattacks=={TORCHATTACKS}"], check=True)
+        except (OSError, subprocess.CalledProcessError):  # a uv venv has no pip: use uv's
+            subprocess.run(
+                [
+                    "uv",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--no-deps",
+                    "--target",
+                    str(target),
+                    f"torchattacks=={TORCHATTACKS}",
+                ],
+                check=True,
+            )
+    sys.path.insert(0, str(target))
+    return importlib.import_module("torchattacks")
+
+
+def torchattacks_bench(args: argparse.Namespace) -> None:
+    """Our attacks against torchattacks' on the same model, images and budgets."""
+    ta = _import_torchattacks(args.out)
+    data = load_dataset("mnist5000")
+    model = reference_model(args, data).eval()
+    x, y = data.x_test[: args.n], data.y_test[: args.n]
+    xb, yb = x[: args.batch], y[: args.batch]
+    alpha, alpha_l2 = 2.5 * EPS_LINF / STEPS, 2.5 * EPS_L2 / STEPS
+    iterative = {"eps": EPS_LINF, "alpha": alpha, "steps": STEPS}
+    pairs = {
+        "FGSM": (make_attack("fgsm", model, eps=EPS_LINF), ta.FGSM(model, eps=EPS_LINF)),
+        "PGD L-inf": (
+            make_attack("pgd", model, **iterative),
+            ta.PGD(model, **iterative, random_start=True),
+        ),
+        "PGD L2": (
+            make_attack("pgd-l2", model, eps=EPS_L2, alpha=alpha_l2, steps=STEPS),
+            ta.PGDL2(model, eps=EPS_L2, alpha=alpha_l2, steps=STEPS, random_start=True),
+        ),
+        "MI-FGSM": (
+            make_attack("mifgsm", model, **iterative, decay=1.0),
+            ta.MIFGSM(model, **iterative, decay=1.0),
+        ),
+        "DI-FGSM": (
+            make_attack("difgsm", model, **iterative, resize_rate=0.9, diversity_prob=0.5),
+            ta.DIFGSM(model, **iterative, decay=0.0, resize_rate=0.9, diversity_prob=0.5),
+        ),
+    }
+
+    def run(attack) -> torch.Tensor:  # type: ignore[no-untyped-def]
+        return torch.cat(
+            [attack(x[i : i + args.batch], y[i : i + args.batch]) for i in range(0, args.n, args.batch)]
+        )
+
+    def accuracy(images: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float((model(images).argmax(1) == y).float().mean())
+
+    table = ResultTable(
+        "bench_attacks_torchattacks",
+        title=f"robust vs torchattacks {ta.__version__}: robust accuracy on {args.n} images, "
+        f"seconds per batch of {args.batch}",
+        data=data.describe(),
+        notes=(
+            f"L-inf eps {EPS_LINF}, L2 eps {EPS_L2}, {STEPS} steps, alpha = 2.5 eps / steps; DI-FGSM resize "
+            "0.9, diversity probability 0.5 (both libraries' defaults); one torch thread. '2 SE': twice the "
+            "binomial standard error of the difference of two independent accuracies."
+        ),
+    )
+    for label, (ours, theirs) in pairs.items():
+        torch.manual_seed(0)
+        a = accuracy(run(ours))
+        torch.manual_seed(0)
+        b = accuracy(run(theirs))
+        se = math.sqrt(a * (1 - a) / args.n + b * (1 - b) / args.n)
+        t_ours = measure(lambda attack=ours: attack(xb, yb), repeats=args.repeats).median
+        t_theirs = measure(lambda attack=theirs: attack(xb, yb), repeats=args.repeats).median
+        table.add(
+            attack=label,
+            robust_acc_robust=a,
+            robust_acc_torchattacks=b,
+            difference=a - b,
+            two_se=2 * se,
+            within_noise=abs(a - b) <= 2 * se + 1e-12,
+            seconds_robust=t_ours,
+            seconds_torchattacks=t_theirs,
+            speed_ratio=t_theirs / t_ours,
+        )
+    print(table.to_markdown())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "robust_torchattacks.json").write_text(json.dumps(table.to_dict(), indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ibp", action="store_true", help="benchmark IBP bounds instead of the attacks")
     parser.add_argument("--dknn", action="store_true", help="benchmark DkNN's neighbour search instead")
+    parser.add_argument(
+        "--torchattacks", action="store_true", help="compare with torchattacks (installed under --out)"
+    )
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--n", type=int, default=500, help="test images attacked")
     parser.add_argument("--batch", type=int, default=100, help="images per timed batch")
@@ -244,6 +359,9 @@ def main() -> None:
         return
     if args.dknn:
         dknn_bench(args)
+        return
+    if args.torchattacks:
+        torchattacks_bench(args)
         return
     import art
     import art.attacks.evasion as evasion

@@ -90,8 +90,8 @@ class Attack(ABC):
         self._check_images(x)
         module = self.model if isinstance(self.model, nn.Module) else nn.Module()
         with evaluation_mode(module):
-            with torch.no_grad():
-                classes = self.logits(x).shape[1]
+            with torch.no_grad():  # the class count from one image: a whole-batch pass doubled FGSM's cost
+                classes = self.logits(x[:1]).shape[1]
             self._check_labels(y, len(x), classes)
             self._counter = torch.zeros(len(x), dtype=torch.long)
             x_adv = self.perturb(x.detach(), y.detach().long())
