@@ -24,7 +24,7 @@ flattened to float32 in [0, 1]; a removed agent sees zeros. Episodes end by trun
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -117,7 +117,11 @@ class SSDEnv(ParallelEnv):
         render_mode: None, ``"ansi"`` (a text picture) or ``"rgb_array"`` (4 × 4 pixels per cell).
     """
 
-    metadata = {"name": "ssd", "render_modes": ["ansi", "rgb_array"], "is_parallelizable": True}
+    metadata: ClassVar[dict[str, Any]] = {
+        "name": "ssd",
+        "render_modes": ["ansi", "rgb_array"],
+        "is_parallelizable": True,
+    }
     game_map: tuple[str, ...] = ()
     n_actions = 6
 
@@ -291,7 +295,7 @@ class SSDEnv(ParallelEnv):
         grid[..., 0], grid[..., 1], grid[..., 2] = self.walls, self.apples, self.waste
         for j in range(self.n_agents):
             if self.removed[j] == 0:
-                grid[tuple(self.positions[j]) + (3,)] = 1.0
+                grid[(*tuple(self.positions[j]), 3)] = 1.0
         return grid
 
     def render(self) -> str | np.ndarray | None:
@@ -321,7 +325,7 @@ class SSDEnv(ParallelEnv):
 class HarvestEnv(SSDEnv):
     """Harvest (see the module docstring); ``regrowth`` overrides `HARVEST_REGROWTH`."""
 
-    metadata = {**SSDEnv.metadata, "name": "harvest_v0"}
+    metadata: ClassVar[dict[str, Any]] = {**SSDEnv.metadata, "name": "harvest_v0"}
     game_map = HARVEST_MAP
 
     def __init__(self, *args: Any, regrowth: tuple[float, ...] = HARVEST_REGROWTH, **kwargs: Any) -> None:
@@ -364,7 +368,7 @@ class CleanupEnv(SSDEnv):
         clean_radius: reach of ``clean`` (Chebyshev cells).
     """
 
-    metadata = {**SSDEnv.metadata, "name": "cleanup_v0"}
+    metadata: ClassVar[dict[str, Any]] = {**SSDEnv.metadata, "name": "cleanup_v0"}
     game_map = CLEANUP_MAP
     n_actions = 7
 
