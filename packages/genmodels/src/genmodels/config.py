@@ -20,6 +20,8 @@ __all__ = [
     "CMAConfig",
     "CausalInfoGANConfig",
     "CausalInfoGANRunConfig",
+    "FlowConfig",
+    "FlowRunConfig",
     "MDNRNNConfig",
     "MemoryRunConfig",
     "ObjectiveConfig",
@@ -551,3 +553,65 @@ class CausalInfoGANRunConfig:
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=15, batch_size=64, learning_rate=5e-4)
     )
+
+
+# --- normalising flows (genmodels.flows) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """A multi-scale Glow/RealNVP flow (Kingma & Dhariwal 2018's defaults: 3 levels of 32 steps, 512 channels).
+
+    Each level squeezes (space to depth), applies `steps` of actnorm, invertible 1x1 convolution
+    (LU) and coupling, and (but the last) factors half of its channels out to a standard normal.
+
+    Attributes:
+        image_shape: ``(channels, height, width)``; height and width divisible by ``2 ** levels``.
+        levels: number of scales L.
+        steps: flow steps K per level.
+        hidden: channels of each coupling layer's CNN.
+        coupling: "affine" (Glow) or "additive" (log-det independent of the input: with actnorm and
+            the 1x1 convolution this is the constant-volume Glow of Nalisnick et al. 2019).
+        grey_levels: quantisation levels of the data (256 for 8-bit images, 17 for sklearn's digits);
+            sets the uniform dequantisation and the bits/dim correction.
+    """
+
+    image_shape: tuple[int, ...] = (1, 28, 28)
+    levels: int = 3
+    steps: int = 32
+    hidden: int = 512
+    coupling: Literal["affine", "additive"] = "affine"
+    grey_levels: int = 256
+
+    def __post_init__(self) -> None:
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise InputError("image_shape must be (channels, height, width)", item=self.image_shape)
+        if min(self.levels, self.steps, self.hidden) < 1 or self.grey_levels < 2:
+            raise InputError("levels, steps, hidden must be >= 1 and grey_levels >= 2", item=self)
+        if self.coupling not in ("affine", "additive"):
+            raise InputError("unknown coupling", item=self.coupling, expected="affine or additive")
+        factor = 2**self.levels
+        if self.image_shape[1] % factor or self.image_shape[2] % factor:
+            raise InputError(
+                f"a flow of {self.levels} levels squeezes {self.levels} times: height and width must be "
+                f"divisible by {factor}",
+                item=f"image_shape {self.image_shape}",
+                expected="fewer levels, or resized images",
+            )
+
+
+@dataclass(frozen=True)
+class FlowRunConfig:
+    """Maximum-likelihood training of a flow on uniformly dequantised images (Adam 1e-3, batch 64: Glow's).
+
+    Attributes:
+        model: the flow.
+        train: optimisation (``epochs`` extendable).
+        max_grad_norm: gradient-norm clip (Glow clips too; guards the first steps).
+    """
+
+    model: FlowConfig = field(default_factory=FlowConfig)
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=20, batch_size=64, learning_rate=1e-3)
+    )
+    max_grad_norm: float = 50.0
