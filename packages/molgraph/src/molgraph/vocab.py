@@ -115,7 +115,7 @@ class Vocab:
     def assign(self, tree: JunctionTree) -> JunctionTree:
         """Set ``wid`` of every node of `tree` (raises `InputError` on an unknown cluster, or when
         `tree` was built with another decomposition than this vocabulary's)."""
-        if getattr(tree, "merge_peri_fused", False) != self.merge_peri_fused:
+        if tree.merge_peri_fused != self.merge_peri_fused:
             raise InputError(
                 "junction tree and vocabulary use different decompositions",
                 item=f"{tree.smiles}: merge_peri_fused={tree.merge_peri_fused}, vocabulary {self.merge_peri_fused}",
