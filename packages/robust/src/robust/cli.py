@@ -124,7 +124,12 @@ def _defend(args: argparse.Namespace) -> int:
     from robust.defenses import DefenseConfig, fit_defense
 
     data, train = _training_run(args)
-    config = config_from_args(DefenseConfig, args, train=train)
+    extra = {}
+    if args.cost_preset is not None:
+        from robust.certify.cost import cost_matrix
+
+        extra["cost_matrix"] = cost_matrix(args.cost_preset, data.num_classes)
+    config = config_from_args(DefenseConfig, args, train=train, **extra)
     _, history = fit_defense(data, config, checkpoint=args.checkpoint, device=pick_device(args.device))
     return _report(history, args.checkpoint)
 
@@ -231,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     defend = commands.add_parser(
         "defend",
-        help="train a classifier with a training defense (PGD-AT, ALP, universal AT, fictitious play, IBP)",
+        help="train a classifier with a training defense (PGD-AT, ALP, universal AT, fictitious play, IBP, cost-sensitive IBP)",
     )
     _add_data_options(defend, DATASETS, default="mnist5000")
     add_config_arguments(defend, ModelConfig, include=["architecture"])
@@ -240,6 +245,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_config_arguments(defend, TrainConfig, exclude=["model", "data"])
     add_config_arguments(defend, DefenseConfig, exclude=["train"])
+    defend.add_argument(
+        "--cost-preset",
+        choices=("overall", "odd-seeds", "distance"),
+        default=None,
+        help="recipe ibp-cost: a named cost matrix instead of --cost-matrix's k*k numbers",
+    )
     defend.add_argument(
         "--checkpoint", type=Path, required=True, help="file to write / resume (.safetensors)"
     )

@@ -13,7 +13,8 @@ adversarial lighting and geometry through the differentiable renderer (`robust.e
 ``--only transfer`` I-FGSM vs DI-FGSM transfer on the whole test split over resize rates
 (`robust.experiments.transfer`). ``--only defenses`` clean / PGD / IBP-verified
 accuracy of clean, PGD-AT, ALP and IBP training, ``--only pixeldp`` PixelDP's certified accuracy
-against L2 radius (`robust.experiments.defenses`); ``--only dknn`` deep k-nearest neighbours'
+against L2 radius (`robust.experiments.defenses`); ``--only cost-sensitive`` Zhang & Evans' cost-sensitive
+certified training against plain IBP (`robust.experiments.cost_sensitive`); ``--only dknn`` deep k-nearest neighbours'
 accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). Analyses (robust
 issue 3): ``--only inevitable`` Shafahi et al.'s concentration bounds on the sphere and cube next to
 exact robustness of linear classifiers, ``--only tradeoff`` Tsipras et al.'s robustness-accuracy
@@ -34,6 +35,7 @@ __all__ = [
     "analyses",
     "attacks",
     "blackbox",
+    "cost_sensitive",
     "defenses",
     "dknn",
     "gradient_maps",
@@ -133,6 +135,13 @@ def pixeldp(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def cost_sensitive(options: RunOptions) -> list[ResultTable]:
+    """Certified cost-sensitive robust error of plain IBP vs cost-sensitive IBP training."""
+    from robust.experiments.cost_sensitive import cost_sensitive as run
+
+    return run(options)
+
+
 def dknn(options: RunOptions) -> list[ResultTable]:
     """Deep k-NN accuracy, credibility and rejection on clean and transferred adversarial inputs."""
     from robust.experiments.dknn import dknn as run
@@ -223,6 +232,7 @@ EXPERIMENTS = {
     "transfer-sources": transfer_sources,
     "defenses": defenses,
     "pixeldp": pixeldp,
+    "cost-sensitive": cost_sensitive,
     "dknn": dknn,
     "weight-ensemble": weight_ensemble,
     "pixel-deflection": pixel_deflection,

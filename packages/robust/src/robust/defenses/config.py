@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from core.errors import InputError
 from robust.config import TrainConfig
 
-__all__ = ["RECIPES", "DefenseConfig"]
+__all__ = ["RECIPES", "DefenseConfig", "check_cost_matrix"]
 
-RECIPES = ("pgd", "alp", "universal", "universal-fp", "ibp", "noise")
+RECIPES = ("pgd", "alp", "universal", "universal-fp", "ibp", "ibp-cost", "noise")
 """Training defenses of `robust.defenses.training`."""
 
 
@@ -36,10 +38,15 @@ class DefenseConfig:
         ibp_eps_factor: training radius over the test radius `eps` (Gowal et al.: 1.1).
         noise_sigma: standard deviation of the Gaussian input noise (``"noise"``: the training of
             PixelDP's and the random-noise defense's base model).
+        cost_matrix: ``"ibp-cost"``: the ``k x k`` cost matrix, flattened row-major (entry ``i * k +
+            j`` is the cost of turning class ``i`` into ``j``; `robust.certify.cost.cost_matrix` gives
+            the presets). Required by that recipe, ignored by the others.
+        cost_alpha: ``"ibp-cost"``: weight of Zhang & Evans' cost-sensitive certified regulariser
+            next to the clean cross-entropy (their default 1).
     """
 
     train: TrainConfig = field(default_factory=TrainConfig)
-    recipe: Literal["pgd", "alp", "universal", "universal-fp", "ibp", "noise"] = "pgd"
+    recipe: Literal["pgd", "alp", "universal", "universal-fp", "ibp", "ibp-cost", "noise"] = "pgd"
     eps: float = 0.3
     alpha: float = 0.01
     steps: int = 40
@@ -53,6 +60,8 @@ class DefenseConfig:
     ibp_kappa_final: float = 0.5
     ibp_eps_factor: float = 1.1
     noise_sigma: float = 0.25
+    cost_matrix: tuple[float, ...] = ()
+    cost_alpha: float = 1.0
 
     def __post_init__(self) -> None:
         if self.recipe not in RECIPES:
@@ -86,5 +95,32 @@ class DefenseConfig:
             raise InputError("DefenseConfig.noise_sigma must be >= 0", item=self.noise_sigma)
         if not self.ibp_eps_factor > 0:
             raise InputError("DefenseConfig.ibp_eps_factor must be > 0", item=self.ibp_eps_factor)
-        if self.recipe == "ibp" and self.norm != "linf":
+        if self.recipe.startswith("ibp") and self.norm != "linf":
             raise InputError("IBP certifies L-inf balls", item=f"norm={self.norm!r}")
+        if not self.cost_alpha >= 0:
+            raise InputError("DefenseConfig.cost_alpha must be >= 0", item=self.cost_alpha)
+        if self.recipe == "ibp-cost" and not self.cost_matrix:
+            raise InputError(
+                "recipe ibp-cost needs a cost matrix (cost_matrix; on the CLI --cost-matrix or --cost-preset)",
+                item="cost_matrix=()",
+            )
+        if self.recipe == "ibp-cost":
+            check_cost_matrix(self.cost_matrix, self.train.model.num_classes)
+
+
+def check_cost_matrix(values: Sequence[float], num_classes: int) -> None:
+    """Refuse a flat cost matrix of the wrong size, with a negative or non-finite entry (named by
+    row and column) or without any positive entry off the diagonal."""
+    if len(values) != num_classes * num_classes:
+        raise InputError(
+            f"the cost matrix needs {num_classes} x {num_classes} = {num_classes**2} entries (row-major)",
+            item=f"{len(values)} entries",
+        )
+    for index, value in enumerate(values):
+        if not (math.isfinite(value) and value >= 0):
+            i, j = divmod(index, num_classes)
+            raise InputError("cost matrix entries must be finite and >= 0", item=f"C[{i}, {j}] = {value}")
+    if not any(v > 0 for n, v in enumerate(values) if n // num_classes != n % num_classes):
+        raise InputError(
+            "the cost matrix has no positive entry off the diagonal: nothing to certify", item="C"
+        )

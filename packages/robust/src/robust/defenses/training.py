@@ -25,6 +25,10 @@ clean training; the run length ``train.epochs`` is the only field that may chang
   `ibp_warmup_steps` minibatch steps, then ramps linearly to ``ibp_eps_factor * eps`` (1.1 x the test
   eps) over `ibp_ramp_steps` steps, while kappa ramps from 1 to `ibp_kappa_final` (0.5); the paper's
   2k warm-up and 10k ramp steps are the defaults (shorten them for short runs).
+- ``"ibp-cost"``: cost-sensitive certified training (Zhang & Evans 2019): ``CE(z, y) + cost_alpha
+  * log(1 + sum_j C[y, j] exp(u_j))`` with ``u_j`` IBP's upper bound of ``z_j - z_y`` and ``C`` the
+  config's `cost_matrix` (`robust.certify.cost`); the radius follows the ``"ibp"`` ramp (their
+  bounds are Wong & Kolter's dual network, ours IBP's).
 - ``"noise"``: training on ``x + noise_sigma * z`` (Gaussian data augmentation: the base model of
   PixelDP, whose noise layer sits at the input, and of the random-noise defense).
 
@@ -181,6 +185,33 @@ class _IBPObjective(Objective):
         self.step = int(state["step"])
 
 
+class _CostSensitiveObjective(_IBPObjective):
+    """Zhang & Evans' cost-sensitive certified loss on IBP bounds, with the ``"ibp"`` radius ramp."""
+
+    def __init__(self, config: DefenseConfig) -> None:
+        super().__init__(config)
+        self.cost: Tensor | None = None
+
+    def setup(self, model: nn.Module, device: torch.device) -> None:
+        from robust.certify.cost import validate_cost_matrix
+
+        c = self.config
+        self.cost = validate_cost_matrix(c.cost_matrix, c.train.model.num_classes).to(device)
+
+    def batch_loss(self, model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+        from robust.certify.cost import cost_sensitive_loss
+
+        assert self.cost is not None
+        eps, _ = self.schedule()
+        clean = nn.functional.cross_entropy(model(x), y)
+        if eps == 0:
+            return clean
+        return clean + self.config.cost_alpha * cost_sensitive_loss(model, x, y, eps, self.cost)
+
+    def end_epoch(self, model: nn.Module, x: Tensor, y: Tensor) -> dict[str, float]:
+        return {"ibp_train_eps": self.schedule()[0]}
+
+
 class _NoiseObjective(Objective):
     """Cross-entropy at Gaussian-noised inputs (draws from a checkpointed generator)."""
 
@@ -206,6 +237,8 @@ def _objective(config: DefenseConfig, data: ImageData) -> Objective:
         return _UniversalObjective(config, data.image_shape)
     if config.recipe == "ibp":
         return _IBPObjective(config)
+    if config.recipe == "ibp-cost":
+        return _CostSensitiveObjective(config)
     if config.recipe == "noise":
         return _NoiseObjective(config)
     return _FictitiousPlayObjective(config)
