@@ -60,3 +60,30 @@ def test_the_second_order_difference_is_exact_for_a_gaussian_model():
     assert diag == pytest.approx(-0.5 * np.sum(np.diag(precision) * (np.diag(cov_q) - np.diag(cov_p))))
     with pytest.raises(InputError, match="expansion point"):
         second_order_difference(model.log_prob, x0, np.ones(3), np.ones(3))
+
+
+def test_second_order_expansion_is_exact_for_a_gaussian_with_shifted_means():
+    from genmodels.ood import second_order_expansion
+
+    rng = np.random.default_rng(3)
+    dims = 4
+    a = rng.normal(size=(dims, dims))
+    precision = torch.tensor(a @ a.T + dims * np.eye(dims), dtype=torch.float64)
+    centre = torch.tensor(rng.normal(size=dims), dtype=torch.float64)
+
+    def log_prob(x):
+        r = x - centre
+        return -0.5 * r @ precision @ r
+
+    mean_p, mean_q = torch.tensor(rng.normal(size=dims)), torch.tensor(rng.normal(size=dims))
+    var_p, var_q = rng.uniform(0.1, 1, dims), rng.uniform(0.1, 1, dims)
+
+    def expected(mean, var):  # E[log p] under a diagonal Gaussian with this mean and variance
+        r = mean - centre
+        return float(-0.5 * (r @ precision @ r) - 0.5 * np.sum(np.diag(precision.numpy()) * var))
+
+    terms = second_order_expansion(log_prob, mean_p, var_p, mean_q, var_q)
+    assert terms["total"] == pytest.approx(expected(mean_q, var_q) - expected(mean_p, var_p), rel=1e-10)
+    assert terms["variance"] == pytest.approx(-0.5 * np.sum(np.diag(precision.numpy()) * (var_q - var_p)))
+    with pytest.raises(InputError, match="one shape"):
+        second_order_expansion(log_prob, mean_p, var_p, mean_q[:2], var_q)

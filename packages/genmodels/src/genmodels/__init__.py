@@ -23,8 +23,11 @@ if TYPE_CHECKING:
         load_images,
         load_mnist_5000,
     )
+    from genmodels.flows import Glow, fit_flow, load_flow
     from genmodels.geco import GECO
     from genmodels.maze import Maze
+    from genmodels.ood import aupr, auroc, waic
+    from genmodels.ood_data import ood_sets
     from genmodels.planet import RSSM, cem, rssm_loss
     from genmodels.sequences import harmonic_oscillator
     from genmodels.tdvae import TDVAE, fit_tdvae, tdvae_loss
@@ -54,6 +57,15 @@ _WHERE = {
     "load_images": "genmodels.data",
     "load_mnist_5000": "genmodels.data",
     "GECO": "genmodels.geco",
+    "FlowConfig": "genmodels.config",
+    "FlowRunConfig": "genmodels.config",
+    "Glow": "genmodels.flows",
+    "fit_flow": "genmodels.flows",
+    "load_flow": "genmodels.flows",
+    "aupr": "genmodels.ood",
+    "auroc": "genmodels.ood",
+    "waic": "genmodels.ood",
+    "ood_sets": "genmodels.ood_data",
     "CEMConfig": "genmodels.config",
     "RSSM": "genmodels.planet",
     "RSSMConfig": "genmodels.config",
@@ -91,6 +103,9 @@ __all__ = [
     "CausalInfoGAN",
     "CausalInfoGANConfig",
     "CausalInfoGANRunConfig",
+    "FlowConfig",
+    "FlowRunConfig",
+    "Glow",
     "ImageSet",
     "Maze",
     "Objective",
@@ -102,11 +117,14 @@ __all__ = [
     "VAEConfig",
     "VAERun",
     "VAERunConfig",
+    "aupr",
+    "auroc",
     "build_vae",
     "cem",
     "elbo",
     "evaluate_vae",
     "fit_causal_infogan",
+    "fit_flow",
     "fit_tdvae",
     "fit_vae",
     "gaussian_kl",
@@ -115,12 +133,15 @@ __all__ = [
     "importance_log_likelihood",
     "iwae_bound",
     "load_digits",
+    "load_flow",
     "load_image_folder",
     "load_images",
     "load_mnist_5000",
+    "ood_sets",
     "rssm_loss",
     "run_epochs",
     "tdvae_loss",
+    "waic",
 ]
 __version__ = "0.1.0"
 

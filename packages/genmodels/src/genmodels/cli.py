@@ -455,6 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_out_option(world, "runs/genmodels-world-models", what="episodes, checkpoints and latents")
     world.set_defaults(handler=_world_models)
 
+    from genmodels.flow_cli import add_flow_commands
+
+    add_flow_commands(commands)
     add_reproduce_command(commands, "genmodels")
     return dispatch(parser, argv)
 

@@ -576,7 +576,7 @@ class FlowConfig:
             sets the uniform dequantisation and the bits/dim correction.
     """
 
-    image_shape: tuple[int, ...] = (1, 28, 28)
+    image_shape: tuple[int, ...] = (3, 32, 32)
     levels: int = 3
     steps: int = 32
     hidden: int = 512

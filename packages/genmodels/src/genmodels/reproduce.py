@@ -35,10 +35,17 @@ def _causal_infogan(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _likelihood(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.likelihood import run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "vae": _vae,
     "world-models": _world_models,
     "latent-dynamics": _latent_dynamics,
     "causal-infogan": _causal_infogan,
+    "likelihood": _likelihood,
 }
 """Sub-experiments in the order `reproduce genmodels` runs them."""

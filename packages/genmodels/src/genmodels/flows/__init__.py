@@ -3,7 +3,14 @@
 from genmodels.flows.glow import FlowConfig, FlowTerms, Glow, build_flow, standard_normal_log_prob
 from genmodels.flows.layers import ActNorm, AffineCoupling, InvConv1x1, Squeeze
 from genmodels.flows.likelihood import bits_per_dim, dequantize, discrete_log_likelihood
-from genmodels.flows.training import FlowRun, FlowRunConfig, evaluate_flow, fit_flow, flow_log_likelihood
+from genmodels.flows.training import (
+    FlowRun,
+    FlowRunConfig,
+    evaluate_flow,
+    fit_flow,
+    flow_log_likelihood,
+    load_flow,
+)
 
 __all__ = [
     "ActNorm",
@@ -22,5 +29,6 @@ __all__ = [
     "evaluate_flow",
     "fit_flow",
     "flow_log_likelihood",
+    "load_flow",
     "standard_normal_log_prob",
 ]

@@ -15,7 +15,7 @@ from genmodels.flows.glow import Glow, build_flow
 from genmodels.flows.likelihood import bits_per_dim, dequantize
 from genmodels.train import run_epochs
 
-__all__ = ["FlowRun", "FlowRunConfig", "evaluate_flow", "fit_flow", "flow_log_likelihood"]
+__all__ = ["FlowRun", "FlowRunConfig", "evaluate_flow", "fit_flow", "flow_log_likelihood", "load_flow"]
 
 
 @dataclass
@@ -120,3 +120,17 @@ def fit_flow(
     )
     model.eval()
     return FlowRun(model, history)
+
+
+def load_flow(checkpoint: str | Path, device: torch.device | None = None) -> tuple[Glow, FlowRunConfig]:
+    """The flow saved by `fit_flow` at `checkpoint` (eval mode) and its run config.
+
+    Raises:
+        InputError: a missing file or one that is not a flow checkpoint (core's messages).
+    """
+    from core.checkpoint import load_checkpoint, load_state_into
+
+    saved = load_checkpoint(checkpoint, FlowRunConfig)
+    model = build_flow(saved.config.model)
+    load_state_into(model, saved.state["model"], source=checkpoint)
+    return model.to(device or torch.device("cpu")).eval(), saved.config

@@ -1,0 +1,211 @@
+"""The flow and OoD sub-commands of ``genmodels``: ``fit-flow`` and ``score-ood`` (torch-free until run).
+
+`add_flow_commands` is called by `genmodels.cli.main`; the handlers import torch when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from core.cli import (
+    add_config_arguments,
+    add_device_option,
+    add_out_option,
+    add_seed_option,
+    add_threads_option,
+    config_from_args,
+    existing_file,
+    output_folder,
+    positive_int,
+)
+from genmodels.config import FlowConfig, FlowRunConfig, TrainConfig
+
+__all__ = ["FLOW_CHECKPOINT", "add_flow_commands", "flow_images"]
+
+FLOW_CHECKPOINT = "flow.safetensors"
+"""The file `genmodels fit-flow` keeps in its ``--out`` folder (resumed from when present)."""
+
+GRID_SUFFIX = "16"
+"""``--data mnist16`` (etc.) names a set of `genmodels.ood_data` on its 16 x 16, 256-level grid."""
+
+FLOW_DATA_HELP = (
+    "mnist16, digits16, inverted16, constant16, noise16 (genmodels.ood_data's 16 x 16 sets, 256 levels), "
+    "or anything --data of fit-vae takes: digits, mnist-5000, a .npy/.npz file, a folder"
+)
+
+
+def flow_images(name: str, seed: int):
+    """``(ImageSet, grey levels or None)`` for a `--data` value: the grid sets give 256 levels."""
+    from genmodels.ood_data import LEVELS, OOD_SETS, ood_sets
+
+    if name.endswith(GRID_SUFFIX) and name[: -len(GRID_SUFFIX)] in OOD_SETS:
+        return ood_sets(seed)[name[: -len(GRID_SUFFIX)]], LEVELS
+    from genmodels.data import load_images
+
+    return load_images(name), None
+
+
+def _fit_flow(args: argparse.Namespace) -> int:
+    from core.device import pick_device
+    from core.results import ResultTable
+    from genmodels.flows import fit_flow
+
+    images, levels = flow_images(args.data, args.seed)
+    train, test = images.split(args.test_fraction, seed=args.seed)
+    overrides = {"image_shape": train.shape}
+    if levels is not None:
+        overrides["grey_levels"] = levels
+    config = FlowRunConfig(
+        model=config_from_args(FlowConfig, args, **overrides),
+        train=config_from_args(TrainConfig, args, seed=args.seed),
+        max_grad_norm=args.max_grad_norm,
+    )
+    run = fit_flow(
+        train, config, test=test, checkpoint=args.out / FLOW_CHECKPOINT, device=pick_device(args.device)
+    )
+    table = ResultTable(
+        "fit_flow",
+        rows=run.history,
+        title=f"{config.model.coupling} flow ({config.model.levels} levels x {config.model.steps} steps)",
+        notes="Per-epoch training bits/dim; test_* on the held-out split (bits/dim, nats per image).",
+        data=test.source,
+    )
+    print(table.to_markdown())
+    print(f"written: {table.save(args.out)}; checkpoint: {args.out / FLOW_CHECKPOINT}")
+    return 0
+
+
+def _score_ood(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from core.errors import InputError
+    from core.results import ResultTable
+    from genmodels.flows import flow_log_likelihood, load_flow
+    from genmodels.ood import aupr, auroc, waic
+
+    models = [load_flow(path) for path in args.checkpoints]
+    shapes = {tuple(config.model.image_shape) for _, config in models}
+    if len(shapes) != 1:
+        raise InputError("the checkpoints' flows take different image shapes", item=sorted(shapes))
+    seed = models[0][1].train.seed
+    inside, _ = flow_images(args.inside, seed)
+    if args.split:
+        inside = inside.split(args.test_fraction, seed=seed)[1]
+    sets = {args.inside: inside}
+    for name in args.other:
+        sets[name] = flow_images(name, seed)[0]
+    for name, images in sets.items():
+        if images.shape != next(iter(shapes)):
+            raise InputError(
+                "images do not have the flows' shape",
+                item=f"{name}: {images.shape}",
+                expected=next(iter(shapes)),
+            )
+    log_p = {
+        name: np.stack(
+            [
+                flow_log_likelihood(model, images.tensor()[: args.limit], seed=args.seed)["log_prob"]
+                .double()
+                .numpy()
+                for model, _ in models
+            ]
+        )
+        for name, images in sets.items()
+    }
+    bpd = {
+        name: float(
+            flow_log_likelihood(models[0][0], images.tensor()[: args.limit], seed=args.seed)["bpd"].mean()
+        )
+        for name, images in sets.items()
+    }
+    table = ResultTable(
+        "score_ood",
+        title=f"OoD scores against {args.inside} ({len(models)} flow(s))",
+        notes=(
+            "bits/dim of the first flow; AUROC/AUPR with the other set positive, scored by -log p of the first "
+            "flow and by -WAIC (mean - variance of log p over all flows) when more than one is given."
+        ),
+        data={name: images.source for name, images in sets.items()},
+    )
+    a = log_p[args.inside]
+    table.add(data=args.inside, bpd=bpd[args.inside])
+    for name in args.other:
+        b = log_p[name]
+        row = {
+            "data": name,
+            "bpd": bpd[name],
+            "auroc -log p": auroc(-a[0], -b[0]),
+            "aupr -log p": aupr(-a[0], -b[0]),
+        }
+        if len(models) > 1:
+            row.update({"auroc -WAIC": auroc(-waic(a), -waic(b)), "aupr -WAIC": aupr(-waic(a), -waic(b))})
+        table.add(**row)
+    print(table.to_markdown())
+    if args.out is not None:
+        print(f"written: {table.save(args.out)}")
+    return 0
+
+
+def add_flow_commands(commands) -> None:
+    """Add ``fit-flow`` and ``score-ood`` to the ``genmodels`` sub-command parsers."""
+    fit = commands.add_parser(
+        "fit-flow",
+        help="train a Glow/RealNVP flow (affine or additive coupling) by dequantised maximum likelihood, resumable",
+        description=(
+            f"Train and checkpoint to OUT/{FLOW_CHECKPOINT}; run again with the same options to resume, or with "
+            "a larger --epochs to extend a finished run."
+        ),
+    )
+    fit.add_argument("--data", default="mnist16", help=f"{FLOW_DATA_HELP} (default: %(default)s)")
+    fit.add_argument("--test-fraction", type=float, default=0.2, help="held-out fraction (default: 0.2)")
+    add_config_arguments(fit, FlowConfig, exclude=["image_shape"])
+    add_config_arguments(fit, TrainConfig, exclude=["seed"])
+    flow_train = FlowRunConfig().train
+    for action in fit._actions:
+        if action.dest in ("epochs", "batch_size", "learning_rate"):
+            action.default = getattr(flow_train, action.dest)
+            action.help = f"{action.dest.replace('_', ' ')} (default: {action.default}, FlowRunConfig's)"
+    fit.add_argument(
+        "--max-grad-norm",
+        type=float,
+        default=FlowRunConfig().max_grad_norm,
+        help="gradient-norm clip (default: %(default)s)",
+    )
+    add_seed_option(fit, default=TrainConfig().seed)
+    add_device_option(fit)
+    add_threads_option(fit)
+    add_out_option(fit, "runs/genmodels-flow", what=f"the checkpoint ({FLOW_CHECKPOINT}) and history table")
+    fit.set_defaults(handler=_fit_flow)
+
+    score = commands.add_parser(
+        "score-ood",
+        help="bits/dim and OoD AUROC/AUPR of trained flows: likelihood, and WAIC over several checkpoints",
+    )
+    score.add_argument(
+        "checkpoints", nargs="+", type=existing_file, help=f"{FLOW_CHECKPOINT} files of fit-flow"
+    )
+    score.add_argument(
+        "--in", dest="inside", default="mnist16", help="the in-distribution data (default: %(default)s)"
+    )
+    score.add_argument(
+        "--other",
+        nargs="+",
+        default=["digits16", "inverted16", "constant16", "noise16"],
+        help="out-of-distribution sets (default: %(default)s)",
+    )
+    score.add_argument(
+        "--split",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="score the held-out split of --in that fit-flow used (first checkpoint's seed) (default: on)",
+    )
+    score.add_argument("--test-fraction", type=float, default=0.2, help="held-out fraction (default: 0.2)")
+    score.add_argument(
+        "--limit", type=positive_int, default=None, help="score only the first N images of each set"
+    )
+    score.add_argument(
+        "--out", type=output_folder, default=None, help="folder for the table (default: print only)"
+    )
+    add_seed_option(score)
+    add_threads_option(score)
+    score.set_defaults(handler=_score_ood)
