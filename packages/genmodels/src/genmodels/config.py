@@ -23,6 +23,8 @@ __all__ = [
     "FlowConfig",
     "FlowRunConfig",
     "MDNRNNConfig",
+    "MMDGANConfig",
+    "MMDGANRunConfig",
     "MemoryRunConfig",
     "ObjectiveConfig",
     "PlaNetConfig",
@@ -615,3 +617,65 @@ class FlowRunConfig:
         default_factory=lambda: TrainConfig(epochs=20, batch_size=64, learning_rate=1e-3)
     )
     max_grad_norm: float = 50.0
+
+
+# --- MMD-GAN with the repulsive loss (genmodels.mmd_gan) -------------------------------------
+
+
+@dataclass(frozen=True)
+class MMDGANConfig:
+    """A DCGAN-style generator and spectrally normalised discriminator with an MMD (or hinge) loss (Wang et al. 2019).
+
+    Attributes:
+        image_shape: ``(channels, height, width)``; height and width divisible by 4.
+        noise_dim: generator input (the paper: 128).
+        width: channels of the first discriminator / last generator convolution (doubled twice).
+        loss: "repulsive" (the paper's L_D = E k(x, x') - E k(y, y')), "mmd" (standard L_D = -MMD^2)
+            or "hinge" (the hinge GAN baseline); the MMD generators minimise the unbiased MMD^2.
+        kernel: "rbf-b" (the bounded Gaussian kernel in the discriminator loss) or "rbf".
+        sigma: the Gaussian kernel's bandwidth on the discriminator's outputs (the paper: 1).
+        lower_bound, upper_bound: RBF-B's bounds b_l, b_u on squared distances of real-real and
+            generated-generated pairs (the paper: 0.25 and 4).
+        features: discriminator output dimension for the MMD losses (the paper: 16; hinge uses 1).
+        spectral_norm: spectral normalisation of every discriminator layer (torch's parametrisation).
+    """
+
+    image_shape: tuple[int, ...] = (1, 16, 16)
+    noise_dim: int = 128
+    width: int = 64
+    loss: Literal["repulsive", "mmd", "hinge"] = "repulsive"
+    kernel: Literal["rbf-b", "rbf"] = "rbf-b"
+    sigma: float = 1.0
+    lower_bound: float = 0.25
+    upper_bound: float = 4.0
+    features: int = 16
+    spectral_norm: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.image_shape) != 3 or self.image_shape[1] % 4 or self.image_shape[2] % 4:
+            raise InputError(
+                "image_shape must be (channels, h, w) with h, w divisible by 4", item=self.image_shape
+            )
+        if self.loss not in ("repulsive", "mmd", "hinge") or self.kernel not in ("rbf-b", "rbf"):
+            raise InputError("unknown loss or kernel", item=(self.loss, self.kernel))
+        if min(self.noise_dim, self.width, self.features) < 1 or self.sigma <= 0:
+            raise InputError("noise_dim, width, features must be >= 1 and sigma > 0", item=self)
+        if not 0 <= self.lower_bound <= self.upper_bound:
+            raise InputError(
+                "RBF-B needs 0 <= lower_bound <= upper_bound", item=(self.lower_bound, self.upper_bound)
+            )
+
+
+@dataclass(frozen=True)
+class MMDGANRunConfig:
+    """Training of an MMD-GAN: one discriminator and one generator Adam step per minibatch.
+
+    Attributes:
+        model: the networks and loss.
+        train: optimisation (``epochs`` extendable); the paper's Adam betas (0.5, 0.99).
+    """
+
+    model: MMDGANConfig = field(default_factory=MMDGANConfig)
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=20, batch_size=64, learning_rate=2e-4)
+    )

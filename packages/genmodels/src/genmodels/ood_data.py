@@ -10,6 +10,8 @@ built from the two bundled digit sets, put on one grid: 16 x 16 pixels, one chan
   kind of shift is a different content; this pair is closer to FashionMNIST-vs-MNIST in spirit:
   two grey-scale sets on one grid whose pixel statistics differ).
 - ``inverted``: 1 - mnist (white background): same per-pixel variances as mnist, other means.
+- ``low-contrast``: 0.5 x mnist (a constructed set of lower per-pixel variance on the same support:
+  the direction in which Nalisnick et al.'s second-order analysis predicts a *higher* likelihood).
 - ``constant``: images of one grey level each, drawn uniformly (Nalisnick et al.'s constant images).
 - ``noise``: i.i.d. uniform pixels.
 
@@ -37,7 +39,7 @@ GRID = 16
 LEVELS = 256
 """Grey levels of every set here."""
 
-OOD_SETS = ("mnist", "digits", "inverted", "constant", "noise")
+OOD_SETS = ("mnist", "digits", "inverted", "low-contrast", "constant", "noise")
 """Names `ood_sets` returns."""
 
 
@@ -94,6 +96,7 @@ def ood_sets(seed: int = 0, size: int = GRID, synthetic: int = 1000) -> dict[str
             quantize(to_grid(digits.images, size)), digits.labels, f"{digits.source}, bilinear to {where}"
         ),
         "inverted": ImageSet(1.0 - grid_mnist, mnist.labels, f"1 - mnist ({where})"),
+        "low-contrast": ImageSet(quantize(0.5 * grid_mnist), mnist.labels, f"0.5 x mnist ({where})"),
         "constant": ImageSet(
             quantize(np.broadcast_to(rng.uniform(0, 1, (synthetic, 1, 1, 1)), (synthetic, 1, size, size))),
             None,

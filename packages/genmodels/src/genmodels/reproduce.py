@@ -41,11 +41,18 @@ def _likelihood(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _mmd_gan(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.mmd_gan import run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "vae": _vae,
     "world-models": _world_models,
     "latent-dynamics": _latent_dynamics,
     "causal-infogan": _causal_infogan,
     "likelihood": _likelihood,
+    "mmd-gan": _mmd_gan,
 }
 """Sub-experiments in the order `reproduce genmodels` runs them."""

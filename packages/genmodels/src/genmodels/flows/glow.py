@@ -129,9 +129,9 @@ class Glow(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, temperature: float = 1.0) -> torch.Tensor:
         """`n` images ``(n, c, h, w)`` from latents ``temperature * N(0, I)`` (clamped to [0, 1])."""
-        device = next(self.parameters()).device
+        parameter = next(self.parameters())
         latents = [
-            temperature * torch.randn(n, *shape, generator=generator).to(device)
+            temperature * torch.randn(n, *shape, generator=generator).to(parameter.device, parameter.dtype)
             for shape in self.latent_shapes
         ]
         return self.inverse(latents).clamp(0, 1)
