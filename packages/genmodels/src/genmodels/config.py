@@ -18,6 +18,7 @@ __all__ = [
     "OBJECTIVES",
     "CEMConfig",
     "CMAConfig",
+    "CNFRunConfig",
     "CausalInfoGANConfig",
     "CausalInfoGANRunConfig",
     "FlowConfig",
@@ -26,6 +27,7 @@ __all__ = [
     "MMDGANConfig",
     "MMDGANRunConfig",
     "MemoryRunConfig",
+    "ODENetRunConfig",
     "ObjectiveConfig",
     "PlaNetConfig",
     "RSSMConfig",
@@ -373,6 +375,10 @@ class RSSMConfig:
         free_nats: the KL terms are not pushed below this many nats (paper: 3).
         overshooting: latent-overshooting distance D (1: the standard one-step objective).
         obs_sigma: fixed standard deviation of the Gaussian observation model.
+        encoder: "mlp" (dense embedding and decoder of flat vectors) or "conv" (the paper's
+            convolutional encoder and decoder of 64 x 64 RGB frames, `genmodels.planet.conv`:
+            ``obs_dim`` must be 3 * 64 * 64 and ``embedding`` 32 * ``conv_depth``).
+        conv_depth: channels of the first convolution (paper: 32).
     """
 
     obs_dim: int = 64
@@ -384,9 +390,20 @@ class RSSMConfig:
     free_nats: float = 3.0
     overshooting: int = 50
     obs_sigma: float = 1.0
+    encoder: Literal["mlp", "conv"] = "mlp"
+    conv_depth: int = 32
 
     def __post_init__(self) -> None:
+        if self.encoder not in ("mlp", "conv"):
+            raise InputError("unknown RSSM encoder", item=self.encoder, expected="mlp or conv")
+        if self.encoder == "conv" and (self.obs_dim, self.embedding) != (3 * 64 * 64, 32 * self.conv_depth):
+            raise InputError(
+                "the conv encoder reads 64 x 64 RGB frames and embeds them in 32 * conv_depth features",
+                item=f"obs_dim {self.obs_dim}, embedding {self.embedding}, conv_depth {self.conv_depth}",
+                expected=f"obs_dim {3 * 64 * 64}, embedding {32 * self.conv_depth}",
+            )
         sizes = (
+            self.conv_depth,
             self.obs_dim,
             self.action_dim,
             self.deterministic,
@@ -437,6 +454,19 @@ class RSSMRunConfig:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=100, batch_size=50))
 
 
+PLANET_TASKS = (
+    "pointmass",
+    "pointmass-centre",
+    "cartpole-swingup",
+    "reacher-easy",
+    "cheetah-run",
+    "finger-spin",
+    "cup-catch",
+    "walker-walk",
+)
+"""PlaNet's tasks: the two point masses written here, then the paper's six DeepMind Control tasks."""
+
+
 @dataclass(frozen=True)
 class PlaNetConfig:
     """PlaNet's whole loop (Hafner et al. 2019, sec. 2 and appendix; defaults the paper's where it has one).
@@ -444,7 +474,9 @@ class PlaNetConfig:
     Attributes:
         env: the control task: "pointmass", the pixel point mass of `genmodels.planet.pointmass`
             with a target drawn per episode, or "pointmass-centre", its target fixed at the centre
-            (dm_control's point_mass layout).
+            (dm_control's point_mass layout); or a DeepMind Control task from 64 x 64 pixels
+            (`genmodels.planet.dmc`, the paper's six: "cartpole-swingup", "reacher-easy",
+            "cheetah-run", "finger-spin", "cup-catch", "walker-walk").
         model: the RSSM (``obs_dim``/``action_dim`` must match the task).
         planner: CEM's settings.
         seed_episodes: random-action episodes collected first (paper: 5).
@@ -458,7 +490,7 @@ class PlaNetConfig:
         seed: seeds the model, the batches, the noise and the episodes' tracks.
     """
 
-    env: Literal["pointmass", "pointmass-centre"] = "pointmass"
+    env: str = "pointmass"
     model: RSSMConfig = field(default_factory=RSSMConfig)
     planner: CEMConfig = field(default_factory=CEMConfig)
     seed_episodes: int = 5
@@ -476,8 +508,8 @@ class PlaNetConfig:
         sizes = (self.seed_episodes, self.episodes, self.train_steps, self.batch_size, self.chunk)
         if min(sizes) < 1 or min(self.max_steps, self.action_repeat) < 1 or self.chunk < 2:
             raise InputError("PlaNet sizes must be >= 1 (chunk >= 2)", item=self)
-        if self.env not in ("pointmass", "pointmass-centre"):
-            raise InputError("unknown PlaNet task", item=self.env, expected="pointmass or pointmass-centre")
+        if self.env not in PLANET_TASKS:
+            raise InputError("unknown PlaNet task", item=self.env, expected=", ".join(PLANET_TASKS))
         if not self.learning_rate > 0 or self.exploration_noise < 0:
             raise InputError("learning_rate must be > 0 and exploration_noise >= 0", item=self)
 
@@ -679,3 +711,64 @@ class MMDGANRunConfig:
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=20, batch_size=64, learning_rate=2e-4)
     )
+
+
+# --- neural ODEs (genmodels.node) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ODENetRunConfig:
+    """An ODE-Net (or its equal-depth ResNet) image classifier trained by cross-entropy (Chen et al. 2018, sec. 7.1).
+
+    Attributes:
+        model: "odenet" (one ODE block, dopri5) or "resnet" (`depth` residual blocks of the same form).
+        channels: feature maps of the block.
+        tolerance: the solver's rtol = atol during training.
+        adjoint: gradients by the adjoint method (else by backpropagating through the solver).
+        depth: residual blocks of the ResNet (the paper compares with a ResNet of 6 blocks).
+        classes: output classes.
+        train: optimisation (``epochs`` extendable).
+    """
+
+    model: Literal["odenet", "resnet"] = "odenet"
+    channels: int = 32
+    tolerance: float = 1e-3
+    adjoint: bool = False
+    depth: int = 6
+    classes: int = 10
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=10, batch_size=128, learning_rate=1e-3)
+    )
+
+    def __post_init__(self) -> None:
+        if self.model not in ("odenet", "resnet") or min(self.channels, self.depth, self.classes) < 1:
+            raise InputError("model must be odenet or resnet with positive sizes", item=self)
+        if not self.tolerance > 0:
+            raise InputError("tolerance must be > 0", item=self.tolerance)
+
+
+@dataclass(frozen=True)
+class CNFRunConfig:
+    """A continuous normalising flow on 2-D points by maximum likelihood with FFJORD's Hutchinson estimator.
+
+    Attributes:
+        dims: point dimension.
+        hidden: tanh units of the dynamics MLP (two hidden layers, t as an input).
+        tolerance: the solver's rtol = atol during training.
+        estimator: "hutchinson" (FFJORD, one Gaussian probe per point) or "exact".
+        train: optimisation (``epochs`` extendable).
+    """
+
+    dims: int = 2
+    hidden: int = 64
+    tolerance: float = 1e-3
+    estimator: Literal["hutchinson", "exact"] = "hutchinson"
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=20, batch_size=256, learning_rate=1e-3)
+    )
+
+    def __post_init__(self) -> None:
+        if min(self.dims, self.hidden) < 1 or not self.tolerance > 0:
+            raise InputError("dims, hidden must be >= 1 and tolerance > 0", item=self)
+        if self.estimator not in ("hutchinson", "exact"):
+            raise InputError("unknown trace estimator", item=self.estimator, expected="hutchinson or exact")

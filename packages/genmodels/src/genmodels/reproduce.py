@@ -29,6 +29,12 @@ def _latent_dynamics(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _planet_dmc(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.latent_dynamics import run_dmc
+
+    return run_dmc(options)
+
+
 def _causal_infogan(options: RunOptions) -> list[ResultTable]:
     from genmodels.experiments.causal_infogan import run
 
@@ -47,12 +53,20 @@ def _mmd_gan(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _neural_ode(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.neural_ode import run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "vae": _vae,
     "world-models": _world_models,
     "latent-dynamics": _latent_dynamics,
+    "planet-dmc": _planet_dmc,
     "causal-infogan": _causal_infogan,
     "likelihood": _likelihood,
     "mmd-gan": _mmd_gan,
+    "neural-ode": _neural_ode,
 }
 """Sub-experiments in the order `reproduce genmodels` runs them."""
