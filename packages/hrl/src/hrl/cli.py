@@ -27,6 +27,7 @@ from core.cli import (
 from core.reproduce import add_reproduce_command
 from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
 from hrl.continual import ContinualConfig
+from hrl.multiagent.config import SocialConfig
 
 DESCRIPTION = (
     "Hierarchical and other reinforcement learning: TD3, SAC, PPO and HIRO with Stable-Baselines3's "
@@ -144,6 +145,26 @@ def _continual(args: argparse.Namespace) -> int:
     return 0
 
 
+def _social(args: argparse.Namespace) -> int:
+    from core.device import pick_device
+    from hrl.multiagent.a2c import SocialA2C
+
+    config = config_from_args(SocialConfig, args, seed=args.seed)
+    path = Path(args.out) / "social.safetensors"
+    agent = SocialA2C(config, device=pick_device(args.device)).learn(
+        checkpoint=path, checkpoint_every=args.checkpoint_every
+    )
+    last = agent.history[-args.final_episodes :]
+    mean = {k: sum(e[k] for e in last) / len(last) for k in ("collective_return", "equality", "influence")}
+    print(
+        f"{config.env}, {config.n_agents} agents, influence weight {config.influence_weight}: "
+        f"{agent.num_timesteps} steps, {agent.num_episodes} episodes; over the last {len(last)} episodes "
+        f"collective return {mean['collective_return']:.1f}, equality {mean['equality']:.3f}, "
+        f"influence {mean['influence']:.4f} nats; saved {path}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``hrl`` parser with its sub-commands."""
     parser, commands = package_cli("hrl", DESCRIPTION)
@@ -238,6 +259,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_seed_option(continual)
     add_threads_option(continual)
     continual.set_defaults(handler=_continual)
+    social = commands.add_parser(
+        "social",
+        help="independent A2C agents on Harvest / Cleanup, with --influence-weight > 0 the social-influence "
+        "reward (Jaques et al. 2019); resumes from --out/social.safetensors",
+        description="Train N independent A2C agents (each with its model of other agents) on a sequential "
+        "social dilemma; prints the final collective return, equality and influence.",
+    )
+    add_config_arguments(social, SocialConfig, exclude=("seed",))
+    social.add_argument(
+        "--checkpoint-every", type=positive_int, default=10_000, help="steps between checkpoints (default: 10000)"
+    )
+    social.add_argument(
+        "--final-episodes", type=positive_int, default=25, help="episodes averaged at the end (default: 25)"
+    )
+    add_seed_option(social)
+    add_device_option(social, default="cpu")
+    add_threads_option(social)
+    add_out_option(social, what="the checkpoint")
+    social.set_defaults(handler=_social)
     add_reproduce_command(commands, "hrl")
     return parser
 

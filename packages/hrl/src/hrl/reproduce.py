@@ -29,4 +29,10 @@ def _continual(options: Any) -> list[Any]:
     return continual(options)
 
 
-EXPERIMENTS = {"hiro": _hiro, "exploration": _exploration, "continual": _continual}
+def _social(options: Any) -> list[Any]:
+    from hrl.experiments.social import social
+
+    return social(options)
+
+
+EXPERIMENTS = {"hiro": _hiro, "exploration": _exploration, "continual": _continual, "social": _social}
