@@ -666,8 +666,8 @@ class MMDGANConfig:
             or "hinge" (the hinge GAN baseline); the MMD generators minimise the unbiased MMD^2.
         kernel: "rbf-b" (the bounded Gaussian kernel in the discriminator loss) or "rbf".
         sigma: the Gaussian kernel's bandwidth on the discriminator's outputs (the paper: 1).
-        lower_bound, upper_bound: RBF-B's bounds b_l, b_u on squared distances of real-real and
-            generated-generated pairs (the paper: 0.25 and 4).
+        lower_bound, upper_bound: RBF-B's bounds: generated-generated squared distances clipped below
+            at b_l, real-real ones above at b_u (the paper: 0.25 and 4).
         features: discriminator output dimension for the MMD losses (the paper: 16; hinge uses 1).
         spectral_norm: spectral normalisation of every discriminator layer (torch's parametrisation).
     """

@@ -8,10 +8,11 @@ set) is the generator's loss for every MMD variant. The discriminator minimises
 - ``repulsive`` (the paper's eq. 4): ``E k(x, x') - E k(y, y')``, which pulls generated outputs
   together and pushes real ones apart, so D learns the fine differences between real samples.
 
-RBF-B (sec. 4): in the discriminator's loss only, real-real squared distances are clipped below at
-``b_l`` and generated-generated ones above at ``b_u``: ``exp(-max(d2, b_l) / 2 sigma^2)`` and
-``exp(-min(d2, b_u) / 2 sigma^2)``, so D gains nothing from crushing the real outputs together or
-pushing the generated ones apart past the bounds. Spectral normalisation is torch's
+RBF-B (sec. 4): in the discriminator's loss only, real-real squared distances are clipped above at
+``b_u`` and generated-generated ones below at ``b_l``: ``exp(-min(d2, b_u) / 2 sigma^2)`` and
+``exp(-max(d2, b_l) / 2 sigma^2)``, so, as with a hinge, D gains nothing from pushing real outputs
+apart beyond ``b_u`` or pulling generated ones closer than ``b_l`` (as in the authors' code,
+``mmd_g_bounded`` with the repulsive weights). Spectral normalisation is torch's
 ``parametrizations.spectral_norm`` on every discriminator layer.
 
 Sample quality: `frechet_distance` between Gaussians fitted to the features of a classifier trained
@@ -61,7 +62,7 @@ def kernel_terms(
     """``(E k(x, x'), E k(y, y'), E k(x, y))`` of the Gaussian kernel on features ``(n, d)`` and ``(m, d)``.
 
     Within-set means leave out the diagonal (the unbiased estimator). `bounds` ``(b_l, b_u)``: RBF-B's
-    clipping of real-real distances below and generated-generated distances above.
+    clipping of real-real distances above at b_u and generated-generated distances below at b_l.
 
     Raises:
         InputError: not two 2-D tensors of one feature size with at least 2 rows each.
@@ -72,7 +73,7 @@ def kernel_terms(
         )
     dxx, dyy, dxy = _sq_distances(fx, fx), _sq_distances(fy, fy), _sq_distances(fx, fy)
     if bounds is not None:
-        dxx, dyy = dxx.clamp(min=bounds[0]), dyy.clamp(max=bounds[1])
+        dxx, dyy = dxx.clamp(max=bounds[1]), dyy.clamp(min=bounds[0])
     scale = 2.0 * sigma**2
     return (
         _off_diagonal_mean(torch.exp(-dxx / scale)),
