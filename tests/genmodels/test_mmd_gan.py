@@ -112,3 +112,12 @@ def test_mmd_gan_resumes_bit_for_bit_and_refuses_bad_shapes(tmp_path):
         fit_mmd_gan(torch.rand(8, 1, 16, 16), config)
     with pytest.raises(InputError, match="divisible by 4"):
         MMDGANConfig(image_shape=(1, 10, 10))
+
+
+def test_fit_mmd_gan_command_writes_checkpoint_and_samples(tmp_path, capsys):
+    from genmodels.cli import main
+
+    argv = ["fit-mmd-gan", "--data", "digits", "--width", "2", "--noise-dim", "4", "--epochs", "1"]
+    assert main([*argv, "--batch-size", "512", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "mmd_gan.safetensors").is_file() and (tmp_path / "samples.png").is_file()
+    assert "repulsive loss, rbf-b" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""The flow and OoD sub-commands of ``genmodels``: ``fit-flow`` and ``score-ood`` (torch-free until run).
+"""Issue 24's sub-commands of ``genmodels``: ``fit-flow``, ``score-ood``, ``fit-mmd-gan``, ``fit-ode-net`` (torch-free until run).
 
 `add_flow_commands` is called by `genmodels.cli.main`; the handlers import torch when they run.
 """
@@ -18,12 +18,25 @@ from core.cli import (
     output_folder,
     positive_int,
 )
-from genmodels.config import FlowConfig, FlowRunConfig, TrainConfig
+from genmodels.config import (
+    FlowConfig,
+    FlowRunConfig,
+    MMDGANConfig,
+    MMDGANRunConfig,
+    ODENetRunConfig,
+    TrainConfig,
+)
 
-__all__ = ["FLOW_CHECKPOINT", "add_flow_commands", "flow_images"]
+__all__ = ["FLOW_CHECKPOINT", "GAN_CHECKPOINT", "ODE_CHECKPOINT", "add_flow_commands", "flow_images"]
 
 FLOW_CHECKPOINT = "flow.safetensors"
 """The file `genmodels fit-flow` keeps in its ``--out`` folder (resumed from when present)."""
+
+GAN_CHECKPOINT = "mmd_gan.safetensors"
+"""The file `genmodels fit-mmd-gan` keeps in its ``--out`` folder."""
+
+ODE_CHECKPOINT = "ode_net.safetensors"
+"""The file `genmodels fit-ode-net` keeps in its ``--out`` folder."""
 
 GRID_SUFFIX = "16"
 """``--data mnist16`` (etc.) names a set of `genmodels.ood_data` on its 16 x 16, 256-level grid."""
@@ -146,6 +159,74 @@ def _score_ood(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_overrides(parser: argparse.ArgumentParser, defaults: TrainConfig, owner: str) -> None:
+    for action in parser._actions:
+        if action.dest in ("epochs", "batch_size", "learning_rate"):
+            action.default = getattr(defaults, action.dest)
+            action.help = f"{action.dest.replace('_', ' ')} (default: {action.default}, {owner}'s)"
+
+
+def _fit_mmd_gan(args: argparse.Namespace) -> int:
+    import torch
+
+    from core.results import ResultTable
+    from genmodels.mmd_gan import fit_mmd_gan
+
+    images, _ = flow_images(args.data, args.seed)
+    config = MMDGANRunConfig(
+        model=config_from_args(MMDGANConfig, args, image_shape=images.shape),
+        train=config_from_args(TrainConfig, args, seed=args.seed),
+    )
+    model, history = fit_mmd_gan(images.tensor(), config, checkpoint=args.out / GAN_CHECKPOINT)
+    table = ResultTable(
+        "fit_mmd_gan",
+        rows=history,
+        title=f"MMD-GAN, {config.model.loss} loss, {config.model.kernel}",
+        data=images.source,
+    )
+    print(table.to_markdown())
+    with torch.no_grad():
+        samples = model.sample(64, torch.Generator().manual_seed(args.seed)).numpy()
+    from genmodels.experiments.mmd_gan import _grids
+
+    _grids({"samples": samples}, args.out / "samples.png")
+    print(
+        f"written: {table.save(args.out)}; {args.out / 'samples.png'}; checkpoint: {args.out / GAN_CHECKPOINT}"
+    )
+    return 0
+
+
+def _fit_ode_net(args: argparse.Namespace) -> int:
+    import torch
+
+    from core.errors import InputError
+    from core.results import ResultTable
+    from genmodels.node import fit_ode_classifier
+
+    images, _ = flow_images(args.data, args.seed)
+    if images.labels is None:
+        raise InputError("fit-ode-net needs labelled images", item=images.source)
+    train, test = images.split(args.test_fraction, seed=args.seed)
+    config = config_from_args(
+        ODENetRunConfig, args, train=config_from_args(TrainConfig, args, seed=args.seed)
+    )
+    model, history = fit_ode_classifier(
+        train.tensor(), torch.from_numpy(train.labels), config, checkpoint=args.out / ODE_CHECKPOINT
+    )
+    with torch.no_grad():
+        accuracy = float((model(test.tensor()).argmax(1) == torch.from_numpy(test.labels)).float().mean())
+    table = ResultTable(
+        "fit_ode_net",
+        rows=history,
+        title=f"{config.model} classifier (held-out accuracy {accuracy:.4f})",
+        notes="Per-epoch training loss and forward NFE (0 for the ResNet).",
+        data=test.source,
+    )
+    print(table.to_markdown())
+    print(f"written: {table.save(args.out)}; checkpoint: {args.out / ODE_CHECKPOINT}")
+    return 0
+
+
 def add_flow_commands(commands) -> None:
     """Add ``fit-flow`` and ``score-ood`` to the ``genmodels`` sub-command parsers."""
     fit = commands.add_parser(
@@ -160,11 +241,7 @@ def add_flow_commands(commands) -> None:
     fit.add_argument("--test-fraction", type=float, default=0.2, help="held-out fraction (default: 0.2)")
     add_config_arguments(fit, FlowConfig, exclude=["image_shape"])
     add_config_arguments(fit, TrainConfig, exclude=["seed"])
-    flow_train = FlowRunConfig().train
-    for action in fit._actions:
-        if action.dest in ("epochs", "batch_size", "learning_rate"):
-            action.default = getattr(flow_train, action.dest)
-            action.help = f"{action.dest.replace('_', ' ')} (default: {action.default}, FlowRunConfig's)"
+    _train_overrides(fit, FlowRunConfig().train, "FlowRunConfig")
     fit.add_argument(
         "--max-grad-norm",
         type=float,
@@ -209,3 +286,36 @@ def add_flow_commands(commands) -> None:
     add_seed_option(score)
     add_threads_option(score)
     score.set_defaults(handler=_score_ood)
+
+    gan = commands.add_parser(
+        "fit-mmd-gan",
+        help="train an MMD-GAN (repulsive or standard MMD loss, RBF-B or RBF kernel) or a hinge GAN, resumable",
+        description=f"Train and checkpoint to OUT/{GAN_CHECKPOINT}; run again to resume or with a larger --epochs to extend.",
+    )
+    gan.add_argument("--data", default="mnist16", help=f"{FLOW_DATA_HELP} (default: %(default)s)")
+    add_config_arguments(gan, MMDGANConfig, exclude=["image_shape"])
+    add_config_arguments(gan, TrainConfig, exclude=["seed"])
+    _train_overrides(gan, MMDGANRunConfig().train, "MMDGANRunConfig")
+    add_seed_option(gan, default=TrainConfig().seed)
+    add_threads_option(gan)
+    add_out_option(
+        gan, "runs/genmodels-mmd-gan", what=f"the checkpoint ({GAN_CHECKPOINT}), history and samples"
+    )
+    gan.set_defaults(handler=_fit_mmd_gan)
+
+    ode = commands.add_parser(
+        "fit-ode-net",
+        help="train an ODE-Net classifier (torchdiffeq, dopri5) or its equal-depth ResNet, resumable",
+        description=f"Train and checkpoint to OUT/{ODE_CHECKPOINT}; prints the held-out accuracy.",
+    )
+    ode.add_argument(
+        "--data", default="digits", help=f"labelled images: {FLOW_DATA_HELP} (default: %(default)s)"
+    )
+    ode.add_argument("--test-fraction", type=float, default=0.2, help="held-out fraction (default: 0.2)")
+    add_config_arguments(ode, ODENetRunConfig, exclude=["train"])
+    add_config_arguments(ode, TrainConfig, exclude=["seed"])
+    _train_overrides(ode, ODENetRunConfig().train, "ODENetRunConfig")
+    add_seed_option(ode, default=TrainConfig().seed)
+    add_threads_option(ode)
+    add_out_option(ode, "runs/genmodels-ode-net", what=f"the checkpoint ({ODE_CHECKPOINT}) and history")
+    ode.set_defaults(handler=_fit_ode_net)
