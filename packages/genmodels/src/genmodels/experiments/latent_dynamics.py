@@ -32,7 +32,17 @@ from genmodels.config import CEMConfig, PlaNetConfig, RSSMConfig, TDVAEConfig, T
 from genmodels.sequences import harmonic_oscillator
 from genmodels.tdvae import fit_tdvae, jump_schedule, predict
 
-__all__ = ["CONTEXT", "PLANET_EVALUATION_TASKS", "SETTINGS", "planet_configuration", "run", "state_floor"]
+__all__ = [
+    "CONTEXT",
+    "DMC_EVALUATION_TASKS",
+    "PAPER_RETURNS",
+    "PLANET_EVALUATION_TASKS",
+    "SETTINGS",
+    "planet_configuration",
+    "run",
+    "run_dmc",
+    "state_floor",
+]
 
 CONTEXT = 20
 """Observed steps before every prediction."""
@@ -69,12 +79,30 @@ PLANET_EVALUATION_TASKS = 10
 """Fresh point-mass tasks the trained planner and the random policy are both scored on."""
 
 
+PAPER_RETURNS = {
+    "cartpole-swingup": 821,
+    "reacher-easy": 832,
+    "cheetah-run": 662,
+    "finger-spin": 700,
+    "cup-catch": 930,
+    "walker-walk": 951,
+}
+"""PlaNet's returns after 1,000 episodes from pixels (Hafner et al. 2019, Table 1)."""
+
+DMC_EVALUATION_TASKS = 5
+"""Fresh DeepMind Control episodes the trained planner and the random policy are both scored on."""
+
+
 def planet_configuration(scale: str, seed: int, env: str = "pointmass-centre") -> PlaNetConfig:
-    """PlaNet on the point mass: the paper's sizes at ``full``, a few minutes of CPU at ``smoke``.
+    """PlaNet's sizes: the paper's at ``full``, minutes of CPU at ``smoke``.
 
     `env`: "pointmass-centre" (target fixed at the centre, the experiment's task) or "pointmass"
-    (a target drawn per episode: at smoke scale the model never drew it, see the README).
+    (a target drawn per episode: at smoke scale the model never drew it, see the README), or a
+    DeepMind Control task (`genmodels.planet.dmc.TASKS`): the paper's convolutional RSSM on
+    64 x 64 frames with the task's action repeat, 1,000 episodes at full.
     """
+    if not env.startswith("pointmass"):
+        return _dmc_configuration(scale, seed, env)
     full = PlaNetConfig(
         env=env, model=RSSMConfig(obs_dim=256, action_dim=2), max_steps=1000, action_repeat=4, seed=seed
     )
@@ -100,6 +128,53 @@ def planet_configuration(scale: str, seed: int, env: str = "pointmass-centre") -
         chunk=20,
         max_steps=100,
         action_repeat=2,
+        seed=seed,
+    )
+
+
+def _dmc_configuration(scale: str, seed: int, env: str) -> PlaNetConfig:
+    from genmodels.planet.dmc import TASKS
+
+    if env not in TASKS:
+        from core.errors import InputError
+
+        raise InputError(
+            "unknown PlaNet task", item=env, expected=", ".join(("pointmass", "pointmass-centre", *TASKS))
+        )
+    action_dim = {"cartpole": 1, "reacher": 2, "cheetah": 6, "finger": 2, "ball_in_cup": 2, "walker": 6}[
+        TASKS[env][0]
+    ]
+    repeat = TASKS[env][2]
+    if scale == "full":
+        return PlaNetConfig(
+            env=env,
+            model=RSSMConfig(obs_dim=3 * 64 * 64, action_dim=action_dim, encoder="conv"),
+            episodes=1000,
+            max_steps=1000,
+            action_repeat=repeat,
+            seed=seed,
+        )
+    return PlaNetConfig(
+        env=env,
+        model=RSSMConfig(
+            obs_dim=3 * 64 * 64,
+            action_dim=action_dim,
+            deterministic=100,
+            stochastic=16,
+            hidden=100,
+            embedding=256,
+            overshooting=1,
+            encoder="conv",
+            conv_depth=8,
+        ),
+        planner=CEMConfig(horizon=12, candidates=300, iterations=6, top=30),
+        seed_episodes=5,
+        episodes=15,
+        train_steps=60,
+        batch_size=10,
+        chunk=25,
+        max_steps=1000,
+        action_repeat=repeat,
         seed=seed,
     )
 
@@ -200,35 +275,70 @@ def run(options: RunOptions) -> list[ResultTable]:
     return [table, *_planet(options, folder)]
 
 
-def _planet(options: RunOptions, folder) -> list[ResultTable]:
-    """PlaNet's loop on the point mass; publishes the return curve and the paired evaluation."""
+def run_dmc(options: RunOptions) -> list[ResultTable]:
+    """``reproduce genmodels --only planet-dmc``: PlaNet from pixels on DeepMind Control.
+
+    Smoke: cartpole-swingup with a small convolutional RSSM; full: the paper's six tasks with the
+    paper's model, planner and 1,000 episodes each (hours stated by the run's notes).
+    """
+    folder = options.out / "planet-dmc"
+    tasks = ("cartpole-swingup",) if options.scale == "smoke" else tuple(PAPER_RETURNS)
+    tables: list[ResultTable] = []
+    for task in tasks:
+        tables += _planet(options, folder, env=task, prefix=f"planet_dmc_{task.replace('-', '_')}")
+    return tables
+
+
+def _planet(
+    options: RunOptions, folder, env: str = "pointmass-centre", prefix: str = "latent_dynamics_planet"
+) -> list[ResultTable]:
+    """PlaNet's loop on `env`; publishes the return curve and the paired evaluation against random actions."""
     import time
 
     from core.results import mean_sd
     from genmodels.planet.loop import EVALUATION_SEED_BASE, episode, make_env, run_planet
 
-    config = planet_configuration(options.scale, options.seed)
+    dmc = not env.startswith("pointmass")
+    config = planet_configuration(options.scale, options.seed, env)
     began = time.perf_counter()
-    model, history = run_planet(config, checkpoint=folder / "planet.safetensors")
-    seconds = time.perf_counter() - began
-    curve = ResultTable(
-        "latent_dynamics_planet_curve",
-        rows=[{k: row[k] for k in ("episode", "kind", "return") if k in row} for row in history],
-        title="PlaNet on the pixel point mass: return of each collected episode (planner with exploration noise)",
-        data=(
-            f"point mass rendered to 16 x 16 frames, task {config.env!r}, written here "
-            "(a stand-in for DeepMind Control)"
+    name = f"planet-{env}.safetensors" if dmc else "planet.safetensors"
+    model, history = run_planet(
+        config,
+        checkpoint=folder / name,
+        on_episode=lambda n, row: print(
+            f"[planet {env}] episode {n}: return {row['return']:.1f}", flush=True
         ),
     )
+    seconds = time.perf_counter() - began
+    what = f"DeepMind Control {env} from 64 x 64 pixels" if dmc else "the pixel point mass"
+    data = (
+        f"dm_control {env} (dm-control 1.0.50 on mujoco 4.0.0 with genmodels.planet.dmc's field-table fix), "
+        "camera 0 rendered to 64 x 64 RGB through MUJOCO_GL=egl"
+        if dmc
+        else f"point mass rendered to 16 x 16 frames, task {config.env!r}, written here (a stand-in for DeepMind Control)"
+    )
+    rows = [{k: row[k] for k in ("episode", "kind", "return") if k in row} for row in history]
+    if dmc:
+        for row in rows:
+            row["paper_after_1000_episodes"] = PAPER_RETURNS[env]
+    curve = ResultTable(
+        f"{prefix}_curve",
+        rows=rows,
+        title=f"PlaNet on {what}: return of each collected episode (planner with exploration noise)",
+        data=data,
+    )
     options.publish(curve)
-    env, generator = make_env(config), torch.Generator().manual_seed(options.seed + 7)
-    seeds = range(EVALUATION_SEED_BASE, EVALUATION_SEED_BASE + PLANET_EVALUATION_TASKS)
+    env_, generator = make_env(config), torch.Generator().manual_seed(options.seed + 7)
+    count = DMC_EVALUATION_TASKS if dmc else PLANET_EVALUATION_TASKS
+    seeds = range(EVALUATION_SEED_BASE, EVALUATION_SEED_BASE + count)
     model.eval()
-    planner = [episode(env, s, generator, model=model, config=config)[1] for s in seeds]
-    random = [episode(env, s, generator)[1] for s in seeds]
+    began = time.perf_counter()
+    planner = [episode(env_, s, generator, model=model, config=config)[1] for s in seeds]
+    random = [episode(env_, s, generator)[1] for s in seeds]
+    evaluation = time.perf_counter() - began
     table = ResultTable(
-        "latent_dynamics_planet",
-        title=f"PlaNet on the pixel point mass: returns on {PLANET_EVALUATION_TASKS} fresh tasks",
+        prefix,
+        title=f"PlaNet on {what}: returns on {count} fresh episodes",
         data=curve.data,
     )
     table.add(policy="uniform random actions", score=mean_sd(random, 2))
@@ -237,30 +347,40 @@ def _planet(options: RunOptions, folder) -> list[ResultTable]:
         score=mean_sd(planner, 2),
     )
     table.add(policy="planner minus random, paired", score=mean_sd(list(np.subtract(planner, random)), 2))
+    if dmc:
+        table.add(policy="PlaNet, paper (1,000 episodes, Table 1)", score=str(PAPER_RETURNS[env]))
     table.notes = (
         f"{config.max_steps}-step episodes (reward in [0, 1] per step), action repeat {config.action_repeat}; "
         f"RSSM {config.model.deterministic}/{config.model.stochastic}, overshooting D = {config.model.overshooting}; "
         f"CEM horizon {config.planner.horizon}, {config.planner.candidates} candidates, {config.planner.iterations} "
         f"iterations, top {config.planner.top}; {config.seed_episodes} seed episodes, {config.train_steps} gradient "
-        f"steps of {config.batch_size} x {config.chunk} per episode; the loop took {seconds:.0f} s. "
-        f"{_planet_full_hours()} The paper's returns are on DeepMind Control tasks, not comparable with this one."
+        f"steps of {config.batch_size} x {config.chunk} per episode; the loop took {seconds:.0f} s "
+        f"(this call: {len(history) - config.seed_episodes} planner episodes in the checkpoint), the evaluation "
+        f"{evaluation:.0f} s. "
+        + (
+            f"Encoder/decoder: the paper's convolutions at depth {config.model.conv_depth} (paper: 32). "
+            f"{_planet_full_hours(env)}"
+            if dmc
+            else f"{_planet_full_hours()} The paper's returns are on DeepMind Control tasks, not comparable with this one."
+        )
     )
     options.publish(table)
-    _open_loop_strip(model, config, folder / "planet_open_loop.png", options.seed)
+    strip = folder / (f"planet_open_loop_{env}.png" if dmc else "planet_open_loop.png")
+    _open_loop_strip(model, config, strip, options.seed)
     return [curve, table]
 
 
 @torch.no_grad()
 def _open_loop_strip(model, config: PlaNetConfig, path, seed: int, context: int = 5, ahead: int = 15) -> None:
     """True frames beside the model's open-loop predictions: filter `context` frames, then imagine with the actions taken."""
-    from genmodels.planet.loop import EVALUATION_SEED_BASE, episode, make_env
+    from genmodels.planet.loop import EVALUATION_SEED_BASE, episode, make_env, model_input
     from genmodels.planet.pointmass import SIZE
     from genmodels.planet.rssm import State
     from genmodels.vae.grids import save_image_grid
 
     generator = torch.Generator().manual_seed(seed)
     arrays, _ = episode(make_env(config), EVALUATION_SEED_BASE, generator)
-    observations = torch.from_numpy(arrays["observations"][None, : context + ahead])
+    observations = model_input(torch.from_numpy(arrays["observations"][None, : context + ahead]))
     actions = torch.from_numpy(arrays["actions"][None, : context + ahead])
     post = model.observe(observations[:, :context], actions[:, :context], generator)
     state = State(post["h"][:, -1], post["s"][:, -1])
@@ -268,37 +388,42 @@ def _open_loop_strip(model, config: PlaNetConfig, path, seed: int, context: int 
     for t in range(context, context + ahead):
         state, _, _ = model.imagine(state, actions[:, t - 1], generator)
         predicted.append(model.observation(state.features()))
-    frames = observations[0].reshape(-1, 1, SIZE, SIZE).numpy()
-    guesses = torch.cat(predicted).clamp(0, 1).reshape(-1, 1, SIZE, SIZE).numpy()
+    pixels = config.model.encoder == "conv"
+    shape, offset = ((3, 64, 64), 0.5) if pixels else ((1, SIZE, SIZE), 0.0)
+    frames = (observations[0] + offset).reshape(-1, *shape).numpy()
+    guesses = (torch.cat(predicted) + offset).clamp(0, 1).reshape(-1, *shape).numpy()
     save_image_grid(
         path,
         {"true frames": frames, f"model: {context} filtered, then open loop": guesses},
         columns=5,
-        title="PlaNet on the point mass (evaluation task 1,000,000, random actions)",
+        title=f"PlaNet on {config.env} (evaluation episode 1,000,000, random actions)",
     )
 
 
-def _planet_full_hours() -> str:
+def _planet_full_hours(env: str = "pointmass-centre") -> str:
     """Hours of `--scale full`'s loop from one full-size gradient step and one full-size planned action, timed here."""
     import time
 
     from genmodels.planet.cem import plan
     from genmodels.planet.rssm import RSSM, rssm_loss
 
-    full = planet_configuration("full", 0)
+    full = planet_configuration("full", 0, env)
     model, generator = RSSM(full.model), torch.Generator().manual_seed(0)
-    shape = (full.batch_size, full.chunk)
+    # Frames: time 5 of the 50 sequences and scale by 10 (a full batch of 2,500 frames needs GiBs here).
+    timed = full.batch_size if env.startswith("pointmass") else 5
+    shape = (timed, full.chunk)
     began = time.perf_counter()
-    terms = rssm_loss(model, torch.rand(*shape, 256), torch.rand(*shape, 2), torch.rand(*shape), generator)
+    observations, actions = torch.rand(*shape, full.model.obs_dim), torch.rand(*shape, full.model.action_dim)
+    terms = rssm_loss(model, observations, actions, torch.rand(*shape), generator)
     terms.loss.backward()
-    step = time.perf_counter() - began
+    step = (time.perf_counter() - began) * full.batch_size / timed
     began = time.perf_counter()
     plan(model, model.initial(1), full.planner, generator)
     action = time.perf_counter() - began
     actions = full.max_steps // full.action_repeat
     hours = full.episodes * (full.train_steps * step + actions * action) / 3600
     return (
-        f"--scale full (the paper's RSSM, overshooting 50, CEM 12/1000/10/100, 100 episodes of 1000 steps): "
+        f"--scale full on {env} (the paper's RSSM, overshooting 50, CEM 12/1000/10/100, {full.episodes} episodes of 1000 steps): "
         f"{step:.1f} s per gradient step and {action:.1f} s per planned action measured here on one CPU core, "
         f"about {hours:,.0f} hours (GPU advised)."
     )

@@ -7,7 +7,8 @@
    noise; the episode joins the buffer and its return is recorded.
 
 Buffer convention (what `rssm_loss` reads): observation t, the action taken after it, and the
-reward that arrived with it (0 with the first frame). The run checkpoints after every episode
+reward that arrived with it (0 with the first frame); DeepMind Control frames stay uint8 in the
+buffer (a quarter of float32's memory) and `model_input` scales them when a batch is drawn. The run checkpoints after every episode
 (model, optimiser, buffer, generator, history) and resumes from there; ``episodes`` is
 extendable. All randomness comes from one CPU `torch.Generator` seeded by ``config.seed``.
 """
@@ -27,21 +28,26 @@ from genmodels.distributions import reparameterise
 from genmodels.planet.cem import plan
 from genmodels.planet.rssm import RSSM, State, rssm_loss
 
-__all__ = ["PlaNetConfig", "episode", "make_env", "run_planet"]
+__all__ = ["PlaNetConfig", "episode", "make_env", "model_input", "run_planet"]
 
 EVALUATION_SEED_BASE = 1_000_000
 """Seeds of evaluation episodes start here (never a training episode's seed)."""
 
 
 def make_env(config: PlaNetConfig):
-    """The task of `config`: the point mass with a per-episode target ("pointmass") or the centre one."""
-    from genmodels.planet.pointmass import PointMass
+    """The task of `config`: the point mass ("pointmass", "pointmass-centre") or a DeepMind Control task."""
+    if config.env.startswith("pointmass"):
+        from genmodels.planet.pointmass import PointMass
 
-    env = PointMass(
-        max_steps=config.max_steps,
-        action_repeat=config.action_repeat,
-        fixed_target=config.env == "pointmass-centre",
-    )
+        env = PointMass(
+            max_steps=config.max_steps,
+            action_repeat=config.action_repeat,
+            fixed_target=config.env == "pointmass-centre",
+        )
+    else:
+        from genmodels.planet.dmc import DMCTask
+
+        env = DMCTask(config.env, max_steps=config.max_steps, action_repeat=config.action_repeat)
     if (env.obs_dim, env.action_dim) != (config.model.obs_dim, config.model.action_dim):
         raise InputError(
             "the RSSM does not fit the task",
@@ -49,6 +55,13 @@ def make_env(config: PlaNetConfig):
             expected=f"obs_dim {env.obs_dim}, action_dim {env.action_dim}",
         )
     return env
+
+
+def model_input(observations: Tensor) -> Tensor:
+    """What the RSSM reads: float observations as they are, uint8 frames as ``x / 255 - 0.5`` (the paper's)."""
+    if observations.dtype == torch.uint8:
+        return observations.float() / 255.0 - 0.5
+    return observations
 
 
 @torch.no_grad()
@@ -76,7 +89,7 @@ def episode(
             action = torch.rand(env.action_dim, generator=generator) * 2 - 1
         else:
             h = model.deterministic_step(state, previous)
-            embedded = model.embed(torch.from_numpy(observation)[None])
+            embedded = model.embed(model_input(torch.from_numpy(observation)[None]))
             mean, log_var = model.posterior(torch.cat([h, embedded], -1))
             state = State(h, reparameterise(mean, log_var, generator))
             action = plan(model, state, config.planner, generator)
@@ -88,7 +101,7 @@ def episode(
         rewards.append(reward)
     actions.append(np.zeros(env.action_dim, np.float32))
     arrays = {
-        "observations": np.stack(observations).astype(np.float32),
+        "observations": np.stack(observations),  # float32 (point mass) or uint8 frames (DeepMind Control)
         "actions": np.stack(actions).astype(np.float32),
         "rewards": np.asarray(rewards, np.float32),
     }
@@ -101,7 +114,10 @@ def _chunks(buffer: dict[str, Tensor], batch: int, length: int, generator: torch
     which = torch.randint(0, episodes, (batch,), generator=generator)
     start = torch.randint(0, steps - length + 1, (batch,), generator=generator)
     index = start[:, None] + torch.arange(length)
-    return [buffer[k][which[:, None], index] for k in ("observations", "actions", "rewards")]
+    observations, actions, rewards = (
+        buffer[k][which[:, None], index] for k in ("observations", "actions", "rewards")
+    )
+    return [model_input(observations), actions, rewards]
 
 
 def run_planet(

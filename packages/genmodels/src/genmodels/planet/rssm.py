@@ -47,7 +47,10 @@ class State:
 
 
 class RSSM(nn.Module):
-    """Deterministic GRU path + stochastic state, with observation and reward decoders (MLPs).
+    """Deterministic GRU path + stochastic state, with observation and reward decoders.
+
+    The observation encoder and decoder are MLPs, or with ``config.encoder == "conv"`` the paper's
+    convolutional networks for 64 x 64 RGB frames (`genmodels.planet.conv`), still on flat vectors.
 
     Observations are vectors ``(batch, time, obs_dim)``; actions ``(batch, time, action_dim)``, the
     action at index t being the one taken after observation t.
@@ -56,16 +59,26 @@ class RSSM(nn.Module):
     def __init__(self, config: RSSMConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.embed = nn.Sequential(
-            nn.Linear(c.obs_dim, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.embedding), nn.ReLU()
+        features = c.deterministic + c.stochastic
+        conv = c.encoder == "conv"
+        if conv:
+            from genmodels.planet.conv import ConvDecoder, ConvEncoder
+        # Modules are built in this order so that the MLP model's initial weights stay what they were.
+        self.embed: nn.Module = (
+            ConvEncoder(c.conv_depth)
+            if conv
+            else nn.Sequential(
+                nn.Linear(c.obs_dim, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.embedding), nn.ReLU()
+            )
         )
         self.before_gru = nn.Sequential(nn.Linear(c.stochastic + c.action_dim, c.hidden), nn.ReLU())
         self.gru = nn.GRUCell(c.hidden, c.deterministic)
         self.prior = GaussianHead(c.deterministic, c.stochastic, c.hidden, min_log_var=-7.0)
         self.posterior = GaussianHead(c.deterministic + c.embedding, c.stochastic, c.hidden, min_log_var=-7.0)
-        features = c.deterministic + c.stochastic
-        self.observation = nn.Sequential(
-            nn.Linear(features, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.obs_dim)
+        self.observation: nn.Module = (
+            ConvDecoder(features, c.conv_depth)
+            if conv
+            else nn.Sequential(nn.Linear(features, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.obs_dim))
         )
         self.reward = nn.Sequential(nn.Linear(features, c.hidden), nn.ReLU(), nn.Linear(c.hidden, 1))
 
