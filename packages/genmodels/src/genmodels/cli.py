@@ -248,8 +248,12 @@ def _planet(args: argparse.Namespace) -> int:
     table = ResultTable(
         "planet",
         rows=history,
-        title="PlaNet on the pixel point mass: one row per collected episode",
-        data=f"point mass rendered to 16 x 16 frames, task {config.env!r}, written here (a stand-in for DeepMind Control)",
+        title=f"PlaNet on {config.env}: one row per collected episode",
+        data=(
+            f"point mass rendered to 16 x 16 frames, task {config.env!r}, written here"
+            if config.env.startswith("pointmass")
+            else f"DeepMind Control {config.env} from 64 x 64 pixels (dm-control, genmodels.planet.dmc)"
+        ),
     )
     print(table.to_markdown())
     print(f"written: {table.save(args.out)}; checkpoint: {args.out / PLANET_CHECKPOINT}")
@@ -406,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     planet = commands.add_parser(
         "planet",
-        help="PlaNet's loop (RSSM + CEM planning) on the pixel point mass, resumable",
+        help="PlaNet's loop (RSSM + CEM planning) on the pixel point mass or DeepMind Control, resumable",
         description=(
             f"Seed episodes, then train the RSSM and plan to collect episodes; checkpoints to "
             f"OUT/{PLANET_CHECKPOINT} after every episode and resumes from it. Sizes: --scale smoke "
@@ -416,9 +420,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     planet.add_argument("--scale", choices=("smoke", "full"), default="smoke", help="sizes (default: smoke)")
     planet.add_argument(
         "--env",
-        choices=("pointmass-centre", "pointmass"),
+        choices=(
+            "pointmass-centre",
+            "pointmass",
+            "cartpole-swingup",
+            "reacher-easy",
+            "cheetah-run",
+            "finger-spin",
+            "cup-catch",
+            "walker-walk",
+        ),
         default="pointmass-centre",
-        help="target fixed at the centre, or drawn per episode (default: %(default)s)",
+        help="the point mass (target at the centre, or drawn per episode) or a DeepMind Control task "
+        "from 64 x 64 pixels (default: %(default)s)",
     )
     planet.add_argument(
         "--episodes", type=positive_int, default=None, help="planner episodes (default: the scale's)"
