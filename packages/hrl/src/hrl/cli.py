@@ -27,6 +27,7 @@ from core.cli import (
 from core.reproduce import add_reproduce_command
 from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
 from hrl.continual import ContinualConfig
+from hrl.continual.progress_compress import ProgressCompressConfig
 from hrl.multiagent.config import SocialConfig
 
 DESCRIPTION = (
@@ -146,6 +147,26 @@ def _continual(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_compress(args: argparse.Namespace) -> int:
+    from hrl.continual import continual_metrics, mnist_stream
+    from hrl.continual.progress_compress import train_sequence
+
+    config = config_from_args(ProgressCompressConfig, args, seed=args.seed)
+    stream, names = mnist_stream(args.stream, args.tasks, args.per_task, args.test_per_task, args.seed)
+    path = Path(args.out) / f"sequence_{config.method}.safetensors"
+    run = train_sequence(stream, config, checkpoint=path)  # resumes an unfinished run there
+    metrics = continual_metrics(run.result)
+    for i, name in enumerate(names):
+        row = " ".join(f"{value:.3f}" for value in run.result[i])
+        active = f"; active column {run.active[i]:.3f}" if run.active is not None else ""
+        print(f"after task {i} ({name}): test accuracy per task {row}{active}")
+    print(
+        f"{config.method} on MNIST {args.stream}: ACC {metrics['acc']:.3f}, LA {metrics['la']:.3f}, "
+        f"BTI {metrics['bti']:+.3f}; checkpoint {path}"
+    )
+    return 0
+
+
 def _social(args: argparse.Namespace) -> int:
     from core.device import pick_device
     from hrl.multiagent.a2c import SocialA2C
@@ -261,6 +282,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_threads_option(continual)
     add_out_option(continual, what="the stream checkpoint (resumed when it exists)")
     continual.set_defaults(handler=_continual)
+    sequence = commands.add_parser(
+        "progress-compress",
+        help="Progress & Compress / fine-tuning / EWC / online EWC / a network per task on MNIST digits",
+        description="Learn a sequence of MNIST tasks (epochs per task, Adam); prints the accuracy matrix "
+        "(P&C: its knowledge base, and its active column's accuracy) and ACC, LA, BTI.",
+    )
+    sequence.add_argument(
+        "--stream",
+        choices=("permutations", "rotations"),
+        default="permutations",
+        help="(default: permutations)",
+    )
+    sequence.add_argument("--tasks", type=positive_int, default=5, help="tasks (default: 5)")
+    sequence.add_argument(
+        "--per-task", type=positive_int, default=500, help="examples per task (default: 500)"
+    )
+    sequence.add_argument(
+        "--test-per-task", type=positive_int, default=200, help="test images per task (default: 200)"
+    )
+    add_config_arguments(sequence, ProgressCompressConfig, exclude=("seed",))
+    add_seed_option(sequence)
+    add_threads_option(sequence)
+    add_out_option(sequence, what="the sequence checkpoint (resumed when it exists)")
+    sequence.set_defaults(handler=_progress_compress)
     social = commands.add_parser(
         "social",
         help="independent A2C agents on Harvest / Cleanup, with --influence-weight > 0 the social-influence "

@@ -125,5 +125,11 @@ def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
 
 
 def continual(options: Any) -> list[Any]:
-    """``reproduce hrl --only continual`` at ``options.scale`` (`SMOKE` or `FULL`)."""
-    return run_continual_study(options, SMOKE if options.scale == "smoke" else FULL)
+    """``reproduce hrl --only continual`` at ``options.scale``: the MER study (`SMOKE` or `FULL`), then
+    the Progress & Compress study (`hrl.experiments.progress_compress`)."""
+    from hrl.experiments import progress_compress
+
+    smoke = options.scale == "smoke"
+    tables = run_continual_study(options, SMOKE if smoke else FULL)
+    study = progress_compress.SMOKE if smoke else progress_compress.FULL
+    return tables + progress_compress.run_progress_compress_study(options, study)
