@@ -145,6 +145,20 @@ def test_the_learned_transition_starts_as_the_fixed_prior_and_trains_with_the_ge
         CausalInfoGANConfig(transition="drawn")
 
 
+def test_the_local_transition_never_moves_further_than_its_bound():
+    codes = torch.rand(200, 2) * 2 - 1
+    model = CausalInfoGAN(_tiny(1, transition="local").model)
+    mean, sd = model.transition_moments(codes)
+    assert torch.equal(mean, codes) and torch.allclose(sd, torch.full_like(sd, 0.1))  # starts as the prior
+    with torch.no_grad():  # any weights: shifts within sigma per coordinate, sd within sigma
+        for parameter in model.transition.parameters():
+            parameter.normal_(0.0, 10.0)
+    mean, sd = model.transition_moments(codes)
+    assert (mean - codes).abs().max() <= 0.1 + 1e-6 and sd.max() <= 0.1 + 1e-6
+    assert (mean - codes).abs().max() > 0.05  # the bound is reached, not a zero shift
+    assert model.move_radius(codes) <= 0.1 * (2**0.5 + 2) + 1e-6
+
+
 def test_causal_infogan_learns_feasible_pairs():
     """Generated pairs (o, o') are one move apart far more often than two independent generated images."""
     maze = Maze(size=8)

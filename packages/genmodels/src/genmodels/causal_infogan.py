@@ -70,7 +70,7 @@ class CausalInfoGAN(nn.Module):
             layers[f"{prefix}head"] = _mlp(config.hidden + 1, config.hidden, 1)
         self.discriminator = nn.ModuleDict(layers)
         self.posterior = _mlp(config.obs_dim, config.hidden, config.code_dim)
-        if config.causal and config.transition == "learned":
+        if config.causal and config.transition in ("learned", "local"):
             self.transition = _mlp(config.code_dim, config.hidden, 2 * config.code_dim)
             last = self.transition[-1]
             nn.init.zeros_(last.weight)  # starts as the fixed prior N(s, transition_sigma^2)
@@ -80,12 +80,16 @@ class CausalInfoGAN(nn.Module):
         """Mean and standard deviation of T(s' | s) for codes ``(n, code_dim)``, each ``(n, code_dim)``.
 
         Fixed: ``(s, transition_sigma)``. Learned (the paper's): ``s + shift(s)`` and
-        ``transition_sigma * exp(log_scale(s))`` from one MLP, trained with the generator.
+        ``transition_sigma * exp(log_scale(s))`` from one MLP, trained with the generator. Local:
+        the same MLP with the shift squashed to ``transition_sigma * tanh(shift(s))`` per coordinate
+        and the scale to at most 1, so a move is never longer than the prior's few sigma.
         """
         sigma = self.config.transition_sigma
         if not hasattr(self, "transition"):
             return s, torch.full_like(s, sigma)
         shift, log_scale = self.transition(s).chunk(2, dim=1)
+        if self.config.transition == "local":
+            return s + sigma * torch.tanh(shift), sigma * torch.exp(log_scale.clamp(-5.0, 0.0))
         return s + shift, sigma * torch.exp(log_scale.clamp(-5.0, 2.0))
 
     def sample_codes(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:

@@ -545,7 +545,10 @@ class CausalInfoGANConfig:
             causal variant learned to draw the maze at smoke scale, measured; see the README).
         transition: causal only: "fixed", T(s' | s) = N(s, transition_sigma^2 I), or "learned",
             the paper's: N(s + shift(s), (transition_sigma * scale(s))^2) from an MLP trained with
-            the generator (it starts as the fixed one).
+            the generator (it starts as the fixed one); or "local", the learned one kept local:
+            each coordinate of the shift bounded by transition_sigma (``sigma * tanh``) and the
+            scale by 1, so every likely move stays within about 3.4 sigma (not in the paper: the
+            learned T collapsed to long deterministic jumps at smoke scale, see the README).
     """
 
     obs_dim: int = 256
@@ -558,13 +561,13 @@ class CausalInfoGANConfig:
     instance_noise: float = 0.1
     shared_generator: bool = True
     image_discriminator: bool = True
-    transition: Literal["fixed", "learned"] = "learned"
+    transition: Literal["fixed", "learned", "local"] = "learned"
 
     def __post_init__(self) -> None:
         if min(self.obs_dim, self.code_dim, self.noise_dim, self.hidden) < 1 or self.instance_noise < 0:
             raise InputError("Causal InfoGAN sizes must be >= 1", item=self)
-        if self.transition not in ("fixed", "learned"):
-            raise InputError("unknown transition", item=self.transition, expected="fixed or learned")
+        if self.transition not in ("fixed", "learned", "local"):
+            raise InputError("unknown transition", item=self.transition, expected="fixed, learned or local")
         if not self.transition_sigma > 0 or self.info_weight < 0:
             raise InputError(
                 "transition_sigma must be > 0 and info_weight >= 0",
