@@ -23,7 +23,7 @@ from core.results import ResultTable
 __all__ = ["SETTINGS", "TOLERANCES", "run"]
 
 SETTINGS = {
-    "smoke": {"channels": 16, "epochs": 10, "cnf_points": 4000, "cnf_epochs": 15, "hidden": 32},
+    "smoke": {"channels": 16, "epochs": 30, "cnf_points": 4000, "cnf_epochs": 40, "hidden": 32},
     "full": {"channels": 64, "epochs": 100, "cnf_points": 20000, "cnf_epochs": 100, "hidden": 64},
 }
 """Block channels and epochs of the classifiers; CNF training points, epochs and hidden units (hours: README)."""
