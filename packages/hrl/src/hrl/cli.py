@@ -28,6 +28,7 @@ from core.reproduce import add_reproduce_command
 from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig, TD3Config
 from hrl.continual import ContinualConfig
 from hrl.continual.progress_compress import ProgressCompressConfig
+from hrl.counterfactual.cfgps import CFGPSConfig
 from hrl.multiagent.config import SocialConfig
 
 DESCRIPTION = (
@@ -164,6 +165,15 @@ def _progress_compress(args: argparse.Namespace) -> int:
         f"{config.method} on MNIST {args.stream}: ACC {metrics['acc']:.3f}, LA {metrics['la']:.3f}, "
         f"BTI {metrics['bti']:+.3f}; checkpoint {path}"
     )
+    return 0
+
+
+def _cfgps(args: argparse.Namespace) -> int:
+    from hrl.counterfactual.cfgps import run_policy_search
+
+    config = config_from_args(CFGPSConfig, args, seed=args.seed)
+    for point in run_policy_search(config):
+        print(f"{config.method}: value {point['value']:.3f} after {point['real_episodes']} real episodes")
     return 0
 
 
@@ -306,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_threads_option(sequence)
     add_out_option(sequence, what="the sequence checkpoint (resumed when it exists)")
     sequence.set_defaults(handler=_progress_compress)
+    cfgps = commands.add_parser(
+        "cfgps",
+        help="CF-GPS / MB-PS / model-free policy search on the PO box-pushing SCM (Buesing et al. 2019)",
+        description="Policy search with counterfactual rollouts (noise from the posterior of real "
+        "episodes), prior rollouts or real episodes only; prints the greedy policy's value on fixed "
+        "real episodes against real episodes used.",
+    )
+    add_config_arguments(cfgps, CFGPSConfig, exclude=("seed", "real_targets", "model_targets"))
+    add_seed_option(cfgps)
+    cfgps.set_defaults(handler=_cfgps)
     social = commands.add_parser(
         "social",
         help="independent A2C agents on Harvest / Cleanup, with --influence-weight > 0 the social-influence "
