@@ -35,4 +35,16 @@ def _social(options: Any) -> list[Any]:
     return social(options)
 
 
-EXPERIMENTS = {"hiro": _hiro, "exploration": _exploration, "continual": _continual, "social": _social}
+def _model_based(options: Any) -> list[Any]:
+    from hrl.experiments.counterfactual import model_based
+
+    return model_based(options)
+
+
+EXPERIMENTS = {
+    "hiro": _hiro,
+    "exploration": _exploration,
+    "continual": _continual,
+    "model-based": _model_based,
+    "social": _social,
+}
