@@ -335,7 +335,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_config_arguments(social, SocialConfig, exclude=("seed",))
     social.add_argument(
-        "--checkpoint-every", type=positive_int, default=10_000, help="steps between checkpoints (default: 10000)"
+        "--checkpoint-every",
+        type=positive_int,
+        default=10_000,
+        help="steps between checkpoints (default: 10000)",
     )
     social.add_argument(
         "--final-episodes", type=positive_int, default=25, help="episodes averaged at the end (default: 25)"

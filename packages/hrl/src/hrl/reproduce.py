@@ -35,6 +35,12 @@ def _social(options: Any) -> list[Any]:
     return social(options)
 
 
+def _rfm(options: Any) -> list[Any]:
+    from hrl.experiments.rfm import rfm
+
+    return rfm(options)
+
+
 def _model_based(options: Any) -> list[Any]:
     from hrl.experiments.counterfactual import model_based
 
@@ -47,4 +53,5 @@ EXPERIMENTS = {
     "continual": _continual,
     "model-based": _model_based,
     "social": _social,
+    "rfm": _rfm,
 }

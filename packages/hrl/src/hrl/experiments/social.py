@@ -49,7 +49,7 @@ class SocialStudy:
     """
 
     games: tuple[str, ...] = ("harvest", "cleanup")
-    influence_weight: float = 1.0
+    influence_weight: float = 30.0
     seeds: int = 2
     final_episodes: int = 25
     curve_block: int = 25
@@ -96,8 +96,10 @@ def run_social_study(options: Any, study: SocialStudy) -> list[Any]:
             histories[(game, name)] = runs
             last = [h[-study.final_episodes :] for h in runs]
 
-            def final(key: str, last: list = last) -> Any:
-                return mean_sd([float(np.mean([e[key] for e in h if e[key] is not None])) for h in last])
+            def final(key: str, last: list = last, scale: float = 1.0) -> Any:
+                return mean_sd(
+                    [scale * float(np.mean([e[key] for e in h if e[key] is not None])) for h in last]
+                )
 
             rows.append(
                 {
@@ -109,7 +111,7 @@ def run_social_study(options: Any, study: SocialStudy) -> list[Any]:
                     "sustainability": final("sustainability"),
                     "zaps": final("zaps"),
                     "cleans": final("cleans"),
-                    "influence": final("influence"),
+                    "influence (millinats)": final("influence", scale=1000.0),
                     "MOA accuracy": final("moa_accuracy"),
                     "paper (recalled, unchecked)": PAPER[(game, name)],
                 }
