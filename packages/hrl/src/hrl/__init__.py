@@ -33,8 +33,14 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from hrl.evaluation import evaluate_policy
     from hrl.goals import goal_transition, low_level_reward, off_policy_goal_correction
     from hrl.intrinsic import EnsembleDisagreement, ForwardModelCuriosity, IntrinsicReward
+    from hrl.multiagent.a2c import SocialA2C
+    from hrl.multiagent.config import SocialConfig
+    from hrl.multiagent.rfm import RelationalForwardModel
 
 _WHERE = {
+    "RelationalForwardModel": "hrl.multiagent.rfm",
+    "SocialA2C": "hrl.multiagent.a2c",
+    "SocialConfig": "hrl.multiagent.config",
     **dict.fromkeys(
         ("ContinualConfig", "ReservoirBuffer", "continual_metrics", "train_stream"), "hrl.continual"
     ),
@@ -79,9 +85,12 @@ __all__ = [
     "MAXConfig",
     "MAXExplorer",
     "PPOConfig",
+    "RelationalForwardModel",
     "ReplayBuffer",
     "ReservoirBuffer",
     "SACConfig",
+    "SocialA2C",
+    "SocialConfig",
     "TD3Config",
     "TD3Learner",
     "continual_metrics",
