@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.errors import InputError
-from genmodels.config import PlaNetConfig, RSSMConfig
+from genmodels.config import PLANET_TASKS, PlaNetConfig, RSSMConfig
 from genmodels.planet import RSSM, rssm_loss
 from genmodels.planet.conv import ConvDecoder, ConvEncoder
 from genmodels.planet.dmc import TASKS, DMCTask, patch_dm_control_sizes
@@ -65,7 +65,7 @@ def test_task_is_deterministic_given_a_seed_and_refuses_bad_input():
         DMCTask("cartpole-balance-sparse")
     with pytest.raises(InputError, match="unknown PlaNet task"):
         PlaNetConfig(env="cartpole-balance")
-    assert set(TASKS) <= set(__import__("genmodels.config", fromlist=["PLANET_TASKS"]).PLANET_TASKS)
+    assert set(TASKS) <= set(PLANET_TASKS)
 
 
 def test_conv_rssm_reads_frames_and_its_objective_is_finite_and_trains():
