@@ -27,7 +27,7 @@ from genmodels.ood_data import ood_sets
 __all__ = ["METHODS", "SETTINGS", "run"]
 
 SETTINGS = {
-    "smoke": {"width": 16, "epochs": 20, "seeds": 1, "samples": 1000, "classifier_epochs": 5},
+    "smoke": {"width": 16, "epochs": 20, "seeds": 2, "samples": 1000, "classifier_epochs": 5},
     "full": {"width": 64, "epochs": 100, "seeds": 3, "samples": 1000, "classifier_epochs": 20},
 }
 """Network width, epochs per method, seeds, samples for the Frechet distance, classifier epochs (hours: README)."""
