@@ -136,13 +136,18 @@ def run(options: RunOptions) -> list[ResultTable]:
     variants = (
         ("Causal InfoGAN, learned T", "causal-learned", True, True, "learned"),
         ("Causal InfoGAN, local learned T", "causal-local", True, True, "local"),
+        ("Causal InfoGAN, local learned T, info weight 4", "causal-local-info4", True, True, "local"),
         ("Causal InfoGAN, fixed T", "causal", True, True, "fixed"),
         ("Causal InfoGAN, fixed T, joint G(z, s, s')", "causal-joint", True, False, "fixed"),
         ("InfoGAN", "infogan", False, True, "fixed"),
     )
     for name, tag, causal, shared, transition in variants:
         model_config = CausalInfoGANConfig(
-            obs_dim=maze.size**2, causal=causal, shared_generator=shared, transition=transition
+            obs_dim=maze.size**2,
+            causal=causal,
+            shared_generator=shared,
+            transition=transition,
+            info_weight=4.0 if "info weight 4" in name else 1.0,
         )
         config = CausalInfoGANRunConfig(model_config, train)
         model, _ = fit_causal_infogan(pairs, config, checkpoint=folder / f"{tag}.safetensors")
