@@ -13,11 +13,12 @@ accumulated over h steps, a floor no model can beat). The paper shows this as a 
 no number to put beside ours.
 
 PlaNet (Hafner et al. 2019) on the pixel point mass of `genmodels.planet.pointmass` with its
-target fixed at the centre (a stand-in written here with dm_control's point_mass layout:
-dm-control 1.0.50 fails at runtime with the workspace's mujoco 4.0.0, see the README): returns of the planner's episodes against
-episodes, and the trained planner (no exploration noise) against uniform random actions on the
-same 10 fresh tasks. The paper's returns are for DeepMind Control tasks, none comparable with
-this one. Causal InfoGAN is its own sub-experiment (`--only causal-infogan`).
+target fixed at the centre (a small task written here with dm_control's point_mass layout):
+returns of the planner's episodes against episodes, and the trained planner (no exploration
+noise) against uniform random actions on the same 10 fresh tasks. The paper's returns are for
+DeepMind Control tasks, none comparable with this one; those run in `run_dmc`
+(`--only planet-dmc`: cartpole-swingup at smoke, the six tasks at full, the paper's Table 1
+beside ours). Causal InfoGAN is its own sub-experiment (`--only causal-infogan`).
 """
 
 from __future__ import annotations

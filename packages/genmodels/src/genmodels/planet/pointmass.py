@@ -1,7 +1,7 @@
 """A small pixel control task written here: a point mass pushed towards a target, seen as a 16 x 16 image.
 
-This is a stand-in for DeepMind Control (not a dependency of the workspace yet, see the README):
-it has what PlaNet's loop needs (observations only as pixels, continuous actions, a dense reward,
+It was written as a stand-in while DeepMind Control did not run here (it does now,
+`genmodels.planet.dmc`), and stays as a task that trains in minutes: it has what PlaNet's loop needs (observations only as pixels, continuous actions, a dense reward,
 seeded episodes) and runs in microseconds per step. State: position p and velocity v in the
 square [-1, 1]^2; action a in [-1, 1]^2; per step ``v <- 0.8 v + 0.05 a``, ``p <- clip(p + v)``
 (velocity zeroed at a wall); reward ``1 - ||p - target|| / (2 sqrt 2)`` (in [0, 1]). The start
