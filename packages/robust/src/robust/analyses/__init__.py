@@ -7,5 +7,7 @@ synthetic distribution where robustness and accuracy are at odds, closed forms a
 `robust.analyses.sensitivity`: Novak et al.'s Jacobian norm and linear-region transitions.
 `robust.analyses.single_directions`: Morcos et al.'s ablation curves and class selectivity.
 `robust.analyses.transfer_alignment`: Demontis et al.'s gradient size and alignment against transfer.
+`robust.analyses.grad`: GRAD's gradient reversal against a protected attribute, fairness gaps, tabular data.
+`robust.analyses.reprogramming`: Elsayed et al.'s adversarial reprogramming of a frozen digits classifier.
 `robust.analyses.small`: the small digit MLPs the studies train.
 """

@@ -214,6 +214,8 @@ STUDIES = {
     "single-directions": _module_study("single_directions"),
     "transfer-alignment": _module_study("transfer_alignment"),
     "gradient-maps": _module_study("gradient_maps"),
+    "grad": _module_study("grad"),
+    "reprogramming": _module_study("reprogramming"),
 }
 """Each study's ``--only`` name and function ``(RunOptions) -> list[ResultTable]``, in run order."""
 
