@@ -472,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from genmodels.flow_cli import add_flow_commands
 
     add_flow_commands(commands)
+    from genmodels.meta.cli import add_meta_commands
+
+    add_meta_commands(commands)
     add_reproduce_command(commands, "genmodels")
     return dispatch(parser, argv)
 

@@ -59,6 +59,12 @@ def _neural_ode(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _meta(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.meta import run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "vae": _vae,
     "world-models": _world_models,
@@ -68,5 +74,6 @@ EXPERIMENTS = {
     "likelihood": _likelihood,
     "mmd-gan": _mmd_gan,
     "neural-ode": _neural_ode,
+    "meta": _meta,
 }
 """Sub-experiments in the order `reproduce genmodels` runs them."""
