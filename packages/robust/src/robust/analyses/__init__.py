@@ -9,5 +9,6 @@ synthetic distribution where robustness and accuracy are at odds, closed forms a
 `robust.analyses.transfer_alignment`: Demontis et al.'s gradient size and alignment against transfer.
 `robust.analyses.grad`: GRAD's gradient reversal against a protected attribute, fairness gaps, tabular data.
 `robust.analyses.reprogramming`: Elsayed et al.'s adversarial reprogramming of a frozen digits classifier.
+`robust.analyses.secret_sharer`: Carlini et al.'s canary exposure in a character language model.
 `robust.analyses.small`: the small digit MLPs the studies train.
 """

@@ -216,6 +216,7 @@ STUDIES = {
     "gradient-maps": _module_study("gradient_maps"),
     "grad": _module_study("grad"),
     "reprogramming": _module_study("reprogramming"),
+    "secret-sharer": _module_study("secret_sharer"),
 }
 """Each study's ``--only`` name and function ``(RunOptions) -> list[ResultTable]``, in run order."""
 
