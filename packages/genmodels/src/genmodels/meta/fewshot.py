@@ -11,7 +11,7 @@ import numpy as np
 
 from core.errors import InputError
 
-__all__ = ["Task", "TaskSampler", "class_split", "confidence_interval", "load_omniglot"]
+__all__ = ["PartitionSampler", "Task", "TaskSampler", "class_split", "confidence_interval", "load_omniglot"]
 
 
 @dataclass(frozen=True)
