@@ -21,7 +21,9 @@ exact robustness of linear classifiers, ``--only tradeoff`` Tsipras et al.'s rob
 trade-off on their synthetic distribution, ``--only sensitivity`` Novak et al.'s Jacobian norm and
 linear-region transitions against the generalization gap, ``--only single-directions`` Morcos et al.'s
 ablation curves, ``--only transfer-alignment`` Demontis et al.'s gradient size and alignment against
-transfer, ``--only gradient-maps`` Tsipras et al.'s input gradients of standard vs robust models;
+transfer, ``--only gradient-maps`` Tsipras et al.'s input gradients of standard vs robust models,
+``--only grad`` gradient reversal with fairness gaps, ``--only reprogramming`` adversarial
+reprogramming, ``--only secret-sharer`` canary exposure, ``--only codimension`` robustness against codimension;
 ``--only analyses`` runs every study (`robust.experiments.analyses`).
 """
 
@@ -191,6 +193,16 @@ def gradient_maps(options: RunOptions) -> list[ResultTable]:
     return run_study("gradient-maps", options)
 
 
+def _study(name: str, summary: str):
+    def run(options: RunOptions) -> list[ResultTable]:
+        from robust.experiments.analyses import run_study
+
+        return run_study(name, options)
+
+    run.__doc__ = summary
+    return run
+
+
 def analyses(options: RunOptions) -> list[ResultTable]:
     """Every analysis of robust issue 3 (each study once per run)."""
     from robust.experiments.analyses import analyses as run
@@ -242,6 +254,10 @@ EXPERIMENTS = {
     "single-directions": single_directions,
     "transfer-alignment": transfer_alignment,
     "gradient-maps": gradient_maps,
+    "grad": _study("grad", "GRAD: gradient reversal against gender on WHAS500, fairness gaps."),
+    "reprogramming": _study("reprogramming", "Adversarial reprogramming of a frozen MLP."),
+    "secret-sharer": _study("secret-sharer", "The secret sharer: canary exposure of a character LM."),
+    "codimension": _study("codimension", "Khoury & Hadfield-Menell: robustness against codimension."),
     "analyses": analyses,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""

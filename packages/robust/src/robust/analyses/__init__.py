@@ -10,5 +10,6 @@ synthetic distribution where robustness and accuracy are at odds, closed forms a
 `robust.analyses.grad`: GRAD's gradient reversal against a protected attribute, fairness gaps, tabular data.
 `robust.analyses.reprogramming`: Elsayed et al.'s adversarial reprogramming of a frozen digits classifier.
 `robust.analyses.secret_sharer`: Carlini et al.'s canary exposure in a character language model.
+`robust.analyses.codimension`: Khoury & Hadfield-Menell's robustness against codimension.
 `robust.analyses.small`: the small digit MLPs the studies train.
 """

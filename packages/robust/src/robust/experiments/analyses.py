@@ -217,6 +217,7 @@ STUDIES = {
     "grad": _module_study("grad"),
     "reprogramming": _module_study("reprogramming"),
     "secret-sharer": _module_study("secret_sharer"),
+    "codimension": _module_study("codimension"),
 }
 """Each study's ``--only`` name and function ``(RunOptions) -> list[ResultTable]``, in run order."""
 
