@@ -16,6 +16,16 @@ with the coordinate classifier ``x_1 > 1/2``. Figure ``inevitable.png``.
 accuracy of the averaging classifier, ``sign(x_1)``, and standard vs adversarially trained logistic
 regression on the paper's distribution (p, eta = 3/sqrt d), each exact (closed form) and simulated
 on fresh test samples, beside Theorem 2.1's cap. Figure ``tradeoff.png``: accuracy against eps.
+
+The other studies live in `robust.analyses` (one module each, ``study(options)``): ``sensitivity``,
+``single-directions``, ``transfer-alignment``, ``gradient-maps``; ``grad`` (table ``grad``: accuracy,
+demographic-parity and equalised-odds gaps and a gender probe against the gradient-reversal
+strength on WHAS500); ``reprogramming`` (table ``reprogramming``: square counting through a frozen
+MNIST MLP reprogrammed by a learned frame, against an untrained frozen MLP and one trained from
+scratch); ``secret-sharer`` (tables ``secret_sharer``: exposure by enumeration and by the skew-normal
+fit per epoch of a character GRU on stdlib docstrings with a canary, and ``secret_sharer_stopping``);
+``codimension`` (table ``codimension``: clean and L2-PGD robust accuracy of standard and
+adversarially trained MLPs on concentric circles against codimension).
 """
 
 from __future__ import annotations
