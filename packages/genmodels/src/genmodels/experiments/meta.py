@@ -26,7 +26,7 @@ SETTINGS = {
         "vae_epochs": 30,
         "partitions": 20,
         "steps": 300,
-        "maml_steps": 150,
+        "maml_steps": 300,
         "tasks": 200,
         "shots": (1, 5),
     },
@@ -96,7 +96,8 @@ def run(options: RunOptions) -> list[ResultTable]:
                     shots=shots,
                     steps=s["maml_steps"],
                     first_order=True,
-                    inner_lr=0.1,
+                    inner_lr=0.4,
+                    inner_steps=10,
                     seed=options.seed,
                 ),
             }
@@ -121,7 +122,7 @@ def run(options: RunOptions) -> list[ResultTable]:
         f"VAE: MLP 256 hidden, z 16, Bernoulli, {s['vae_epochs']} epochs on the meta-train images; embedding = "
         f"posterior mean. CACTUs: {s['partitions']} k-means partitions (k = 10, dimensions rescaled by U[0.5, 1.5)). "
         f"ProtoNets: MLP 128-64, {s['steps']} Adam steps of 8 tasks; MAML: first-order, MLP 128-64-5, "
-        f"{s['maml_steps']} steps, 5 inner SGD steps of 0.1; 5 queries per class; {s['tasks']} test tasks. "
+        f"{s['maml_steps']} steps, 10 inner SGD steps of 0.4; 5 queries per class; {s['tasks']} test tasks. "
         "The oracle meta-trains on the true labels of the 5 meta-train classes. Paper (Hsu et al. 2019, "
         "MNIST, Omniglot, miniImageNet, CelebA): CACTUs-MAML and "
         "CACTUs-ProtoNets above the kNN / linear probe on the same embedding and below the supervised oracle; "
