@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from genmodels.flows import Glow, fit_flow, load_flow
     from genmodels.geco import GECO
     from genmodels.maze import Maze
+    from genmodels.meta.cactus import few_shot_accuracy, fit_meta, kmeans_partitions
+    from genmodels.meta.config import CactusConfig, MetaConfig
+    from genmodels.meta.fewshot import PartitionSampler, TaskSampler
     from genmodels.ood import aupr, auroc, waic
     from genmodels.ood_data import ood_sets
     from genmodels.planet import RSSM, cem, rssm_loss
@@ -92,6 +95,13 @@ _WHERE = {
     "VAERunConfig": "genmodels.config",
     "evaluate_vae": "genmodels.vae.training",
     "fit_vae": "genmodels.vae.training",
+    "CactusConfig": "genmodels.meta.config",
+    "MetaConfig": "genmodels.meta.config",
+    "PartitionSampler": "genmodels.meta.fewshot",
+    "TaskSampler": "genmodels.meta.fewshot",
+    "few_shot_accuracy": "genmodels.meta.cactus",
+    "fit_meta": "genmodels.meta.cactus",
+    "kmeans_partitions": "genmodels.meta.cactus",
 }
 
 __all__ = [
@@ -100,6 +110,7 @@ __all__ = [
     "TDVAE",
     "VAE",
     "CEMConfig",
+    "CactusConfig",
     "CausalInfoGAN",
     "CausalInfoGANConfig",
     "CausalInfoGANRunConfig",
@@ -108,11 +119,14 @@ __all__ = [
     "Glow",
     "ImageSet",
     "Maze",
+    "MetaConfig",
     "Objective",
     "ObjectiveConfig",
+    "PartitionSampler",
     "RSSMConfig",
     "TDVAEConfig",
     "TDVAERunConfig",
+    "TaskSampler",
     "TrainConfig",
     "VAEConfig",
     "VAERun",
@@ -123,8 +137,10 @@ __all__ = [
     "cem",
     "elbo",
     "evaluate_vae",
+    "few_shot_accuracy",
     "fit_causal_infogan",
     "fit_flow",
+    "fit_meta",
     "fit_tdvae",
     "fit_vae",
     "gaussian_kl",
@@ -132,6 +148,7 @@ __all__ = [
     "images_from_array",
     "importance_log_likelihood",
     "iwae_bound",
+    "kmeans_partitions",
     "load_digits",
     "load_flow",
     "load_image_folder",
