@@ -14,7 +14,8 @@ adversarial lighting and geometry through the differentiable renderer (`robust.e
 (`robust.experiments.transfer`). ``--only defenses`` clean / PGD / IBP-verified
 accuracy of clean, PGD-AT, ALP and IBP training, ``--only pixeldp`` PixelDP's certified accuracy
 against L2 radius (`robust.experiments.defenses`); ``--only cost-sensitive`` Zhang & Evans' cost-sensitive
-certified training against plain IBP (`robust.experiments.cost_sensitive`); ``--only dknn`` deep k-nearest neighbours'
+certified training against plain IBP (`robust.experiments.cost_sensitive`); ``--only dustbin``
+out-distribution (dustbin) training against transferred, oblivious and adaptive PGD (`robust.experiments.dustbin`); ``--only dknn`` deep k-nearest neighbours'
 accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). Analyses (robust
 issue 3): ``--only inevitable`` Shafahi et al.'s concentration bounds on the sphere and cube next to
 exact robustness of linear classifiers, ``--only tradeoff`` Tsipras et al.'s robustness-accuracy
@@ -40,6 +41,7 @@ __all__ = [
     "cost_sensitive",
     "defenses",
     "dknn",
+    "dustbin",
     "gradient_maps",
     "inevitable",
     "perceptual",
@@ -140,6 +142,13 @@ def pixeldp(options: RunOptions) -> list[ResultTable]:
 def cost_sensitive(options: RunOptions) -> list[ResultTable]:
     """Certified cost-sensitive robust error of plain IBP vs cost-sensitive IBP training."""
     from robust.experiments.cost_sensitive import cost_sensitive as run
+
+    return run(options)
+
+
+def dustbin(options: RunOptions) -> list[ResultTable]:
+    """Out-distribution (dustbin) training: rejection of transferred, oblivious and adaptive PGD."""
+    from robust.experiments.dustbin import dustbin as run
 
     return run(options)
 
@@ -245,6 +254,7 @@ EXPERIMENTS = {
     "defenses": defenses,
     "pixeldp": pixeldp,
     "cost-sensitive": cost_sensitive,
+    "dustbin": dustbin,
     "dknn": dknn,
     "weight-ensemble": weight_ensemble,
     "pixel-deflection": pixel_deflection,

@@ -10,7 +10,9 @@
 - `robust.defenses.purify`: `PixelDeflection` (random local pixel redistribution + Haar
   soft-threshold denoising; Prakash et al.) and `Defended(model, transform)`.
 - Detectors (`robust.defenses.dknn`): `DkNN` (deep k-nearest neighbours with conformal
-  credibility; `reject(x)` abstains below a credibility threshold).
+  credibility; `reject(x)` abstains below a credibility threshold); (`robust.defenses.dustbin`)
+  `Dustbin` (a network with an extra out-distribution class; Abbasi & Gagné), its adaptive attack
+  `DustbinAwarePGD`, NotMNIST-like letters `render_letters` and `with_dustbin` data.
 
 Names load on first use, so importing this package does not import torch.
 """
@@ -24,6 +26,7 @@ from core.lazy import lazy_exports
 if TYPE_CHECKING:
     from robust.defenses.config import RECIPES, DefenseConfig
     from robust.defenses.dknn import DkNN
+    from robust.defenses.dustbin import Dustbin, DustbinAwarePGD, render_letters, with_dustbin
     from robust.defenses.noise import GaussianNoise, RandomNoise
     from robust.defenses.purify import Defended, PixelDeflection
     from robust.defenses.training import fit_defense, load_defense
@@ -34,6 +37,9 @@ _WHERE = {
     **dict.fromkeys(("fit_defense", "load_defense"), "robust.defenses.training"),
     **dict.fromkeys(("GaussianNoise", "RandomNoise"), "robust.defenses.noise"),
     "DkNN": "robust.defenses.dknn",
+    **dict.fromkeys(
+        ("Dustbin", "DustbinAwarePGD", "render_letters", "with_dustbin"), "robust.defenses.dustbin"
+    ),
     **dict.fromkeys(("Defended", "PixelDeflection"), "robust.defenses.purify"),
     "WeightPerturbationEnsemble": "robust.defenses.weight_noise",
 }
@@ -43,12 +49,16 @@ __all__ = [
     "Defended",
     "DefenseConfig",
     "DkNN",
+    "Dustbin",
+    "DustbinAwarePGD",
     "GaussianNoise",
     "PixelDeflection",
     "RandomNoise",
     "WeightPerturbationEnsemble",
     "fit_defense",
     "load_defense",
+    "render_letters",
+    "with_dustbin",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
