@@ -30,12 +30,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.errors import InputError
-from hrl.envs.box_push import BoxPushSCM, Scenario
+
+if TYPE_CHECKING:  # hrl.envs registers gymnasium environments on import: keep `hrl --help` light
+    from hrl.envs.box_push import BoxPushSCM, Scenario
 
 __all__ = [
     "CFGPS_METHODS",
@@ -100,6 +102,8 @@ def sample_posterior(
         posterior = target_posterior(scm, episode)
         cells = list(posterior)
         target = cells[int(rng.choice(len(cells), p=np.array([posterior[c] for c in cells])))]
+    from hrl.envs.box_push import Scenario
+
     scenario = Scenario(agent=episode["agents"][0], box=episode["boxes"][0], target=target)
     noise = scm.sample_step_noise(rng)
     agents, boxes = episode["agents"], episode["boxes"]
@@ -229,9 +233,18 @@ class CFGPSConfig:
             raise InputError(f"{name} smoothing must be > 0, got {self.smoothing!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"{name} seed must be an integer >= 0, got {self.seed!r}")
-        BoxPushSCM(self.size, self.horizon, self.slip, tuple(tuple(c) for c in self.real_targets))
-        if self.model_targets is not None:
-            BoxPushSCM(self.size, self.horizon, self.slip, tuple(tuple(c) for c in self.model_targets))
+        if not isinstance(self.size, int) or self.size < 3:
+            raise InputError(f"{name} size must be an integer >= 3, got {self.size!r}")
+        for field_name in ("real_targets", "model_targets"):
+            cells = getattr(self, field_name)
+            if cells is None and field_name == "model_targets":
+                continue
+            if not cells or any(
+                len(c) != 2 or not all(isinstance(v, int) and 0 <= v < self.size for v in c) for c in cells
+            ):
+                raise InputError(
+                    f"{name} {field_name} must be cells of the {self.size} x {self.size} room, got {cells!r}"
+                )
 
 
 def _evaluate(real: BoxPushSCM, policy: CountPolicy, episodes: int, seed: int) -> float:
@@ -247,6 +260,8 @@ def _evaluate(real: BoxPushSCM, policy: CountPolicy, episodes: int, seed: int) -
 def run_policy_search(config: CFGPSConfig) -> list[dict[str, float]]:
     """Run the search; the value curve ``[{"real_episodes", "value"}, ...]`` (value: mean return of the
     greedy policy on ``eval_episodes`` fixed real episodes, the same for every method)."""
+    from hrl.envs.box_push import BoxPushSCM
+
     real_targets = tuple(tuple(c) for c in config.real_targets)
     real = BoxPushSCM(config.size, config.horizon, config.slip, real_targets)
     model_targets = None if config.model_targets is None else tuple(tuple(c) for c in config.model_targets)
