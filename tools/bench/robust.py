@@ -66,6 +66,13 @@ from robust.train import fit, load_model  # noqa: E402
 EPS_LINF, EPS_L2, STEPS = 0.1, 1.5, 10
 
 
+def _publish(table: ResultTable, out: Path, name: str) -> None:
+    """Print `table` as markdown and write it as JSON to ``out / name``."""
+    print(table.to_markdown())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text(json.dumps(table.to_dict(), indent=2))
+
+
 def budgets() -> dict[str, tuple[str, dict, str, dict]]:
     """Attack label -> (robust name, robust budget, ART class name, ART keyword arguments)."""
     alpha, alpha_l2 = 2.5 * EPS_LINF / STEPS, 2.5 * EPS_L2 / STEPS
@@ -173,9 +180,7 @@ def ibp_bench(args: argparse.Namespace) -> None:
             speed_ratio=t_naive / t_ours,
             robust_over_one_forward=t_ours / t_forward,
         )
-    print(table.to_markdown())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "robust_ibp.json").write_text(json.dumps(table.to_dict(), indent=2))
+    _publish(table, args.out, "robust_ibp.json")
 
 
 def dknn_bench(args: argparse.Namespace) -> None:
@@ -231,9 +236,7 @@ def dknn_bench(args: argparse.Namespace) -> None:
                 seconds_torch_brute=t_brute,
                 speed_ratio=t_brute / t_query,
             )
-    print(table.to_markdown())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "robust_dknn.json").write_text(json.dumps(table.to_dict(), indent=2))
+    _publish(table, args.out, "robust_dknn.json")
 
 
 TORCHATTACKS = "3.5.1"
@@ -335,9 +338,7 @@ def torchattacks_bench(args: argparse.Namespace) -> None:
             seconds_torchattacks=t_theirs,
             speed_ratio=t_theirs / t_ours,
         )
-    print(table.to_markdown())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "robust_torchattacks.json").write_text(json.dumps(table.to_dict(), indent=2))
+    _publish(table, args.out, "robust_torchattacks.json")
 
 
 def main() -> None:
@@ -427,9 +428,7 @@ def main() -> None:
             seconds_art=t_theirs,
             speed_ratio=t_theirs / t_ours,
         )
-    print(table.to_markdown())
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "robust.json").write_text(json.dumps(table.to_dict(), indent=2))
+    _publish(table, args.out, "robust.json")
 
 
 if __name__ == "__main__":
