@@ -11,5 +11,6 @@ synthetic distribution where robustness and accuracy are at odds, closed forms a
 `robust.analyses.reprogramming`: Elsayed et al.'s adversarial reprogramming of a frozen digits classifier.
 `robust.analyses.secret_sharer`: Carlini et al.'s canary exposure in a character language model.
 `robust.analyses.codimension`: Khoury & Hadfield-Menell's robustness against codimension.
+`robust.analyses.weight_decay`: Galloway et al.'s weight decay (scaling) vs adversarial training (shifting).
 `robust.analyses.small`: the small digit MLPs the studies train.
 """

@@ -25,7 +25,8 @@ MNIST MLP reprogrammed by a learned frame, against an untrained frozen MLP and o
 scratch); ``secret-sharer`` (tables ``secret_sharer``: exposure by enumeration and by the skew-normal
 fit per epoch of a character GRU on stdlib docstrings with a canary, and ``secret_sharer_stopping``);
 ``codimension`` (table ``codimension``: clean and L2-PGD robust accuracy of standard and
-adversarially trained MLPs on concentric circles against codimension).
+adversarially trained MLPs on concentric circles against codimension); ``weight-decay`` (tables
+``weight_decay_linear`` and ``weight_decay_mlp``: Galloway et al.'s weight decay vs adversarial training).
 """
 
 from __future__ import annotations
@@ -228,6 +229,7 @@ STUDIES = {
     "reprogramming": _module_study("reprogramming"),
     "secret-sharer": _module_study("secret_sharer"),
     "codimension": _module_study("codimension"),
+    "weight-decay": _module_study("weight_decay"),
 }
 """Each study's ``--only`` name and function ``(RunOptions) -> list[ResultTable]``, in run order."""
 
