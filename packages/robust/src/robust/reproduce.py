@@ -24,7 +24,8 @@ linear-region transitions against the generalization gap, ``--only single-direct
 ablation curves, ``--only transfer-alignment`` Demontis et al.'s gradient size and alignment against
 transfer, ``--only gradient-maps`` Tsipras et al.'s input gradients of standard vs robust models,
 ``--only grad`` gradient reversal with fairness gaps, ``--only reprogramming`` adversarial
-reprogramming, ``--only secret-sharer`` canary exposure, ``--only codimension`` robustness against codimension;
+reprogramming, ``--only secret-sharer`` canary exposure, ``--only codimension`` robustness against codimension, ``--only weight-decay`` weight decay vs
+adversarial training;
 ``--only analyses`` runs every study (`robust.experiments.analyses`).
 """
 
@@ -268,6 +269,7 @@ EXPERIMENTS = {
     "reprogramming": _study("reprogramming", "Adversarial reprogramming of a frozen MLP."),
     "secret-sharer": _study("secret-sharer", "The secret sharer: canary exposure of a character LM."),
     "codimension": _study("codimension", "Khoury & Hadfield-Menell: robustness against codimension."),
+    "weight-decay": _study("weight-decay", "Galloway et al.: weight decay vs adversarial training."),
     "analyses": analyses,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
