@@ -6,10 +6,19 @@ import json
 from functools import partial
 
 import pytest
+import torch
 
 from core.errors import InputError
 from core.testing import exit_code
-from molgraph import bundled_smiles, load_smiles, penalized_logp, prior_quality, reconstruction_accuracy
+from molgraph import (
+    JTVAE,
+    bundled_smiles,
+    load_smiles,
+    moses_metrics,
+    penalized_logp,
+    prior_quality,
+    reconstruction_accuracy,
+)
 from molgraph.cli import main
 
 _exit_code = partial(exit_code, main)
@@ -199,3 +208,50 @@ def test_optimize_command_runs_both_experiments(tmp_path, capsys, tiny_set, tiny
     best = max(penalized_logp(s.smiles) for s in tiny_set.samples)
     assert rows["BO: best score among training molecules"] == pytest.approx(best, rel=1e-6)  # float32
     assert (tmp_path / "opt" / "bayesian_optimisation.png").is_file()
+
+
+def test_fit_starts_from_a_model_skips_lines_and_reuses_its_prepared_set(
+    tmp_path, capsys, tiny_set, tiny_model
+):
+    model, _ = tiny_model
+    start = model.save(tmp_path / "start.safetensors")
+    source = tmp_path / "train.smi"
+    source.write_text("".join(f"{s.smiles} MOL{i}\n" for i, s in enumerate(tiny_set.samples)))
+    out = tmp_path / "fit"
+    args = ["fit", str(source), "--init", str(start), "--skip", "2", "--limit", "3", "--out", str(out)]
+    options = ["--batch-size", "3", "--device", "cpu", "--lr", "1e-9", "--beta-warmup", "0"]
+    assert main([*args, *options, "--epochs", "1"]) == 0
+    assert "kept 3 of 3" in capsys.readouterr().out
+    (block,) = (out / "prepared").glob("block-*.pkl")
+    written = block.stat().st_mtime_ns
+    fitted = JTVAE.load(out / "model.safetensors")
+    assert fitted.config == model.config and fitted.vocab.clusters == model.vocab.clusters
+    # lr 1e-9: the weights are still the starting model's (an untrained start would not encode alike)
+    smiles = [s.smiles for s in tiny_set.samples[2:5]]
+    assert torch.allclose(fitted.encode(smiles), model.encode(smiles), atol=1e-4)
+    assert main([*args, *options, "--epochs", "2"]) == 0  # extended: the preparation is read back
+    assert block.stat().st_mtime_ns == written and "kept 3 of 3" in capsys.readouterr().out
+    assert main([*args, "--vocab", str(start), "--device", "cpu"]) == 2
+    assert "--init brings its own vocabulary" in capsys.readouterr().err
+    assert main(["fit", str(source), "--vocab", str(start), "--out", str(out)]) == 2  # not JSON
+    assert "vocabulary file is not JSON" in capsys.readouterr().err
+
+
+def test_evaluate_scores_prior_samples_with_the_moses_metrics(tmp_path, capsys, tiny_set, tiny_model):
+    model, _ = tiny_model
+    path = model.save(tmp_path / "model.safetensors")
+    test = tmp_path / "test.smi"
+    test.write_text("\n".join(s.smiles for s in tiny_set.samples) + "\n")
+    options = ["--n-test", "0", "--samples", "8", "--moses-reference", "6", "--device", "cpu"]
+    assert main(["evaluate", str(path), str(test), *options, "--out", str(tmp_path / "eval")]) == 0
+    rows = {
+        r["metric"]: r["value"]
+        for r in json.loads((tmp_path / "eval" / "evaluation.json").read_text())["rows"]
+    }
+    assert not any(name.startswith("reconstruction") for name in rows)
+    expected = moses_metrics(model.sample(8, seed=0), [s.smiles for s in tiny_set.samples], with_fcd=False)
+    assert rows["MOSES SNN"] == pytest.approx(expected["SNN"]) and "MOSES FCD" in rows
+    assert rows["MOSES unique@1k"] == pytest.approx(expected["unique@1k"])
+    assert "MOSES metrics against the first 6 SMILES" in capsys.readouterr().out
+    assert main(["evaluate", str(path), str(test), "--n-test", "0", "--samples", "0"]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err

@@ -24,6 +24,7 @@ from core.cli import (
     config_from_args,
     dispatch,
     existing_file,
+    non_negative_int,
     package_cli,
     positive_int,
 )
@@ -127,15 +128,23 @@ def _vocab(args: argparse.Namespace) -> int:
 def _fit(args: argparse.Namespace) -> int:
     from core.device import pick_device
     from molgraph.data import load_records
-    from molgraph.dataset import prepare
     from molgraph.model import JTVAE
     from molgraph.training import train
     from molgraph.vocab import Vocab
 
     config = config_from_args(JTVAEConfig, args)
     schedule = config_from_args(TrainConfig, args)
+    if args.init is not None and args.vocab:
+        from core.errors import InputError
+
+        raise InputError("--init brings its own vocabulary; drop --vocab", item=args.vocab)
     vocab = Vocab.load(args.vocab) if args.vocab else None
-    records = load_records(args.smiles_file, limit=args.limit)
+    start = None
+    if args.init is not None:
+        start = _init_model(args.init)
+        vocab, config = start.vocab, start.config
+    limit = None if args.limit is None else args.limit + args.skip
+    records = load_records(args.smiles_file, limit=limit)[args.skip :]
     if vocab is not None and args.merge_peri_fused and not vocab.merge_peri_fused:
         from core.errors import InputError
 
@@ -144,21 +153,89 @@ def _fit(args: argparse.Namespace) -> int:
             item=args.vocab,
             expected="a vocabulary from `molgraph vocab --merge-peri-fused`, or no --vocab",
         )
-    prepared = prepare(
-        [r.smiles for r in records],
-        vocab,
-        desc="fit",
-        workers=args.workers,
-        merge_peri_fused=args.merge_peri_fused,
+    out = Path(args.out)
+    prepared = _prepared_in_blocks(
+        out / "prepared", [r.smiles for r in records], vocab, args.workers, args.merge_peri_fused
     )
     _report_failures(prepared.failures, records)
     print(prepared.report(), flush=True)
-    model = JTVAE(prepared.vocab, config, seed=schedule.seed).to(pick_device(args.device))
-    out = Path(args.out)
+    model = JTVAE(prepared.vocab, config, seed=schedule.seed)
+    if start is not None:  # weights to start from; a checkpoint in --out still takes precedence
+        model.load_state_dict(start.state_dict())
+    model = model.to(pick_device(args.device))
     history = train(model, prepared.samples, schedule, checkpoint=out / "training.safetensors")
     model.save(out / "model.safetensors", extra={"history": history.rows})
     print(f"model written to {out / 'model.safetensors'}; last epoch: {history.rows[-1]}")
     return 0
+
+
+def _init_model(source: str):  # type: ignore[no-untyped-def]
+    """The model `fit --init` starts from: a ``model.safetensors`` path or ``pretrained:<name>``."""
+    from molgraph.model import JTVAE
+    from molgraph.pretrained import pretrained
+
+    kind, _, name = source.partition(":")
+    return pretrained(name) if kind == "pretrained" and name else JTVAE.load(source)
+
+
+PREPARED_BLOCK = 512
+"""Input SMILES per cached block of `fit`'s prepared training set."""
+
+
+def _prepared_in_blocks(folder: Path, smiles: list[str], vocab, workers: int, merge_peri_fused: bool):  # type: ignore[no-untyped-def]
+    """`prepare(smiles, vocab)`, cached in `folder` as one pickle per block of `PREPARED_BLOCK`
+    inputs (named by a hash of the block's SMILES, the vocabulary and the decomposition), so an
+    interrupted, resumed or extended `fit` prepares only the blocks it has not written yet (the
+    RDKit work is most of a CPU run). A vocabulary built here is cached the same way."""
+    import hashlib
+    import pickle
+    from collections import Counter
+
+    from molgraph.dataset import Failure, PreparedSet, build_vocab, prepare
+    from molgraph.vocab import Vocab
+
+    def digest(*parts: bytes) -> str:
+        key = hashlib.sha256()
+        for part in parts:
+            key.update(part)
+            key.update(b"\0")
+        return key.hexdigest()[:20]
+
+    decomposition = b"merge_peri_fused" if merge_peri_fused else b"paper"
+    folder.mkdir(parents=True, exist_ok=True)
+    if vocab is None:
+        path = folder / f"vocab-{digest(chr(10).join(smiles).encode(), decomposition)}.json"
+        if path.is_file():
+            vocab = Vocab.load(path)
+        else:
+            vocab, _ = build_vocab(
+                smiles, workers=workers, desc="fit: vocabulary", merge_peri_fused=merge_peri_fused
+            )
+            vocab.save(path)
+    vocab_key = json.dumps(vocab.to_json()).encode()
+    total = PreparedSet([], vocab, Counter(), [])
+    blocks = range(0, len(smiles), PREPARED_BLOCK)
+    for number, start in enumerate(blocks):
+        block = smiles[start : start + PREPARED_BLOCK]
+        path = folder / f"block-{digest(chr(10).join(block).encode(), vocab_key, decomposition)}.pkl"
+        part = None
+        if path.is_file():
+            try:
+                with path.open("rb") as handle:
+                    part = pickle.load(handle)
+            except Exception as error:  # a damaged block is prepared again, not trusted
+                print(f"{path}: not usable ({error}); preparing it again", file=sys.stderr, flush=True)
+        if part is None:
+            part = prepare(block, vocab, desc=f"fit: block {number + 1}/{len(blocks)}", workers=workers)
+            partial = path.with_suffix(".partial")
+            with partial.open("wb") as handle:
+                pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(path)
+        total.samples += part.samples
+        total.dropped += part.dropped
+        total.failures += [Failure(f.index + start, f.smiles, f.reason, f.detail) for f in part.failures]
+    print(f"prepared set: {len(blocks)} blocks of {PREPARED_BLOCK} inputs in {folder}", flush=True)
+    return total
 
 
 def _load(path: str, device: str):  # type: ignore[no-untyped-def]
@@ -200,32 +277,50 @@ def _reconstruct(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from core.results import ResultTable
     from molgraph.data import load_records, load_smiles
-    from molgraph.evaluate import prior_quality, reconstruction_accuracy
+    from molgraph.evaluate import prior_quality_of, reconstruction_accuracy
 
+    if args.n_test == 0 and args.samples == 0:
+        from core.errors import InputError
+
+        raise InputError("nothing to evaluate", item="--n-test 0 --samples 0")
     model = _load(args.model, args.device)
     records = load_records(args.test)
-    test = _first_encodable(records, model, args.n_test)
-    molecules = [s.smiles for s in test.samples]
     training = load_smiles(args.train, limit=args.train_limit) if args.train else []
-    recon = reconstruction_accuracy(
-        model, molecules, encodings=args.encodings, decodings=args.decodings, seed=args.seed
-    )
-    recon_mean = reconstruction_accuracy(model, molecules, mean=True)
-    prior = prior_quality(model, args.samples, training, seed=args.seed)
+    rows: dict[str, float] = {}
+    notes = []
+    if args.n_test:
+        test = _first_encodable(records, model, args.n_test)
+        molecules = [s.smiles for s in test.samples]
+        rows["reconstruction (posterior draws)"] = reconstruction_accuracy(
+            model, molecules, encodings=args.encodings, decodings=args.decodings, seed=args.seed
+        )
+        rows["reconstruction (posterior mean)"] = reconstruction_accuracy(model, molecules, mean=True)
+        notes.append(
+            f"{len(molecules)} test molecules from {args.test} ({test.report()}); "
+            f"{args.encodings} x {args.decodings} posterior draws each"
+        )
+    if args.samples:
+        samples = model.sample(args.samples, seed=args.seed)
+        rows.update({f"prior {k}": v for k, v in prior_quality_of(samples, training).items()})
+        notes.append(
+            f"{args.samples} prior samples; novelty against {len(training)} SMILES of "
+            f"{args.train or 'nothing (not given)'}"
+        )
+        if args.moses_reference:
+            from molgraph.moses_metrics import moses_metrics
+
+            reference = [r.smiles for r in records[: args.moses_reference]]
+            table = moses_metrics(samples, reference, training)
+            rows.update({f"MOSES {k}": v for k, v in table.items() if k not in ("validity", "novelty")})
+            notes.append(f"MOSES metrics against the first {len(reference)} SMILES of {args.test}")
     table = ResultTable(
         "evaluation",
         title=f"JT-VAE {args.model}: reconstruction and prior sampling",
-        notes=(
-            f"{len(molecules)} test molecules from {args.test} ({test.report()}); "
-            f"{args.encodings} x {args.decodings} posterior draws each; {args.samples} prior samples; "
-            f"novelty against {len(training)} SMILES of {args.train or 'nothing (not given)'}."
-        ),
+        notes="; ".join(notes) + ".",
         data={"test": str(args.test), "training": str(args.train) if args.train else None},
     )
-    table.add(metric="reconstruction (posterior draws)", value=recon)
-    table.add(metric="reconstruction (posterior mean)", value=recon_mean)
-    for name, value in prior.items():
-        table.add(metric=f"prior {name}", value=value)
+    for name, value in rows.items():
+        table.add(metric=name, value=value)
     print(table.to_markdown())
     table.save(Path(args.out))
     return 0
@@ -297,10 +392,17 @@ def _model_command(commands, name: str, text: str):  # type: ignore[no-untyped-d
     return sub
 
 
-def _add_experiment_options(sub: argparse.ArgumentParser, written: str, default_out: str) -> None:
+def _add_experiment_options(
+    sub: argparse.ArgumentParser,
+    written: str,
+    default_out: str,
+    n_test_help: str = "test molecules used",
+    zero_test: bool = False,
+) -> None:
     """Options shared by `evaluate` and `optimize`."""
     sub.add_argument("--train-limit", type=positive_int, default=None, help="first N training SMILES only")
-    sub.add_argument("--n-test", type=positive_int, default=1000, help="test molecules used")
+    count = non_negative_int if zero_test else positive_int
+    sub.add_argument("--n-test", type=count, default=1000, help=n_test_help)
     add_seed_option(sub)
     add_out_option(sub, default_out, written)
 
@@ -346,6 +448,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--limit", type=positive_int, default=None, help="read at most this many SMILES")
     fit.add_argument(
+        "--skip", type=non_negative_int, default=0, help="skip the first N SMILES (before --limit)"
+    )
+    fit.add_argument(
+        "--init",
+        default=None,
+        help="start from these weights: a model.safetensors or pretrained:moses (its vocabulary and"
+        " model options are used; the model options given here are ignored)",
+    )
+    fit.add_argument(
         "--merge-peri-fused", action="store_true", help=_PERI_HELP + "; a --vocab brings its own"
     )
     add_config_arguments(
@@ -377,10 +488,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("test", help="SMILES file, bundled:test or moses:test")
     evaluate.add_argument("--train", default=None, help="training SMILES for novelty (file or name)")
-    _add_experiment_options(evaluate, "the table as JSON and markdown", "runs/molgraph-evaluate")
+    _add_experiment_options(
+        evaluate,
+        "the table as JSON and markdown",
+        "runs/molgraph-evaluate",
+        "test molecules reconstructed (0: no reconstruction)",
+        zero_test=True,
+    )
     evaluate.add_argument("--encodings", type=positive_int, default=10)
     evaluate.add_argument("--decodings", type=positive_int, default=10)
-    evaluate.add_argument("--samples", type=positive_int, default=1000, help="prior samples")
+    evaluate.add_argument(
+        "--samples", type=non_negative_int, default=1000, help="prior samples (0: no prior metrics)"
+    )
+    evaluate.add_argument(
+        "--moses-reference",
+        type=non_negative_int,
+        default=0,
+        help="also score the prior samples with the MOSES metrics (FCD included) against the first N"
+        " test SMILES (0: not)",
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     optimize = _model_command(

@@ -19,7 +19,7 @@ from molgraph.chem import canonical_smiles
 from molgraph.metrics import canonical_or_none, novelty, uniqueness, validity
 from molgraph.model import JTVAE
 
-__all__ = ["prior_quality", "reconstruction_accuracy"]
+__all__ = ["prior_quality", "prior_quality_of", "reconstruction_accuracy"]
 
 
 def reconstruction_accuracy(
@@ -62,7 +62,11 @@ def reconstruction_accuracy(
 
 def prior_quality(model: JTVAE, n: int, training: Sequence[str] = (), *, seed: int = 0) -> dict[str, float]:
     """Validity, uniqueness and novelty (against `training`; NaN without it) of `n` prior samples."""
-    samples = model.sample(n, seed=seed)
+    return prior_quality_of(model.sample(n, seed=seed), training)
+
+
+def prior_quality_of(samples: Sequence[str | None], training: Sequence[str] = ()) -> dict[str, float]:
+    """Validity, uniqueness and novelty (against `training`; NaN without it) of decoded `samples`."""
     return {
         "validity": validity(samples),
         "uniqueness": uniqueness(samples),

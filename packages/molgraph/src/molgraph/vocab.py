@@ -137,7 +137,7 @@ class Vocab:
             raise InputError("vocabulary file not found", item=str(source))
         try:
             clusters = json.loads(source.read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError("vocabulary file is not JSON", item=f"{source}: {exc}") from exc
         return cls.from_json(clusters, source=str(source))
 
