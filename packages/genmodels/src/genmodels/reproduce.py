@@ -59,6 +59,12 @@ def _neural_ode(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _latent_ode(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.latent_ode import run
+
+    return run(options)
+
+
 def _meta(options: RunOptions) -> list[ResultTable]:
     from genmodels.experiments.meta import run
 
@@ -74,6 +80,7 @@ EXPERIMENTS = {
     "likelihood": _likelihood,
     "mmd-gan": _mmd_gan,
     "neural-ode": _neural_ode,
+    "latent-ode": _latent_ode,
     "meta": _meta,
 }
 """Sub-experiments in the order `reproduce genmodels` runs them."""

@@ -6,7 +6,7 @@ of function evaluations (NFE) is traded against accuracy through the solver's to
 a continuous normalising flow fits 2-D densities (sec. 4; FFJORD's Hutchinson estimator makes it
 scale, Grathwohl et al. 2019). Here: scikit-learn's 8 x 8 digits (an ODE-Net step of 64 MNIST images at
 16 x 16 took 1.2 s on the shared 2 cores, measured), and two moons for the CNF. The latent ODE on spirals
-is not run (see the README).
+is its own experiment, ``--only latent-ode`` (`genmodels.experiments.latent_ode`).
 """
 
 from __future__ import annotations
