@@ -148,15 +148,14 @@ def run_learner(task: str, learner: str, config: Any, eval_every: int, eval_epis
         evaluate(agent)
         agent.learn(callback=evaluate)
     else:
-        env = gym.make(task, **spec.make_kwargs)
         if learner == "ppo":
             from hrl.agents.ppo import PPO
 
-            agent = PPO(env, config)
+            agent = PPO(lambda: gym.make(task, **spec.make_kwargs), config)
         else:
             from hrl.agents.td3 import TD3
 
-            agent = TD3(env, config)
+            agent = TD3(gym.make(task, **spec.make_kwargs), config)
         evaluate(agent)
         agent.learn(callback=evaluate)
     if curve[-1][0] != agent.num_timesteps:
