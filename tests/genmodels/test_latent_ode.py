@@ -50,6 +50,9 @@ def test_spirals_lie_on_their_arcs_turn_both_ways_and_observe_sorted_subsets():
     assert 0 < data.clockwise.mean() < 1
     assert (np.diff(data.observed, axis=1) > 0).all() and data.observed.max() < config.samples
     assert data.unobserved_window().sum(1).tolist() == [13] * 40
+    between = data.between_observations()
+    span = data.observed[:, -1] - data.observed[:, 0] + 1 - 7  # unobserved points inside the observed span
+    assert between.sum(1).tolist() == span.tolist() and not (between & ~data.unobserved_window()).any()
     residual = data.noisy - data.truth
     assert abs(residual.std() - 0.1) < 0.01 and abs(residual.mean()) < 0.01
     again = make_spirals(config, seed=3)

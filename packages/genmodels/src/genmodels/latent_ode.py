@@ -253,14 +253,15 @@ def _with_batch(train, batch: int):
 
 def prediction_errors(model: nn.Module, spirals) -> dict[str, float]:
     """RMSE (per coordinate, against the noise-free positions) of `model`'s predictions for `spirals` (a `Spirals`):
-    ``interpolation`` at the window's unobserved grid points (nan when all are observed), ``extrapolation``
+    ``interpolation`` at the window's unobserved grid points between the first and last observation (nan when
+    there are none), ``extrapolation``
     on the grid after the window, ``reconstruction`` at the observed points."""
     values, times = (torch.from_numpy(a) for a in spirals.observations())
     grid = torch.from_numpy(spirals.times.astype(np.float32))
     predicted = model.predict(values, times, grid).double().numpy()
     squared = ((predicted - spirals.truth) ** 2).mean(-1)  # (n, grid)
     window = spirals.config.samples
-    hidden = spirals.unobserved_window()
+    hidden = spirals.between_observations()
     rows = np.arange(len(spirals))[:, None]
     return {
         "interpolation": float(np.sqrt(squared[:, :window][hidden].mean())) if hidden.any() else float("nan"),

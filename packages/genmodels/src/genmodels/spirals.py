@@ -6,7 +6,7 @@ Each spiral follows the Archimedean arc ``r(theta) = b * theta`` from a random s
 ``(-centre, 0) + r (-cos theta, sin theta)``, so the two directions turn opposite ways with the
 same growth. Times are a grid ``t_j = j * dt``, ``j < samples + extrapolate``; each spiral shows
 `observed` of the first `samples` grid points (drawn without replacement, sorted), with Gaussian
-noise. The rest of the window is where interpolation is scored, the grid after it where
+noise. The unobserved points between the first and last observation are where interpolation is scored, the grid after it where
 extrapolation is (against the noise-free positions). Sizes and constants: torchdiffeq's
 `examples/latent_ode.py` (6 pi / 999 rad steps, b = 0.3, centres at x = +-5, noise 0.3); its
 clockwise spiral is a different curve (``r = 15 / theta``), ours its counter-clockwise one mirrored.
@@ -62,6 +62,13 @@ class Spirals:
         mask = np.ones((len(self), self.config.samples), dtype=bool)
         np.put_along_axis(mask, self.observed, False, axis=1)
         return mask
+
+    def between_observations(self) -> np.ndarray:
+        """``(n, samples)`` bool: the unobserved window points between a spiral's first and last observation
+        (where interpolation is scored: before the first one an RNN has nothing to go on)."""
+        index = np.arange(self.config.samples)
+        inside = (index > self.observed[:, :1]) & (index < self.observed[:, -1:])
+        return self.unobserved_window() & inside
 
     def subset(self, index: np.ndarray) -> Spirals:
         """The spirals at `index` (same grid and config)."""

@@ -44,6 +44,7 @@ PAPER = (
     "Paper (Nalisnick et al. 2019, Glow, bits/dim; quoted from memory of their fig. 1 / table, not re-checked "
     "here): trained on CIFAR-10, about 3.46 on CIFAR-10-test vs 2.39 on SVHN-test; trained on FashionMNIST, "
     "about 2.96 on its test split vs 1.83 on MNIST-test (lower bits/dim = higher likelihood for the other set)."
+    " Not in ../shared/papers/genmodels.md (it gives no numbers for this paper), so unverified here."
 )
 
 
@@ -224,6 +225,7 @@ def _waic_table(options, models, scores, settings) -> ResultTable:
         "set as *more* in-distribution. WAIC = mean - variance of the members' log p (nats), members differing "
         "only in their seed. Paper (Choi et al. 2018, as tabulated for their Glow WAIC ensemble): AUROC 1.00 "
         "for CIFAR-10 vs SVHN and 0.766 for FashionMNIST vs MNIST (quoted, not rerun here)."
+        " Not in ../shared/papers/genmodels.md (it gives no numbers for this paper), so unverified here."
     )
     options.publish(table)
     return table

@@ -97,6 +97,7 @@ def run(options: RunOptions) -> list[ResultTable]:
         "floor: training vs held-out real images; ceiling: uniform noise. Paper (Wang et al. 2019): FID 16.21 on "
         "CIFAR-10 with the repulsive loss, DCGAN networks and spectral normalisation (abstract), better than the "
         "standard MMD and hinge losses at the same budget (their table 1; those values are not quoted here)."
+        " Not in ../shared/papers/genmodels.md (it gives no numbers for this paper), so unverified here."
     )
     options.publish(table)
     _grids(grids, folder / "mmd_gan_samples.png")

@@ -85,6 +85,7 @@ def run(options: RunOptions) -> list[ResultTable]:
         f"final training NFE per step {history[-1]['nfe']:.0f}. Paper (Chen et al. 2018, table 1, MNIST): test error "
         "0.42 % for the ODE-Net (0.22 M parameters) vs 0.41 % for a ResNet (0.60 M); fig. 3: NFE grows as the tolerance "
         "tightens, and error falls."
+        " Not in ../shared/papers/genmodels.md (it gives no numbers for this paper), so unverified here."
     )
     options.publish(table)
 
