@@ -12,5 +12,7 @@ synthetic distribution where robustness and accuracy are at odds, closed forms a
 `robust.analyses.secret_sharer`: Carlini et al.'s canary exposure in a character language model.
 `robust.analyses.codimension`: Khoury & Hadfield-Menell's robustness against codimension.
 `robust.analyses.weight_decay`: Galloway et al.'s weight decay (scaling) vs adversarial training (shifting).
+`robust.analyses.rotation`: p4 group-equivariant CNNs and augmentation against the spatial grid attack.
+`robust.analyses.dp_sgd`: DP-SGD (torch.func per-example gradients, clipping, noise) for the secret sharer.
 `robust.analyses.small`: the small digit MLPs the studies train.
 """

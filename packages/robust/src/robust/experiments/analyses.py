@@ -26,7 +26,10 @@ scratch); ``secret-sharer`` (tables ``secret_sharer``: exposure by enumeration a
 fit per epoch of a character GRU on stdlib docstrings with a canary, and ``secret_sharer_stopping``);
 ``codimension`` (table ``codimension``: clean and L2-PGD robust accuracy of standard and
 adversarially trained MLPs on concentric circles against codimension); ``weight-decay`` (tables
-``weight_decay_linear`` and ``weight_decay_mlp``: Galloway et al.'s weight decay vs adversarial training).
+``weight_decay_linear`` and ``weight_decay_mlp``: Galloway et al.'s weight decay vs adversarial
+training); ``rotation`` (table ``rotation``: the spatial grid attack against plain,
+rotation-augmented and p4 group-equivariant CNNs); ``secret-sharer-dp`` (table ``secret_sharer_dp``:
+the canary's exposure after plain training and after DP-SGD, `robust.analyses.dp_sgd`).
 """
 
 from __future__ import annotations
@@ -230,6 +233,8 @@ STUDIES = {
     "secret-sharer": _module_study("secret_sharer"),
     "codimension": _module_study("codimension"),
     "weight-decay": _module_study("weight_decay"),
+    "rotation": _module_study("rotation"),
+    "secret-sharer-dp": _module_study("dp_sgd"),
 }
 """Each study's ``--only`` name and function ``(RunOptions) -> list[ResultTable]``, in run order."""
 
