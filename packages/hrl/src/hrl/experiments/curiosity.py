@@ -12,7 +12,11 @@ Smoke: a MiniGrid maze from pixels (`hrl.curiosity.envs.make_minigrid`: FourRoom
 38 x 38 grayscale at 2 pixels a cell) with a TV screen under it and a remote action, in two
 conditions: TV off (the screen stays black; the main feature-space comparison) and TV on (the remote
 shows fresh noise: the noisy-TV failure, read as the fraction of steps spent pressing the remote).
-Full: the same maze for longer and more seeds, then Atari games (`hrl.envs.atari.make_atari`) as the
+Beside the four feature spaces, the maze runs Savinov et al.'s episodic curiosity through reachability
+(method ``"ecr"``, `hrl.curiosity.episodic`, ICLR 2019): its R-network fitted first on the random
+agent's trajectories (the paper's pre-trained variant), then PPO on the episodic bonus alone, with
+the TV off and on (their claim: the episodic bonus is not drawn to the noisy TV as the forward
+model's is). Full: the same maze for longer and more seeds, then Atari games (`hrl.envs.atari.make_atari`) as the
 paper, where only the extrinsic return is read.
 
 The paper's findings, set beside ours in the notes (it gives curves, not single numbers to match):
@@ -36,7 +40,7 @@ from hrl.curiosity.config import FEATURE_SPACES
 
 __all__ = ["FULL", "SMOKE", "CuriosityStudy", "curiosity", "run_curiosity_study", "run_one"]
 
-METHODS = ("random-policy", *FEATURE_SPACES)
+METHODS = ("random-policy", *FEATURE_SPACES, "ecr")
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,11 @@ class CuriosityStudy:
         feature_dim, hidden, curiosity_lr: the feature width, forward-model width and its Adam step.
         tile_size, max_steps, layout_seed, tv_rows: the MiniGrid maze (`make_minigrid`).
         atari_max_steps: Atari episode cap in agent steps (the paper: 18 000 frames = 4 500 steps).
-        stats_steps: random-agent steps for the observation statistics (the paper: 10 000).
+        stats_steps: random-agent steps for the observation statistics (the paper: 10 000) and,
+            split into episodes, the reachability network's training trajectories.
+        episodic: also run episodic curiosity (`hrl.curiosity.episodic`, method ``"ecr"``) on the
+            MiniGrid maze, its R-network fitted first on the random agent's trajectories.
+        ecr_pairs, ecr_lr, ecr_epochs, ecr_minibatches: that fit (pairs, Adam step, passes, minibatches).
         report_every: environment steps between rows of the curve table (rounded to rollouts).
     """
 
@@ -85,6 +93,11 @@ class CuriosityStudy:
     tv_rows: int = 8
     atari_max_steps: int = 4_500
     stats_steps: int = 2_000
+    episodic: bool = True
+    ecr_pairs: int = 8_192
+    ecr_lr: float = 1e-3
+    ecr_epochs: int = 4
+    ecr_minibatches: int = 64
     report_every: int = 1_024
 
     def __post_init__(self) -> None:
@@ -100,16 +113,18 @@ class CuriosityStudy:
                 raise InputError("curiosity study envs must be MiniGrid-... or ALE/... ids", item=env_id)
         if any(not isinstance(on, bool) for on in self.tv):
             raise InputError("CuriosityStudy.tv holds True / False conditions", item=self.tv)
-        for name in ("steps", "atari_steps", "seeds", "n_envs", "n_steps", "stats_steps", "report_every"):
+        integers = ("steps", "atari_steps", "seeds", "n_envs", "n_steps", "stats_steps", "report_every")
+        for name in (*integers, "ecr_pairs", "ecr_epochs", "ecr_minibatches"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InputError(f"CuriosityStudy.{name} must be a positive integer", item=value)
+        if not self.ecr_lr > 0:
+            raise InputError("CuriosityStudy.ecr_lr must be positive", item=self.ecr_lr)
 
 
 SMOKE = CuriosityStudy()
-"""FourRooms (fixed layout), TV off and on, the random policy and four feature spaces, 20 480 steps
-each (20 rollouts of 8 x 128), one seed: 10 runs, measured in the README (about 10 minutes on one
-thread of the shared 2-core machine)."""
+"""FourRooms (fixed layout), TV off and on, the random policy, four feature spaces and episodic
+curiosity, 16 384 steps each (16 rollouts of 32 x 32), one seed: 12 runs, timed in the README."""
 
 FULL = CuriosityStudy(
     envs=(
@@ -245,34 +260,49 @@ def run_one(
 
     from hrl.agents.ppo import PPO
     from hrl.config import PPOConfig
-    from hrl.curiosity.config import CuriosityConfig
+    from hrl.curiosity.config import CuriosityConfig, EpisodicConfig
+    from hrl.curiosity.episodic import EpisodicCuriosity
     from hrl.curiosity.features import FeatureCuriosity
 
     if method == "random-policy":
         return _random_policy_run(study, env_id, tv, seed)
     probe = _make_env(study, env_id, tv)
     obs_shape, n_actions = tuple(probe.observation_space.shape), int(probe.action_space.n)
-    module = FeatureCuriosity(
-        obs_shape,
-        n_actions,
-        CuriosityConfig(
-            features=method,
-            feature_dim=study.feature_dim,
-            hidden=study.hidden,
-            lr=study.curiosity_lr,
-            epochs=study.epochs,
-            minibatches=study.minibatches,
-            seed=seed,
-        ),
-    )
-    rng, observations = np.random.default_rng([seed, 23]), []
+    rng, episodes = np.random.default_rng([seed, 23]), [[]]
     obs, _ = probe.reset(seed=seed)
-    for _ in range(study.stats_steps):  # the paper's observation statistics, from a random agent
-        observations.append(np.asarray(obs, np.float32).reshape(-1))
+    for _ in range(study.stats_steps):  # a random agent: the observation statistics, R's pairs
+        episodes[-1].append(np.asarray(obs, np.float32).reshape(-1))
         obs, _, terminated, truncated, _ = probe.step(int(rng.integers(n_actions)))
         if terminated or truncated:
             obs, _ = probe.reset()
-    module.fit_observation_stats(torch.from_numpy(np.stack(observations)))
+            episodes.append([])
+    trajectories = [torch.from_numpy(np.stack(steps)) for steps in episodes if steps]
+    extra: dict[str, Any] = {}
+    if method == "ecr":
+        module: Any = EpisodicCuriosity(
+            obs_shape,
+            study.n_envs,
+            EpisodicConfig(
+                lr=study.ecr_lr, epochs=study.ecr_epochs, minibatches=study.ecr_minibatches, seed=seed
+            ),
+        )
+        fit = module.fit_reachability(trajectories, pairs=study.ecr_pairs)
+        extra["reachability_accuracy"] = fit["accuracy"]
+    else:
+        module = FeatureCuriosity(
+            obs_shape,
+            n_actions,
+            CuriosityConfig(
+                features=method,
+                feature_dim=study.feature_dim,
+                hidden=study.hidden,
+                lr=study.curiosity_lr,
+                epochs=study.epochs,
+                minibatches=study.minibatches,
+                seed=seed,
+            ),
+        )
+        module.fit_observation_stats(torch.cat(trajectories))
     rollout = study.n_envs * study.n_steps
     config = PPOConfig(
         n_envs=study.n_envs,
@@ -298,10 +328,21 @@ def run_one(
         callback=lambda a: tracker.read(a.num_timesteps, a.history),
         progress_bar=True,
     )
-    return {
-        "curve": tracker.rows,
-        **_summary(tracker.rows, agent.history, agent.num_timesteps, list(agent.env.envs)),
-    }
+    summary = _summary(tracker.rows, agent.history, agent.num_timesteps, list(agent.env.envs))
+    return {"curve": tracker.rows, **summary, **extra}
+
+
+_NOT_PER_RUN = ("envs", "features", "tv", "seeds", "episodic", "atari_steps")
+_ECR_ONLY = ("ecr_pairs", "ecr_lr", "ecr_epochs", "ecr_minibatches")
+
+
+def _same_run(saved: dict[str, Any], study: CuriosityStudy, method: str) -> bool:
+    """Whether a cached run of `method` was made with the settings `study` would run it with (the
+    lists of envs, methods, conditions and seeds may differ; the R-network's settings matter only
+    to ``"ecr"``)."""
+    current = asdict(study)
+    skip = _NOT_PER_RUN if method == "ecr" else _NOT_PER_RUN + _ECR_ONLY
+    return all(saved.get(key) == current[key] for key in current if key not in skip)
 
 
 def _condition(env_id: str, tv: bool | None) -> str:
@@ -318,7 +359,7 @@ def run_curiosity_study(options: Any, study: CuriosityStudy) -> list[Any]:
     out = Path(options.out)
     cache = out / "curiosity_runs"
     cache.mkdir(parents=True, exist_ok=True)
-    methods = ("random-policy", *study.features)
+    methods = ("random-policy", *study.features, *(("ecr",) if study.episodic else ()))
     results: dict[tuple[str, str, str], list[dict]] = {}
     notes = (
         f"PPO on curiosity alone (extrinsic reward never seen, reward normalised by the running sd of its "
@@ -333,12 +374,14 @@ def run_curiosity_study(options: Any, study: CuriosityStudy) -> list[Any]:
     for env_id in study.envs:
         conditions: tuple[bool | None, ...] = study.tv if env_id.startswith("MiniGrid-") else (None,)
         for tv in conditions:
-            for method in methods:
+            for method in (
+                methods if env_id.startswith("MiniGrid-") else tuple(m for m in methods if m != "ecr")
+            ):
                 for i in range(study.seeds):
                     seed = options.seed + i
                     name = f"{env_id.replace('/', '_')}_{_condition(env_id, tv).replace(' ', '_')}_{method}_{seed}"
                     path = cache / f"{name}.json"
-                    if path.exists() and json.loads(path.read_text())["study"] == asdict(study):
+                    if path.exists() and _same_run(json.loads(path.read_text())["study"], study, method):
                         result = json.loads(path.read_text())["result"]
                     else:
                         checkpoint = cache / f"{name}.ckpt" if env_id.startswith("ALE/") else None
@@ -363,14 +406,20 @@ def run_curiosity_study(options: Any, study: CuriosityStudy) -> list[Any]:
                         [r.get("remote_fraction_last_quarter") for r in runs]
                     ),
                     "episodes": mean_sd([r["episodes"] for r in runs], 1),
+                    "reachability_accuracy": mean_sd([r.get("reachability_accuracy") for r in runs]),
                 }
             )
         table = ResultTable(
             f"curiosity_{env_id.replace('/', '_').replace('-', '_').lower()}",
             rows,
-            title=f"Curiosity-only PPO in four feature spaces against a random policy on {env_id}",
+            title=f"Curiosity-only PPO in four feature spaces and episodic curiosity (ecr) against a random "
+            f"policy on {env_id}",
             notes=notes
-            + "; remote_fraction: share of steps pressing the TV remote (4 actions: 0.25 at random)",
+            + "; remote_fraction: share of steps pressing the TV remote (4 actions: 0.25 at random); ecr: "
+            "Savinov et al.'s episodic curiosity (R-network fitted first on the random agent's "
+            f"{study.stats_steps} steps, {study.ecr_pairs} pairs, k = 5, gamma = 5, memory 200, 90th "
+            "percentile, bonus 0.5 - F; reachability_accuracy on those pairs, chance 0.5). Savinov et al. "
+            "(DMLab, noisy TV): the forward-model bonus collapses onto the TV, the episodic one keeps exploring",
             data=f"{env_id} (gymnasium: minigrid / ale-py; simulated)",
         )
         options.publish(table)
