@@ -9,7 +9,7 @@ to the perplexities of a sample of candidates gives ``-log2 CDF(P(s))``.
 
 Text: the docstrings of Python standard-library modules (`stdlib_text`; PSF licence, they ship with
 every Python), so nothing is downloaded. The mitigation studied is early stopping on held-out text
-(the paper's DP-SGD is not implemented here).
+here; DP-SGD, the paper's remedy, is `robust.analyses.dp_sgd`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "CharLM",
     "candidate_perplexities",
     "exposure",
+    "setup",
     "skew_normal_exposure",
     "stdlib_text",
     "study",
@@ -117,12 +118,14 @@ def _windows(ids: Tensor, length: int) -> Tensor:
     return torch.stack([ids[s : s + length + 1] for s in starts])
 
 
-def study(options: RunOptions) -> list[ResultTable]:
-    """Exposure over epochs (exact and skew-normal), validation loss, and exposure at early stopping."""
-    from core.plots import new_figure, save_figure
+def setup(budget: dict, seed: int) -> dict:
+    """The text with its inserted canary, token windows, vocabulary and candidate set of one run.
 
-    budget = SECRET[options.scale]
-    rng = np.random.default_rng(options.seed)
+    Keys: ``secret``, ``prefix``, ``text``, ``vocab``, ``index`` (char -> id), ``train`` / ``valid``
+    (token windows of 65), ``candidates`` (every digit string as token rows, in numeric order),
+    ``secret_index``, ``prefix_ids``, ``sample`` (candidates for the skew-normal fit), ``data`` (a line).
+    """
+    rng = np.random.default_rng(seed)
     k = budget["digits"]
     secret = "".join(str(d) for d in rng.integers(0, 10, k))
     prefix = "my number is "
@@ -138,12 +141,42 @@ def study(options: RunOptions) -> list[ResultTable]:
     def encode(s: str) -> Tensor:
         return torch.tensor([index[c] for c in s])
 
-    train, valid = _windows(encode(train_text), 64), _windows(encode(valid_text), 64)
     candidates = torch.tensor(list(itertools.product(range(10), repeat=k)))
     digit_ids = torch.tensor([index[str(d)] for d in range(10)])
     candidates = digit_ids[candidates]
-    secret_index = int(secret)  # product order is lexicographic, i.e. numeric
     sample = rng.choice(len(candidates), budget["sample"], replace=False)
+    return {
+        "secret": secret,
+        "prefix": prefix,
+        "text": text,
+        "vocab": vocab,
+        "index": index,
+        "train": _windows(encode(train_text), 64),
+        "valid": _windows(encode(valid_text), 64),
+        "candidates": candidates,
+        "secret_index": int(secret),  # product order is lexicographic, i.e. numeric
+        "prefix_ids": encode(prefix),
+        "sample": sample,
+        "data": (
+            f"Python standard-library docstrings, {len(text)} characters (90% train + canary, 10% held out); "
+            f"|R| = 10^{k}"
+        ),
+    }
+
+
+def study(options: RunOptions) -> list[ResultTable]:
+    """Exposure over epochs (exact and skew-normal), validation loss, and exposure at early stopping."""
+    from core.plots import new_figure, save_figure
+
+    budget = SECRET[options.scale]
+    k = budget["digits"]
+    run = setup(budget, options.seed)
+    prefix, vocab, train, valid = run["prefix"], run["vocab"], run["train"], run["valid"]
+    candidates, secret_index, sample = run["candidates"], run["secret_index"], run["sample"]
+
+    def encode(s: str) -> Tensor:
+        return torch.tensor([run["index"][c] for c in s])
+
     torch.manual_seed(options.seed)
     model = CharLM(len(vocab), budget["hidden"])
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -151,10 +184,7 @@ def study(options: RunOptions) -> list[ResultTable]:
     table = ResultTable(
         "secret_sharer",
         title=f"Secret sharer: exposure of the canary '{prefix}<{k} digits>' ({budget['insertions']} copies) by epoch",
-        data=(
-            f"Python standard-library docstrings, {len(text)} characters (90% train + canary, 10% held out); "
-            f"|R| = 10^{k}"
-        ),
+        data=run["data"],
         notes=(
             f"exposure_exact by enumerating all 10^{k} candidates; exposure_skewnorm from a skew-normal fitted to "
             f"{budget['sample']} sampled candidates' perplexities; maximum log2|R| = {np.log2(len(candidates)):.2f}. "
