@@ -220,12 +220,41 @@ def _skill_scores(agent: Any, traces: list[np.ndarray]) -> tuple[float, float]:
     return correct / total, float(np.mean(pairs))
 
 
+def diayn_config(study: DiaynStudy, seed: int) -> Any:
+    """The `DIAYNConfig` of one seed of `study` (the x-y prior: the discriminator sees (x, y))."""
+    from hrl.config import DIAYNConfig
+
+    return DIAYNConfig(
+        skills=study.skills,
+        hidden=study.hidden,
+        discriminator_hidden=study.hidden,
+        lr=study.lr,
+        discriminator_lr=study.lr,
+        discriminator_indices=(0, 1),
+        learning_starts=study.learning_starts,
+        total_timesteps=study.steps,
+        seed=seed,
+    )
+
+
+def train_diayn_skills(study: DiaynStudy, seed: int, path: Path | None = None) -> Any:
+    """One seed's DIAYN skills on the point room, trained and (with `path`) saved without the buffer."""
+    from hrl.agents.diayn import DIAYN
+    from hrl.envs.point_maze import make_point_room
+
+    agent = DIAYN(make_point_room(study.episode_steps), diayn_config(study, seed))
+    agent.learn()
+    if path is not None:
+        agent.save(path, include_buffer=False)
+    return agent
+
+
 def run_diayn_study(options: Any, study: DiaynStudy) -> list[Any]:
-    """Train DIAYN per seed, publish the skill table, draw the skills' traces (seed ``options.seed``)."""
+    """Train DIAYN per seed, publish the skill table, draw the skills' traces (seed ``options.seed``).
+    Each seed's skills are saved as ``<out>/diayn_skills_<seed>.safetensors`` for the downstream study."""
     from core.plots import new_figure, save_figure
     from core.results import ResultTable, mean_sd
     from hrl.agents.diayn import DIAYN
-    from hrl.config import DIAYNConfig
     from hrl.envs.mazes import OPEN_ROOM, wall_boxes
     from hrl.envs.point_maze import make_point_room
 
@@ -233,20 +262,10 @@ def run_diayn_study(options: Any, study: DiaynStudy) -> list[Any]:
     first_traces = None
     for i in range(study.seeds):
         seed = options.seed + i
-        config = DIAYNConfig(
-            skills=study.skills,
-            hidden=study.hidden,
-            discriminator_hidden=study.hidden,
-            lr=study.lr,
-            discriminator_lr=study.lr,
-            discriminator_indices=(0, 1),
-            learning_starts=study.learning_starts,
-            total_timesteps=study.steps,
-            seed=seed,
-        )
-        agent = DIAYN(make_point_room(study.episode_steps), config)
+        agent = DIAYN(make_point_room(study.episode_steps), diayn_config(study, seed))
         scores["before training"].append(_skill_scores(agent, _skill_rollouts(agent, study, seed)))
         agent.learn()
+        agent.save(Path(options.out) / f"diayn_skills_{seed}.safetensors", include_buffer=False)
         traces = _skill_rollouts(agent, study, seed)
         scores["after training"].append(_skill_scores(agent, traces))
         first_traces = first_traces or traces
@@ -290,6 +309,10 @@ def run_diayn_study(options: Any, study: DiaynStudy) -> list[Any]:
 
 def exploration(options: Any) -> list[Any]:
     """``reproduce hrl --only exploration``: the chain study, then DIAYN, at ``options.scale``."""
+    from hrl.experiments.diayn_downstream import DOWNSTREAM_FULL, DOWNSTREAM_SMOKE, run_diayn_downstream
+
     smoke = options.scale == "smoke"
     tables = run_chain_study(options, SMOKE if smoke else FULL)
-    return tables + run_diayn_study(options, DIAYN_SMOKE if smoke else DIAYN_FULL)
+    skills = DIAYN_SMOKE if smoke else DIAYN_FULL
+    tables += run_diayn_study(options, skills)
+    return tables + run_diayn_downstream(options, skills, DOWNSTREAM_SMOKE if smoke else DOWNSTREAM_FULL)
