@@ -13,6 +13,11 @@ than online SGD and EWC. Its numbers (20 tasks of 1000 examples, memory 5120 and
 package's notes, so none are quoted beside ours.
 
 Budgets: `SMOKE` (about 3 minutes on one core), `FULL` (about 8 hours; stated in its docstring).
+
+The RL stream (`RL_SMOKE`, `RL_FULL`; `hrl.continual.rl_stream`): Q-learning on a sequence of Catcher
+games whose pellet drift changes from task to task, with fine-tuning (online SGD), ER, MER, online EWC,
+Progress & Compress and a network per task; the greedy return on every task after each task, ACC / LA /
+BTI and forward transfer (LA minus the per-task network's), mean ± sd over seeds, and a figure.
 """
 
 from __future__ import annotations
@@ -21,8 +26,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hrl.continual import ContinualConfig
+from hrl.continual.rl_stream import RLStreamConfig
 
-__all__ = ["FULL", "SMOKE", "ContinualStudy", "continual", "run_continual_study"]
+__all__ = [
+    "FULL",
+    "RL_FULL",
+    "RL_SMOKE",
+    "SMOKE",
+    "ContinualStudy",
+    "RLContinualStudy",
+    "continual",
+    "run_continual_study",
+    "run_rl_continual_study",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,137 @@ FULL = ContinualStudy(
 single-example SGD steps per example (about 1.2 ms each on one core: a 3-task smoke MER run, 6000
 steps, took 7.2 s), so about 40 minutes per MER run, 7 hours for 2 streams x 5 seeds; online and ER add under an hour: about 8
 hours in all."""
+
+
+@dataclass(frozen=True)
+class RLContinualStudy:
+    """Budget of the RL stream study: the stream, the seeds and the learners' shared settings (their
+    ``seed`` set per run; the method named per run from `hrl.continual.rl_stream.RL_METHODS`)."""
+
+    stream: RLStreamConfig = field(default_factory=RLStreamConfig)
+    seeds: int = 2
+    learner: ContinualConfig = field(
+        default_factory=lambda: ContinualConfig(
+            method="online", batches=2, batch_size=5, memory=300, ewc_lambda=RL_EWC_LAMBDA
+        )
+    )
+
+
+RL_EWC_LAMBDA = 1.0
+"""Online EWC's lambda on the RL stream (P&C's is `RLStreamConfig.compress_lambda`): not the paper's
+(not in the issue or notes); chosen on the smoke stream, seed 0 (the sweep in the README)."""
+
+RL_SMOKE = RLContinualStudy()
+"""3 Catcher tasks (drift 0, +1, -1) on a 7 x 7 grid, 3000 Q-learning steps each, ER/MER memory 300,
+s = 2, k = 5, 2 seeds: measured wall time in the README (MER's runs are most of it)."""
+
+RL_FULL = RLContinualStudy(
+    stream=RLStreamConfig(drifts=(0, 1, -1, 2, -2), width=9, height=9, steps_per_task=10_000),
+    seeds=5,
+    learner=ContinualConfig(method="online", batches=5, batch_size=5, memory=1000, ewc_lambda=RL_EWC_LAMBDA),
+)
+"""5 tasks (drift 0, +-1, +-2) on 9 x 9, 10 000 steps each, memory 1000, s = k = 5, 5 seeds: from the
+smoke rates (one seed of the 6 methods about 9 minutes, MER 5 of them) about 5.5x the steps and 2.5x
+MER's inner steps, so about 1.7 hours per seed, 9 hours in all on one core (an estimate; not run)."""
+
+
+def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
+    """Every RL-stream method on every seed; publish the summary, the first seed's return matrices and
+    a figure of them (``continual_rl_catcher.png``)."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from core.plots import new_figure, save_figure
+    from core.progress import progress
+    from core.results import ResultTable, mean_sd
+    from hrl.continual import continual_metrics
+    from hrl.continual.rl_stream import RL_METHODS, train_rl_stream
+
+    base, stream = study.learner, study.stream
+    runs: dict[tuple[int, str], Any] = {}
+    jobs = [(i, m) for i in range(study.seeds) for m in RL_METHODS]
+    for i, method in progress(jobs, desc="continual RL stream runs"):
+        runs[(i, method)] = train_rl_stream(stream, replace(base, seed=options.seed + i), method=method)
+    scores: dict[str, list[dict[str, float]]] = {m: [] for m in RL_METHODS}
+    for i in range(study.seeds):
+        fresh = np.diag(runs[(i, "independent")].result)
+        for method in RL_METHODS:
+            run = runs[(i, method)]
+            metrics = continual_metrics(run.result)
+            metrics["transfer"] = float(np.mean(np.diag(run.result) - fresh))
+            if run.active is not None:
+                metrics["active_la"] = float(np.mean(run.active))
+                metrics["active_transfer"] = float(np.mean(run.active - fresh))
+            scores[method].append(metrics)
+    names = {"online": "fine-tuning (online SGD)", "pc": "P&C (KB)", "independent": "network per task"}
+    rows = []
+    for method in RL_METHODS:
+        got = scores[method]
+        rows.append(
+            {
+                "method": names.get(method, method),
+                "ACC": mean_sd([s["acc"] for s in got]),
+                "LA": mean_sd([s["la"] for s in got]),
+                "BTI": mean_sd([s["bti"] for s in got]),
+                "forward transfer": mean_sd([s["transfer"] for s in got]),
+                "active column LA": mean_sd([s["active_la"] for s in got]) if "active_la" in got[0] else "-",
+                "active column transfer": (
+                    mean_sd([s["active_transfer"] for s in got]) if "active_la" in got[0] else "-"
+                ),
+            }
+        )
+    notes = (
+        f"Catcher tasks with drifts {stream.drifts} on {stream.width} x {stream.height}, {stream.steps_per_task} "
+        f"Q-learning steps each (epsilon {stream.epsilon}, discount {stream.discount}, target every "
+        f"{stream.target_every}); MLP {base.hidden}, SGD lr {base.lr}; ER/MER memory {base.memory}, "
+        f"s={base.batches}, k={base.batch_size}, MER beta={base.beta}, gamma={base.gamma}; online EWC lambda "
+        f"{base.ewc_lambda}, P&C's {stream.compress_lambda}, gamma {base.ewc_gamma}, Boltzmann temperature "
+        f"{stream.temperature}; P&C "
+        f"compress {stream.compress_epochs} epochs of Adam; {study.seeds} seeds from {options.seed}. Return: "
+        "greedy policy's mean over every paddle start x pellet column (+1 caught, -1 missed). Forward "
+        "transfer: just-learned return minus a fresh network's on the same task."
+    )
+    table = ResultTable(
+        name="continual_rl_catcher",
+        rows=rows,
+        title="RL stream (Catcher, changing drift): MER, ER, online EWC, P&C vs fine-tuning and a network per task",
+        notes=notes,
+        data="Catcher written here (hrl.continual.rl_stream)",
+    )
+    options.publish(table)
+    matrix = ResultTable(
+        name="continual_rl_catcher_per_task",
+        rows=[
+            {
+                "method": names.get(method, method),
+                "after task": t,
+                **{f"task {j}": float(v) for j, v in enumerate(row)},
+            }
+            for method in RL_METHODS
+            for t, row in enumerate(runs[(0, method)].result)
+        ],
+        title=f"RL stream: greedy return on every task after each task (seed {options.seed})",
+        notes=notes,
+        data=table.data,
+    )
+    options.publish(matrix)
+    figure = new_figure(3.0 * len(RL_METHODS), 3.0)
+    for k, method in enumerate(RL_METHODS):
+        axes = figure.add_subplot(1, len(RL_METHODS), k + 1)
+        result = runs[(0, method)].result
+        for j in range(result.shape[1]):
+            axes.plot(
+                range(result.shape[0]), result[:, j], marker="o", label=f"task {j} (drift {stream.drifts[j]})"
+            )
+        axes.set_title(names.get(method, method))
+        axes.set_xlabel("after task")
+        axes.set_ylim(-1.05, 1.05)
+        if k == 0:
+            axes.set_ylabel("greedy return")
+            axes.legend(fontsize=7)
+    save_figure(figure, Path(options.out) / "continual_rl_catcher.png")
+    return [table, matrix]
 
 
 def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
@@ -126,10 +273,12 @@ def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
 
 def continual(options: Any) -> list[Any]:
     """``reproduce hrl --only continual`` at ``options.scale``: the MER study (`SMOKE` or `FULL`), then
-    the Progress & Compress study (`hrl.experiments.progress_compress`)."""
+    the Progress & Compress study (`hrl.experiments.progress_compress`), then the RL stream study
+    (`RL_SMOKE` or `RL_FULL`)."""
     from hrl.experiments import progress_compress
 
     smoke = options.scale == "smoke"
     tables = run_continual_study(options, SMOKE if smoke else FULL)
     study = progress_compress.SMOKE if smoke else progress_compress.FULL
-    return tables + progress_compress.run_progress_compress_study(options, study)
+    tables = tables + progress_compress.run_progress_compress_study(options, study)
+    return tables + run_rl_continual_study(options, RL_SMOKE if smoke else RL_FULL)
