@@ -71,6 +71,12 @@ def _meta(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _update_rule(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.update_rule import run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "vae": _vae,
     "world-models": _world_models,
@@ -82,5 +88,6 @@ EXPERIMENTS = {
     "neural-ode": _neural_ode,
     "latent-ode": _latent_ode,
     "meta": _meta,
+    "update-rule": _update_rule,
 }
 """Sub-experiments in the order `reproduce genmodels` runs them."""
