@@ -321,7 +321,9 @@ def autoencoder_train(
     generator = torch.Generator().manual_seed(seed)
     x = standardise(images)
     params = [(nn.Parameter(w), nn.Parameter(b)) for w, b in base_net(x.shape[1], widths, generator)]
-    decoder = nn.Linear(widths[-1], x.shape[1])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        decoder = nn.Linear(widths[-1], x.shape[1])
     optimizer = torch.optim.Adam([t for pair in params for t in pair] + list(decoder.parameters()), lr=lr)
     for _ in range(steps):
         xb = x[torch.randint(len(x), (batch,), generator=generator)]
