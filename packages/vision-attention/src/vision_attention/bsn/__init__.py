@@ -1,0 +1,1 @@
+"""BSN: boundary-sensitive temporal action proposals (Lin et al. 2018) and the AR@AN / AUC proposal metrics."""
