@@ -26,3 +26,26 @@ def test_l2_pgd_on_a_linear_model_moves_eps_against_the_weight():
     delta = cd.pgd_l2(model, x, y, eps=0.4) - x
     w = model.weight[1] / model.weight[1].norm()
     torch.testing.assert_close(delta, -0.4 * w.expand(5, -1), atol=1e-5, rtol=0)
+
+
+def test_nearest_neighbour_certificate_is_sound_by_brute_force_and_blind_to_codimension():
+    generator = torch.Generator().manual_seed(0)
+    x_train, y_train = cd.circles(60, 0, torch.eye(2), generator)
+    x, y = cd.circles(40, 0, torch.eye(2), generator)
+    x = x + 0.2 * torch.randn(x.shape, generator=generator)  # off the circles, so margins vary
+    eps = 0.3
+    correct, certified, survives = cd.nearest_neighbour_robust(x_train, y_train, x, y, eps)
+    assert bool((certified <= survives).all() and (survives <= correct).all())
+    assert 0 < int(certified.sum()) < int(correct.sum())
+    radius = torch.linspace(0, eps, 31)  # every point of a polar grid over each certified point's eps-disc
+    angle = torch.linspace(0, 2 * torch.pi, 361)
+    offsets = torch.stack([torch.outer(radius, angle.cos()), torch.outer(radius, angle.sin())], -1).flatten(
+        0, 1
+    )
+    for i in torch.nonzero(certified).flatten():
+        points = x[i] + offsets
+        assert bool((y_train[torch.cdist(points, x_train).argmin(1)] == y[i]).all())
+    rotation, _ = torch.linalg.qr(torch.randn(22, 22, generator=generator))  # codimension 20, same points
+    lift = lambda p: torch.cat([p, torch.zeros(len(p), 20)], 1) @ rotation.T  # noqa: E731
+    lifted = cd.nearest_neighbour_robust(lift(x_train), y_train, lift(x), y, eps)
+    assert all(bool((a == b).all()) for a, b in zip(lifted, (correct, certified, survives), strict=True))
