@@ -58,8 +58,8 @@ def test_update_by_hand_with_constant_rule_outputs():
     ((w2, b2),) = rule_step(rule, params, _batch(d=5))
     moved = w.double() + lr * (0.5 * 2.0 - 1.0 * 0.25 + 0.3 * w.double())
     expected = moved * (w.double().norm(dim=1, keepdim=True) / moved.norm(dim=1, keepdim=True))
-    torch.testing.assert_close(w2.double(), expected, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(b2, b + lr * 2.0)
+    assert torch.allclose(w2.double(), expected, rtol=1e-5, atol=1e-6)
+    assert torch.allclose(b2, b + lr * 2.0)
 
 
 def test_rule_is_neuron_local_permuting_hidden_units_permutes_the_update():
@@ -74,9 +74,9 @@ def test_rule_is_neuron_local_permuting_hidden_units_permutes_the_update():
     x = _batch(d=6)
     out = rule_step(rule, [(w1, b1), (w2, b2)], x)
     permuted = rule_step(rule, [(w1[perm], b1[perm]), (w2[:, perm], b2)], x)
-    torch.testing.assert_close(permuted[0][0], out[0][0][perm], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(permuted[0][1], out[0][1][perm], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(permuted[1][0], out[1][0][:, perm], rtol=1e-4, atol=1e-5)
+    assert torch.allclose(permuted[0][0], out[0][0][perm], rtol=1e-4, atol=1e-5)
+    assert torch.allclose(permuted[0][1], out[0][1][perm], rtol=1e-4, atol=1e-5)
+    assert torch.allclose(permuted[1][0], out[1][0][:, perm], rtol=1e-4, atol=1e-5)
     # one rule, any width and input size
     assert rule_step(rule, base_net(20, (3, 50)), _batch(d=20))[1][0].shape == (50, 3)
 
