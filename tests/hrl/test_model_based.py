@@ -204,3 +204,16 @@ def test_mbmpo_learns_through_its_api_and_bad_configs_are_refused():
         _learner_config(SMOKE, "sarsa", 0)
     with pytest.raises(InputError, match="total_timesteps"):
         agent.learn(100)
+
+
+def test_the_study_runs_model_free_ppo_on_four_environments_and_td3():
+    from dataclasses import replace
+
+    from hrl.experiments.mbmpo import SMOKE, run_learner
+
+    ppo = replace(SMOKE.ppo, n_envs=4, n_steps=16, batch_size=32, n_epochs=1, total_timesteps=64)
+    curve = run_learner("Pendulum-v1", "ppo", ppo, eval_every=64, eval_episodes=1)["curve"]
+    assert [steps for steps, _ in curve] == [0, 64]
+    td3 = replace(SMOKE.td3, learning_starts=20, total_timesteps=40)
+    curve = run_learner("Pendulum-v1", "td3", td3, eval_every=40, eval_episodes=1)["curve"]
+    assert [steps for steps, _ in curve] == [0, 40]
