@@ -179,3 +179,34 @@ def test_meta_training_improves_the_readout_over_the_rules_init():
     before, after = accuracy(init), accuracy(rule)
     assert np.mean([h["loss"] for h in history[-10:]]) < np.mean([h["loss"] for h in history[:10]])
     assert after > before + 0.1, (before, after)  # measured: 0.66 -> 0.88
+
+
+def test_cli_meta_trains_resumes_and_reports(tmp_path, capsys):
+    from genmodels.cli import main
+
+    args = [
+        "update-rule",
+        "--meta-steps",
+        "2",
+        "--inner-steps",
+        "2",
+        "--truncation",
+        "1",
+        "--widths",
+        "8",
+        "--depths",
+        "1",
+        "--eval-widths",
+        "8",
+        "--tasks",
+        "3",
+        "--snapshot-every",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    assert main(args) == 0
+    assert (tmp_path / "rule.safetensors").exists() and (tmp_path / "update_rule.json").exists()
+    assert "random features" in capsys.readouterr().out
+    assert main([*args[:2], "3", *args[3:]]) == 0  # extends the finished run by one step
+    assert main(["update-rule", "--truncation", "5", "--inner-steps", "2", "--out", str(tmp_path / "x")]) == 2
