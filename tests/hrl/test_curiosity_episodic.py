@@ -112,3 +112,14 @@ def test_bad_inputs_raise_clear_errors():
 
     with pytest.raises(InputError, match="ecr_pairs"):
         CuriosityStudy(ecr_pairs=0)
+
+
+def test_online_variant_trains_r_on_the_agents_own_episodes():
+    module = EpisodicCuriosity(SHAPE, 1, EpisodicConfig(online_pairs=32, minibatches=2))
+    before = [p.detach().clone() for p in module.network.parameters()]
+    frames = torch.rand(31, SHAPE[1] * SHAPE[2]) * 255  # one 30-step episode, longer than gamma * k
+    stats = module.update({"obs": frames[:-1], "next_obs": frames[1:]})
+    assert len(module.current[0]) == 30 and "reachability_loss" in stats
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.network.parameters(), strict=True))
+    frozen = EpisodicCuriosity(SHAPE, 1)
+    assert "reachability_loss" not in frozen.update({"obs": frames[:-1], "next_obs": frames[1:]})

@@ -78,7 +78,11 @@ class EpisodicConfig:
         embedding_dim: width of E(o).
         hidden: width of the comparator's hidden layers.
         lr: Adam step size of the R-network.
-        epochs, minibatches: R-network training per `update`.
+        epochs, minibatches: passes and minibatches of `fit_reachability`.
+        online_pairs: 0 (default): R stays as `fit_reachability` left it (the paper's pre-trained
+            variant); > 0: every `update` also trains R on this many fresh pairs from the agent's
+            own recent episodes, in `minibatches` minibatches (the paper's online variant).
+        online_episodes: how many of the agent's most recent episodes the online pairs come from.
         seed: seeds the initialisation, the pair sampling and the memory replacement.
     """
 
@@ -94,12 +98,29 @@ class EpisodicConfig:
     lr: float = 1e-4
     epochs: int = 1
     minibatches: int = 4
+    online_pairs: int = 0
+    online_episodes: int = 64
     seed: int = 0
 
     def __post_init__(self) -> None:
         owner = "EpisodicConfig"
-        for name in ("k", "gamma", "memory", "embedding_dim", "hidden", "epochs", "minibatches"):
+        for name in (
+            "k",
+            "gamma",
+            "memory",
+            "embedding_dim",
+            "hidden",
+            "epochs",
+            "minibatches",
+            "online_episodes",
+        ):
             _positive_int(owner, name, getattr(self, name))
+        if (
+            not isinstance(self.online_pairs, int)
+            or isinstance(self.online_pairs, bool)
+            or self.online_pairs < 0
+        ):
+            raise InputError(f"{owner}.online_pairs must be a non-negative integer", item=self.online_pairs)
         if self.gamma < 2:
             raise InputError(f"{owner}.gamma must be at least 2 (a gap between the classes)", item=self.gamma)
         _number_in(owner, "percentile", self.percentile, 0.0, 100.0, open_low=True)

@@ -127,6 +127,9 @@ class EpisodicCuriosity(IntrinsicReward):
         self.memory = torch.zeros(n_envs, config.memory, config.embedding_dim)
         self.filled = np.zeros(n_envs, dtype=int)
         self.last_next_obs: torch.Tensor | None = None
+        # the online variant's data: each env's episode so far and the most recent finished episodes
+        self.current: list[list[torch.Tensor]] = [[] for _ in range(n_envs)]
+        self.finished: list[torch.Tensor] = []
 
     def embed(self, obs: torch.Tensor) -> torch.Tensor:
         """E(obs): (B, C*H*W) pixels in [0, 255] -> (B, embedding_dim), the pixels standardised as
@@ -155,17 +158,7 @@ class EpisodicCuriosity(IntrinsicReward):
         self.obs_scale.copy_(obs.std(0, unbiased=False).mean().clamp_min(1e-3))
         first, second, label = reachability_pairs(lengths, config.k, config.gamma, pairs, self.rng)
         first, second, label = torch.from_numpy(first), torch.from_numpy(second), torch.from_numpy(label)
-        per = max(1, pairs // config.minibatches)
-        loss = torch.zeros(())
-        for _ in range(config.epochs):
-            order = torch.from_numpy(self.rng.permutation(pairs))
-            for start in range(0, pairs, per):
-                index = order[start : start + per]
-                prob = self.network.compare(self.embed(obs[first[index]]), self.embed(obs[second[index]]))
-                loss = nn.functional.binary_cross_entropy(prob.clamp(1e-6, 1 - 1e-6), label[index])
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.optimizer.step()
+        loss = self._train(obs, first, second, label, config.epochs)
         with torch.no_grad():
             prob = torch.cat(
                 [
@@ -179,6 +172,24 @@ class EpisodicCuriosity(IntrinsicReward):
             "loss": float(loss.detach()),
             "accuracy": float(((prob > 0.5).float() == label).float().mean()),
         }
+
+    def _train(
+        self, obs: torch.Tensor, first: torch.Tensor, second: torch.Tensor, label: torch.Tensor, epochs: int
+    ) -> torch.Tensor:
+        """`epochs` passes of `minibatches` Adam steps of R's cross-entropy on the given pairs."""
+        pairs = len(label)
+        per = max(1, pairs // self.config.minibatches)
+        loss = torch.zeros(())
+        for _ in range(epochs):
+            order = torch.from_numpy(self.rng.permutation(pairs))
+            for start in range(0, pairs, per):
+                index = order[start : start + per]
+                prob = self.network.compare(self.embed(obs[first[index]]), self.embed(obs[second[index]]))
+                loss = nn.functional.binary_cross_entropy(prob.clamp(1e-6, 1 - 1e-6), label[index])
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+        return loss.detach()
 
     def bonus(self, memory: torch.Tensor, filled: int, embedding: torch.Tensor) -> tuple[float, bool]:
         """One env's bonus alpha (beta - F) for `embedding` (D,) against its first `filled` slots,
@@ -210,13 +221,14 @@ class EpisodicCuriosity(IntrinsicReward):
             rng = np.random.default_rng()
             rng.bit_generator.state = self.rng.bit_generator.state
         last = self.last_next_obs
-        rewards = torch.zeros(obs.shape[0], n)
+        rewards, starts = torch.zeros(obs.shape[0], n), torch.zeros(obs.shape[0], n, dtype=torch.bool)
         with torch.no_grad():
             current = self.embed(obs.flatten(0, 1)).reshape(obs.shape[0], n, -1)
             following = self.embed(next_obs.flatten(0, 1)).reshape(obs.shape[0], n, -1)
             for t in range(obs.shape[0]):
                 for env in range(n):
                     if last is None or not torch.equal(last[env], obs[t, env]):  # an episode starts
+                        starts[t, env] = True
                         filled[env] = 0
                         self._store(memory, filled, env, current[t, env], rng)
                     value, novel = self.bonus(memory[env], int(filled[env]), following[t, env])
@@ -226,16 +238,48 @@ class EpisodicCuriosity(IntrinsicReward):
                 last = next_obs[t]
         if commit:
             self.memory, self.filled, self.last_next_obs = memory, filled, last.clone()
+            if self.config.online_pairs:
+                self._collect(obs, starts)
         return rewards.flatten()
+
+    def _collect(self, obs: torch.Tensor, starts: torch.Tensor) -> None:
+        """Extend each env's episode with the rollout's observations; keep the recent finished ones."""
+        for env in range(self.n_envs):
+            for t in range(obs.shape[0]):
+                if starts[t, env] and self.current[env]:
+                    self.finished.append(torch.stack(self.current[env]))
+                    self.current[env] = []
+                self.current[env].append(obs[t, env].clone())
+        self.finished = self.finished[-self.config.online_episodes :]
+
+    def _train_online(self) -> float | None:
+        """One pass of R's training on `online_pairs` pairs of the recent episodes (None: none is long enough)."""
+        config = self.config
+        episodes = [*self.finished, *(torch.stack(steps) for steps in self.current if steps)]
+        episodes = [e for e in episodes if len(e) > config.gamma * config.k]
+        if not episodes:
+            return None
+        obs = torch.cat(episodes)
+        first, second, label = reachability_pairs(
+            [len(e) for e in episodes], config.k, config.gamma, config.online_pairs, self.rng
+        )
+        first, second, label = torch.from_numpy(first), torch.from_numpy(second), torch.from_numpy(label)
+        return float(self._train(obs, first, second, label, 1))
 
     def compute(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """(B,) bonuses of a time-major rollout (``n_envs`` rows per step), the memories untouched."""
         return self._replay(batch, commit=False)
 
     def update(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
-        """Advance the episodic memories through the rollout (R stays as `fit_reachability` left it)."""
+        """Advance the episodic memories through the rollout; with ``online_pairs``, then train R on
+        the agent's recent episodes (else R stays as `fit_reachability` left it)."""
         rewards = self._replay(batch, commit=True)
-        return {"mean_bonus": float(rewards.mean()), "memory_fill": float(self.filled.mean())}
+        out = {"mean_bonus": float(rewards.mean()), "memory_fill": float(self.filled.mean())}
+        if self.config.online_pairs:
+            loss = self._train_online()
+            if loss is not None:
+                out["reachability_loss"] = loss
+        return out
 
 
 def _check(batch: Mapping[str, torch.Tensor], obs_dim: int, n_envs: int) -> None:

@@ -66,6 +66,7 @@ class CuriosityStudy:
         episodic: also run episodic curiosity (`hrl.curiosity.episodic`, method ``"ecr"``) on the
             MiniGrid maze, its R-network fitted first on the random agent's trajectories.
         ecr_pairs, ecr_lr, ecr_epochs, ecr_minibatches: that fit (pairs, Adam step, passes, minibatches).
+        ecr_online_pairs: 0: R frozen during the RL; > 0: `EpisodicConfig.online_pairs` (the online variant).
         report_every: environment steps between rows of the curve table (rounded to rollouts).
     """
 
@@ -98,6 +99,7 @@ class CuriosityStudy:
     ecr_lr: float = 1e-3
     ecr_epochs: int = 4
     ecr_minibatches: int = 64
+    ecr_online_pairs: int = 0
     report_every: int = 1_024
 
     def __post_init__(self) -> None:
@@ -283,7 +285,11 @@ def run_one(
             obs_shape,
             study.n_envs,
             EpisodicConfig(
-                lr=study.ecr_lr, epochs=study.ecr_epochs, minibatches=study.ecr_minibatches, seed=seed
+                lr=study.ecr_lr,
+                epochs=study.ecr_epochs,
+                minibatches=study.ecr_minibatches,
+                online_pairs=study.ecr_online_pairs,
+                seed=seed,
             ),
         )
         fit = module.fit_reachability(trajectories, pairs=study.ecr_pairs)
@@ -333,16 +339,17 @@ def run_one(
 
 
 _NOT_PER_RUN = ("envs", "features", "tv", "seeds", "episodic", "atari_steps")
-_ECR_ONLY = ("ecr_pairs", "ecr_lr", "ecr_epochs", "ecr_minibatches")
+_ECR_ONLY = ("ecr_pairs", "ecr_lr", "ecr_epochs", "ecr_minibatches", "ecr_online_pairs")
 
 
 def _same_run(saved: dict[str, Any], study: CuriosityStudy, method: str) -> bool:
     """Whether a cached run of `method` was made with the settings `study` would run it with (the
     lists of envs, methods, conditions and seeds may differ; the R-network's settings matter only
     to ``"ecr"``)."""
-    current = asdict(study)
+    current, defaults = asdict(study), asdict(CuriosityStudy())
     skip = _NOT_PER_RUN if method == "ecr" else _NOT_PER_RUN + _ECR_ONLY
-    return all(saved.get(key) == current[key] for key in current if key not in skip)
+    # a setting added after a run was cached counts as its default there
+    return all(saved.get(key, defaults[key]) == current[key] for key in current if key not in skip)
 
 
 def _condition(env_id: str, tv: bool | None) -> str:
