@@ -41,17 +41,32 @@ def _rfm(options: Any) -> list[Any]:
     return rfm(options)
 
 
+def _curiosity(options: Any) -> list[Any]:
+    from hrl.experiments.curiosity import curiosity
+
+    return curiosity(options)
+
+
 def _model_based(options: Any) -> list[Any]:
     from hrl.experiments.counterfactual import model_based
+    from hrl.experiments.mbmpo import mb_mpo
 
-    return model_based(options)
+    return model_based(options) + mb_mpo(options)
+
+
+def _mb_mpo(options: Any) -> list[Any]:
+    from hrl.experiments.mbmpo import mb_mpo
+
+    return mb_mpo(options)
 
 
 EXPERIMENTS = {
     "hiro": _hiro,
     "exploration": _exploration,
+    "curiosity": _curiosity,
     "continual": _continual,
     "model-based": _model_based,
+    "mb-mpo": _mb_mpo,
     "social": _social,
     "rfm": _rfm,
 }
