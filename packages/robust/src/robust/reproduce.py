@@ -16,7 +16,10 @@ accuracy of clean, PGD-AT, ALP and IBP training, ``--only pixeldp`` PixelDP's ce
 against L2 radius (`robust.experiments.defenses`); ``--only cost-sensitive`` Zhang & Evans' cost-sensitive
 certified training against plain IBP (`robust.experiments.cost_sensitive`); ``--only dustbin``
 out-distribution (dustbin) training against transferred, oblivious and adaptive PGD (`robust.experiments.dustbin`); ``--only dknn`` deep k-nearest neighbours'
-accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`). Analyses (robust
+accuracy, credibility and rejection under transferred FGSM/BIM (`robust.experiments.dknn`); ``--only gp-reject``
+Gaussian-process rejection against transferred, oblivious and GP-aware PGD (`robust.experiments.gp_reject`); ``--only rbf`` the RBF output layer and deep RBF networks
+against transferred, white-box and rejection-aware PGD (`robust.experiments.rbf`); ``--only abs`` analysis by
+synthesis against L0 / L2 / L-inf attacks through its latent optimisation (`robust.experiments.abs_model`). Analyses (robust
 issue 3): ``--only inevitable`` Shafahi et al.'s concentration bounds on the sphere and cube next to
 exact robustness of linear classifiers, ``--only tradeoff`` Tsipras et al.'s robustness-accuracy
 trade-off on their synthetic distribution, ``--only sensitivity`` Novak et al.'s Jacobian norm and
@@ -24,8 +27,9 @@ linear-region transitions against the generalization gap, ``--only single-direct
 ablation curves, ``--only transfer-alignment`` Demontis et al.'s gradient size and alignment against
 transfer, ``--only gradient-maps`` Tsipras et al.'s input gradients of standard vs robust models,
 ``--only grad`` gradient reversal with fairness gaps, ``--only reprogramming`` adversarial
-reprogramming, ``--only secret-sharer`` canary exposure, ``--only codimension`` robustness against codimension, ``--only weight-decay`` weight decay vs
-adversarial training;
+reprogramming, ``--only secret-sharer`` canary exposure, ``--only codimension`` robustness against codimension,
+``--only weight-decay`` weight decay vs adversarial training, ``--only rotation`` p4 CNNs under the spatial
+grid attack, ``--only secret-sharer-dp`` exposure under DP-SGD;
 ``--only analyses`` runs every study (`robust.experiments.analyses`).
 """
 
@@ -36,6 +40,8 @@ from core.results import ResultTable
 
 __all__ = [
     "EXPERIMENTS",
+    "abs_model",
+    "adaptive_jpeg",
     "analyses",
     "attacks",
     "blackbox",
@@ -43,12 +49,16 @@ __all__ = [
     "defenses",
     "dknn",
     "dustbin",
+    "gp_reject",
     "gradient_maps",
+    "guided_denoiser",
     "inevitable",
     "perceptual",
     "physical",
     "pixel_deflection",
     "pixeldp",
+    "rbf",
+    "s2snet",
     "second_order",
     "sensitivity",
     "single_directions",
@@ -161,6 +171,27 @@ def dknn(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def gp_reject(options: RunOptions) -> list[ResultTable]:
+    """GP rejection on network features under transferred, oblivious and GP-aware PGD (Grosse et al.)."""
+    from robust.experiments.gp_reject import gp_reject as run
+
+    return run(options)
+
+
+def rbf(options: RunOptions) -> list[ResultTable]:
+    """RBF output layer (max-margin, noise rejection) and deep RBF networks under transferred and adaptive PGD."""
+    from robust.experiments.rbf import rbf as run
+
+    return run(options)
+
+
+def abs_model(options: RunOptions) -> list[ResultTable]:
+    """Analysis by synthesis (one VAE per class) against L0, L2 and L-inf attacks through its latent optimisation."""
+    from robust.experiments.abs_model import abs_model as run
+
+    return run(options)
+
+
 def inevitable(options: RunOptions) -> list[ResultTable]:
     """Concentration bounds on the sphere and cube against exact robustness of linear classifiers."""
     from robust.experiments.analyses import run_study
@@ -241,6 +272,34 @@ def pixel_deflection(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def guided_denoiser(options: RunOptions) -> list[ResultTable]:
+    """Pixel- vs logits-guided denoisers under transferred, oblivious, white-box and BPDA PGD (Liao et al.)."""
+    from robust.experiments.denoisers import guided_denoiser as run
+
+    return run(options)
+
+
+def adaptive_jpeg(options: RunOptions) -> list[ResultTable]:
+    """Saliency-guided adaptive JPEG vs plain JPEG under oblivious PGD and BPDA (Prakash et al.)."""
+    from robust.experiments.denoisers import adaptive_jpeg as run
+
+    return run(options)
+
+
+def fortified(options: RunOptions) -> list[ResultTable]:
+    """Fortified networks (hidden-layer DAEs) vs PGD adversarial training under white-box PGD (Lamb et al.)."""
+    from robust.experiments.denoisers import fortified as run
+
+    return run(options)
+
+
+def s2snet(options: RunOptions) -> list[ResultTable]:
+    """S2SNet autoencoder defense under oblivious, white-box and BPDA PGD (Folz et al.)."""
+    from robust.experiments.denoisers import s2snet as run
+
+    return run(options)
+
+
 EXPERIMENTS = {
     "attacks": attacks,
     "blackbox": blackbox,
@@ -257,8 +316,15 @@ EXPERIMENTS = {
     "cost-sensitive": cost_sensitive,
     "dustbin": dustbin,
     "dknn": dknn,
+    "gp-reject": gp_reject,
+    "rbf": rbf,
+    "abs": abs_model,
     "weight-ensemble": weight_ensemble,
     "pixel-deflection": pixel_deflection,
+    "guided-denoiser": guided_denoiser,
+    "adaptive-jpeg": adaptive_jpeg,
+    "fortified": fortified,
+    "s2snet": s2snet,
     "inevitable": inevitable,
     "tradeoff": tradeoff,
     "sensitivity": sensitivity,
@@ -270,6 +336,8 @@ EXPERIMENTS = {
     "secret-sharer": _study("secret-sharer", "The secret sharer: canary exposure of a character LM."),
     "codimension": _study("codimension", "Khoury & Hadfield-Menell: robustness against codimension."),
     "weight-decay": _study("weight-decay", "Galloway et al.: weight decay vs adversarial training."),
+    "rotation": _study("rotation", "Spatial grid attack against plain, augmented and p4 CNNs."),
+    "secret-sharer-dp": _study("secret-sharer-dp", "Secret sharer: exposure with and without DP-SGD."),
     "analyses": analyses,
 }
 """Sub-experiments by name (the ``core.reproduce`` entry point)."""
