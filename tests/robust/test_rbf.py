@@ -132,3 +132,25 @@ def test_bad_input_raises_clear_errors(digits):
         RejectionAwarePGD(torch.nn.Linear(2, 2), eps=0.1)
     with pytest.raises(InputError, match="kappa"):
         RejectionAwarePGD(DeepRBF(4, (3,), 2), eps=0.1, kappa=0.0)
+
+
+def test_fit_rbf_resumed_from_its_checkpoint_equals_one_run(digits, tmp_path):
+    def config(epochs: int) -> RBFConfig:
+        return RBFConfig(
+            kind="rbf",
+            architecture="mlp",
+            widths=(16,),
+            rank=4,
+            image_shape=(1, 8),
+            data="digits",
+            epochs=epochs,
+            batch_size=64,
+            learning_rate=3e-3,
+        )
+
+    straight, _ = fit_rbf(digits, config(2))
+    fit_rbf(digits, config(1), tmp_path / "rbf.safetensors")
+    resumed, history = fit_rbf(digits, config(2), tmp_path / "rbf.safetensors")
+    assert [row["epoch"] for row in history] == [1, 2]
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

@@ -116,17 +116,9 @@ def run_training(
     objective.setup(model, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     generator = torch.Generator().manual_seed(config.seed)
-    history: list[dict[str, float]] = []
-    start = 0
     path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and path.exists():
-        saved = load_checkpoint(path, type(run_config), resume=run_config, map_location=device)
-        load_state_into(model, saved.state["model"], source=path)
-        optimizer.load_state_dict(saved.state["optimizer"])
-        generator.set_state(saved.state["generator"])
-        objective.load_state_dict(saved.state.get("objective", {}))
-        history = list(saved.extra["history"])
-        start = int(saved.extra["epoch"])
+    history, start, state = resume_from(path, run_config, model, optimizer, generator, device=device)
+    objective.load_state_dict(state.get("objective", {}))
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     seconds = history[-1]["train_seconds"] if history else 0.0
@@ -167,6 +159,34 @@ def run_training(
             callback(epoch, model)
     model.eval()
     return model, history
+
+
+def resume_from(
+    path: Path | None,
+    run_config: Any,
+    module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    *,
+    key: str = "model",
+    device: torch.device | str = "cpu",
+) -> tuple[list[dict[str, float]], int, dict[str, Any]]:
+    """Restore an epoch loop's module, optimizer and shuffling generator from its checkpoint.
+
+    The checkpoint is the one the loops of this package write: state ``{key, "optimizer", "generator", ...}``
+    and extra ``{"epoch", "history"}``, stamped with ``run_config`` (a different config is refused).
+
+    Returns:
+        (history rows, last finished epoch, the whole saved state); ``([], 0, {})`` when ``path`` is None
+        or does not exist yet.
+    """
+    if path is None or not path.exists():
+        return [], 0, {}
+    saved = load_checkpoint(path, type(run_config), resume=run_config, map_location=device)
+    load_state_into(module, saved.state[key], source=path)
+    optimizer.load_state_dict(saved.state["optimizer"])
+    generator.set_state(saved.state["generator"])
+    return list(saved.extra["history"]), int(saved.extra["epoch"]), saved.state
 
 
 def load_model(path: str | Path, device: torch.device | str = "cpu") -> tuple[nn.Module, TrainConfig]:

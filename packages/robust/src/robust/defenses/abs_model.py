@@ -50,6 +50,7 @@ from robust.attacks.base import Attack, check_budget
 from robust.attacks.pgd import PGD
 from robust.data import ImageData
 from robust.defenses.gp_reject import conformal_threshold
+from robust.train import resume_from
 
 __all__ = [
     "ABS",
@@ -358,15 +359,8 @@ def fit_abs(
     vaes = _build_vaes(config).to(device)
     optimizer = torch.optim.Adam(vaes.parameters(), lr=config.learning_rate)
     generator = torch.Generator().manual_seed(config.seed)
-    history: list[dict[str, float]] = []
-    start = 0
     path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and path.exists():
-        saved = load_checkpoint(path, ABSConfig, resume=config, map_location=device)
-        load_state_into(vaes, saved.state["model"], source=path)
-        optimizer.load_state_dict(saved.state["optimizer"])
-        generator.set_state(saved.state["generator"])
-        history, start = list(saved.extra["history"]), int(saved.extra["epoch"])
+    history, start, _ = resume_from(path, config, vaes, optimizer, generator, device=device)
     x_train, y_train = data.x_train.flatten(1).to(device), data.y_train.to(device)
     seconds = history[-1]["train_seconds"] if history else 0.0
     for epoch in progress(range(start + 1, config.epochs + 1), desc="train ABS VAEs"):

@@ -16,9 +16,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
+from core.checkpoint import save_checkpoint
 from core.errors import InputError
 from core.progress import progress
+from robust.train import resume_from
 
 __all__ = ["train_module"]
 
@@ -60,17 +61,9 @@ def train_module(
         raise InputError("training tensors differ in length", item=[len(t) for t in tensors])
     optimizer = torch.optim.Adam(parameters, lr=learning_rate)
     generator = torch.Generator().manual_seed(seed)
-    history: list[dict[str, float]] = []
-    start = 0
     path = Path(checkpoint) if checkpoint is not None else None
     device = tensors[0].device
-    if path is not None and path.exists():
-        saved = load_checkpoint(path, type(config), resume=config, map_location=device)
-        load_state_into(module, saved.state["module"], source=path)
-        optimizer.load_state_dict(saved.state["optimizer"])
-        generator.set_state(saved.state["generator"])
-        history = list(saved.extra["history"])
-        start = int(saved.extra["epoch"])
+    history, start, _ = resume_from(path, config, module, optimizer, generator, key="module", device=device)
     seconds = history[-1]["train_seconds"] if history else 0.0
     for epoch in progress(range(start + 1, epochs + 1), desc=desc):
         began = time.perf_counter()

@@ -56,6 +56,7 @@ from robust.config import ARCHITECTURES, ModelConfig
 from robust.data import ImageData
 from robust.defenses.gp_reject import conformal_threshold
 from robust.models import accuracy, build_model
+from robust.train import resume_from
 
 __all__ = [
     "DeepRBF",
@@ -456,15 +457,8 @@ def fit_rbf(
     net.to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     generator = torch.Generator().manual_seed(config.seed)
-    history: list[dict[str, float]] = []
-    start = 0
     path = Path(checkpoint) if checkpoint is not None else None
-    if path is not None and path.exists():
-        saved = load_checkpoint(path, RBFConfig, resume=config, map_location=device)
-        load_state_into(net, saved.state["model"], source=path)
-        optimizer.load_state_dict(saved.state["optimizer"])
-        generator.set_state(saved.state["generator"])
-        history, start = list(saved.extra["history"]), int(saved.extra["epoch"])
+    history, start, _ = resume_from(path, config, net, optimizer, generator, device=device)
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     seconds = history[-1]["train_seconds"] if history else 0.0
     for epoch in progress(range(start + 1, config.epochs + 1), desc=f"train {config.kind}"):
