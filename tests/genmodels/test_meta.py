@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -139,3 +141,31 @@ def test_cli_rejects_bad_config_in_one_line(capsys):
 
     assert main(["cactus", "--ways", "1"]) == 2
     assert "MetaConfig.ways" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("method", ["protonets", "maml"])
+def test_fit_meta_interrupted_then_resumed_equals_one_run_bit_for_bit(tmp_path, method):
+    from core.errors import CheckpointMismatchError
+
+    x, y = _blobs(classes=6, per=10)
+    xt, sampler = torch.from_numpy(x), TaskSampler(y, 3, 1, 2)
+    config = MetaConfig(method=method, ways=3, shots=1, queries=2, hidden=(8,), steps=6, meta_batch=2)
+    config = replace(config, first_order=True, inner_steps=2) if method == "maml" else config
+    whole = fit_meta(xt, sampler, config)
+    path = tmp_path / "meta.safetensors"
+
+    def interrupt(step, loss):
+        if step == 2:  # 3 steps done, checkpointed at step 2
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fit_meta(xt, sampler, config, checkpoint=path, checkpoint_every=2, on_step=interrupt)
+    resumed = fit_meta(xt, sampler, config, checkpoint=path, checkpoint_every=2)
+    assert resumed.history == whole.history and len(whole.history) == 6
+    for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    longer = fit_meta(xt, sampler, replace(config, steps=8), checkpoint=path)  # steps may grow
+    assert longer.history[:6] == whole.history and len(longer.history) == 8
+    with pytest.raises(CheckpointMismatchError, match="'learning_rate'") as error:
+        fit_meta(xt, sampler, replace(config, steps=8, learning_rate=0.1), checkpoint=path)
+    assert "\n" not in str(error.value)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from core.checkpoint import load_checkpoint, load_state_into, save_checkpoint
 from core.errors import InputError
+from core.progress import progress
 from genmodels.meta.config import CactusConfig, MetaConfig
 from genmodels.meta.fewshot import Task, confidence_interval
 from genmodels.meta.maml import MAMLNet
@@ -87,14 +90,31 @@ def _task_loss(model: ProtoNet | MAMLNet, config: MetaConfig, x: Tensor, task: T
 
 
 def fit_meta(
-    images: Tensor, sampler, config: MetaConfig, *, on_step: Callable[[int, float], None] | None = None
+    images: Tensor,
+    sampler,
+    config: MetaConfig,
+    *,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 100,
+    on_step: Callable[[int, float], None] | None = None,
 ) -> MetaLearner:
     """Meta-train on tasks from `sampler` (a `TaskSampler` on labels, or CACTUs' `PartitionSampler`).
 
     Args:
         images: ``(n, ...)`` float tensor; the sampler's indices point into it.
         sampler: must make ``config.ways``-way tasks (its ways/shots/queries are used as given).
+        checkpoint: ``.safetensors`` file (model, optimizer, task RNG state, history, stamped with
+            `config`) written every `checkpoint_every` steps and at the end; when it exists the run
+            resumes from it bit for bit (the config must match except the extendable ``steps``). The
+            sampler is not stamped: use one file per sampler.
+        on_step: called with ``(step, loss)`` (0-based) after the step's checkpoint is written.
+
+    Raises:
+        CheckpointMismatchError: resuming under a config that differs in a field other than ``steps``.
+        InputError: the checkpoint has more steps than ``config.steps``.
     """
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 1:
+        raise InputError("checkpoint_every must be an integer >= 1", item=checkpoint_every)
     x = images.flatten(1).float()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
@@ -105,8 +125,26 @@ def fit_meta(
         )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     rng = np.random.default_rng(config.seed)
-    history = []
-    for step in range(config.steps):
+    history: list[float] = []
+    done = 0
+    path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and path.exists():
+        saved = load_checkpoint(path, MetaConfig, resume=config)
+        done, history = int(saved.extra["step"]), list(saved.extra["history"])
+        if done > config.steps:
+            raise InputError(
+                "checkpoint has more steps than MetaConfig.steps", item=f"{path}: {done} > {config.steps}"
+            )
+        load_state_into(model, saved.state["model"], source=path)
+        optimizer.load_state_dict(saved.state["optimizer"])
+        rng.bit_generator.state = saved.extra["rng"]
+
+    def save(step: int) -> None:
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
+        extra = {"step": step, "history": history, "rng": rng.bit_generator.state}
+        save_checkpoint(path, state, config, extra=extra)
+
+    for step in progress(range(done, config.steps), desc=f"meta-{config.method}", total=config.steps - done):
         optimizer.zero_grad()
         loss = (
             sum(_task_loss(model, config, x, sampler.sample(rng)) for _ in range(config.meta_batch))
@@ -115,8 +153,12 @@ def fit_meta(
         loss.backward()
         optimizer.step()
         history.append(float(loss.detach()))
+        if path is not None and ((step + 1) % checkpoint_every == 0 or step + 1 == config.steps):
+            save(step + 1)
         if on_step is not None:
             on_step(step, history[-1])
+    if path is not None and done == config.steps and not path.exists():
+        save(done)
     return MetaLearner(model, config, history)
 
 
