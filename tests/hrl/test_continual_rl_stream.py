@@ -1,6 +1,7 @@
 """The continual RL stream (`hrl.continual.rl_stream`): the Catcher game by hand, the TD step against
 its closed form on a linear Q, MER with one inner step and no replay is online SGD, P&C's knowledge
-base learns a task by distilling its active column, the study publishes its tables and figure, bad
+base learns a task by distilling its active column, per-task EWC's penalty is zero at its anchor and
+keeps one pair per task, the study publishes its tables and figure, bad
 configs are refused naming the field."""
 
 from __future__ import annotations
@@ -91,6 +92,35 @@ def test_the_rl_study_publishes_its_tables_and_figure(tmp_path):
     assert [t.name for t in tables] == ["continual_rl_catcher", "continual_rl_catcher_per_task"]
     assert len(tables[0].rows) == len(RL_METHODS) and len(tables[1].rows) == 2 * len(RL_METHODS)
     assert (tmp_path / "continual_rl_catcher.png").is_file()
+    assert "ewc" in [row["method"] for row in tables[0].rows]
+
+
+def test_per_task_ewc_is_zero_at_its_anchors_and_keeps_one_pair_per_task():
+    from hrl.continual.regularizers import EWCPenalty
+
+    stream = RLStreamConfig(drifts=(0, 1), width=3, height=3, steps_per_task=30, fisher_states=10)
+    learner = ContinualConfig(method="ewc", hidden=(4,), ewc_lambda=1.0)
+    consolidated = []
+    original = EWCPenalty.consolidate
+
+    def spy(self, params, fisher):
+        original(self, params, fisher)
+        consolidated.append(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EWCPenalty, "consolidate", spy)
+        run = train_rl_stream(stream, learner)
+    penalty = consolidated[-1]
+    assert len(consolidated) == 2 and not penalty.online and len(penalty.anchors) == 2
+    assert run.result.shape == (2, 2) and np.all(np.abs(run.result) <= 1)
+    for anchor in penalty.anchors:
+        assert float(penalty(anchor)) > 0  # the other task's quadratic
+    lone = EWCPenalty(2.0, online=False)
+    lone.consolidate(penalty.anchors[0], penalty.fishers[0])
+    assert float(lone(penalty.anchors[0])) == 0.0
+    moved = [a + 0.1 for a in penalty.anchors[0]]
+    expected = 0.5 * 2.0 * sum(float((f * 0.01).sum()) for f in penalty.fishers[0])
+    assert float(lone(moved)) == pytest.approx(expected, rel=1e-4)
 
 
 @pytest.mark.parametrize(

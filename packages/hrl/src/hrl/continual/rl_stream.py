@@ -20,6 +20,8 @@ except ER's and MER's replayed ones:
 - ``"online"``: Q-learning by plain SGD, the fine-tuning baseline (no protection);
 - ``"er"``, ``"mer"``: ER and MER's Algorithm 1 (the learner's ``batches``, ``batch_size``,
   ``memory``, ``beta``, ``gamma``) on transitions drawn from a reservoir memory;
+- ``"ewc"``: online SGD on the TD loss plus EWC's penalty with one (anchor, Fisher) pair per task
+  (Kirkpatrick et al. 2017; `EWCPenalty(online=False)`, ``learner.ewc_lambda``), the Fisher as online EWC's;
 - ``"online-ewc"``: online SGD on the TD loss plus online EWC's penalty
   ``lambda / 2 sum_i F_i (theta_i - theta*_i)^2`` (Schwarz et al. 2018; `EWCPenalty(online=True)`,
   ``F <- ewc_gamma F + F_task``), the Fisher the empirical one of the Boltzmann policy
@@ -57,7 +59,7 @@ __all__ = [
     "train_rl_stream",
 ]
 
-RL_METHODS = ("online", "er", "mer", "online-ewc", "pc", "independent")
+RL_METHODS = ("online", "er", "mer", "ewc", "online-ewc", "pc", "independent")
 
 
 @dataclass(frozen=True)
@@ -329,10 +331,10 @@ def train_rl_stream(
     penalty = (
         EWCPenalty(
             stream.compress_lambda if method == "pc" else learner.ewc_lambda,
-            online=True,
+            online=method != "ewc",
             gamma=learner.ewc_gamma,
         )
-        if method in ("online-ewc", "pc")
+        if method in ("ewc", "online-ewc", "pc")
         else None
     )
     columns: list[list[Any]] = []
@@ -380,7 +382,7 @@ def train_rl_stream(
                     learner.lr,
                     stream.discount,
                     forward,
-                    penalty if method == "online-ewc" else None,
+                    penalty if method in ("ewc", "online-ewc") else None,
                 )
             steps += 1
             if steps % stream.target_every == 0:
@@ -390,7 +392,7 @@ def train_rl_stream(
             )
         states = torch.from_numpy(np.stack(visited))
         recent = states[-stream.fisher_states :]
-        if method == "online-ewc":
+        if method in ("ewc", "online-ewc"):
             penalty.consolidate(params, _boltzmann_fisher(params, recent, stream.temperature, _forward))
         if method == "pc":
             active[i] = evaluate_catcher(params, game, forward)
