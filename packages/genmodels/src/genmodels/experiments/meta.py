@@ -58,6 +58,7 @@ def run(options: RunOptions) -> list[ResultTable]:
     from genmodels.meta.fewshot import PartitionSampler, TaskSampler, class_split
 
     s = SETTINGS[options.scale]
+    folder = options.out / "meta"
     table = ResultTable(
         "meta_cactus",
         title="5-way few-shot accuracy on held-out classes (mean, 95 % half-width over test tasks)",
@@ -107,12 +108,13 @@ def run(options: RunOptions) -> list[ResultTable]:
                 few_shot_accuracy(scratch, x_test, test_sampler, s["tasks"], options.seed),
             )
             for method, config in base.items():
-                learner = fit_meta(x_train, cactus, config)
+                stem = folder / f"{options.scale}-seed{options.seed}-{name}-{shots}shot-{method}"
+                learner = fit_meta(x_train, cactus, config, checkpoint=f"{stem}-cactus.safetensors")
                 add(
                     f"CACTUs-{method}",
                     few_shot_accuracy(learner, x_test, test_sampler, s["tasks"], options.seed),
                 )
-                learner = fit_meta(x_train, oracle, config)
+                learner = fit_meta(x_train, oracle, config, checkpoint=f"{stem}-oracle.safetensors")
                 add(
                     f"oracle {method} (true labels)",
                     few_shot_accuracy(learner, x_test, test_sampler, s["tasks"], options.seed),

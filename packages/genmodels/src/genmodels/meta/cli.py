@@ -19,6 +19,8 @@ from genmodels.meta.config import CactusConfig, MetaConfig, UpdateRuleConfig
 
 
 def _cactus(args: argparse.Namespace) -> int:
+    import hashlib
+
     import numpy as np
 
     from core.errors import InputError
@@ -46,7 +48,10 @@ def _cactus(args: argparse.Namespace) -> int:
     z_train, z_test = vae_embedding(train, test, args.vae_epochs, args.seed)
     sampler = PartitionSampler(kmeans_partitions(z_train, cactus), meta.ways, meta.shots, meta.queries)
     tests = TaskSampler(test.labels, meta.ways, meta.shots, meta.queries)
-    learner = fit_meta(train.tensor(), sampler, meta)
+    # the checkpoint is stamped with MetaConfig; the file name fingerprints what builds the tasks
+    settings = repr((args.data, args.test_classes, args.vae_epochs, cactus))
+    name = f"meta-{hashlib.sha256(settings.encode()).hexdigest()[:12]}.safetensors"
+    learner = fit_meta(train.tensor(), sampler, meta, checkpoint=args.out / name)
     table = ResultTable(
         "cactus",
         title=f"CACTUs-{meta.method}, {meta.ways}-way {meta.shots}-shot on held-out classes {list(test_classes)}",
@@ -115,6 +120,10 @@ def add_meta_commands(commands) -> None:
     cactus = commands.add_parser(
         "cactus",
         help="CACTUs: k-means tasks on a VAE embedding, MAML/ProtoNets meta-training, few-shot test on held-out classes",
+        description=(
+            "Meta-training checkpoints to OUT/meta-<fingerprint of data and task settings>.safetensors: run again to "
+            "resume, or with a larger --steps to extend; another MetaConfig field is refused."
+        ),
     )
     cactus.add_argument(
         "--data", default="digits", help="digits, mnist-5000 or an .npz with images and labels"
@@ -128,7 +137,7 @@ def add_meta_commands(commands) -> None:
     add_config_arguments(cactus, CactusConfig, exclude=["seed"])
     add_seed_option(cactus)
     add_threads_option(cactus)
-    add_out_option(cactus, "runs/genmodels-cactus", what="the result table")
+    add_out_option(cactus, "runs/genmodels-cactus", what="the meta-training checkpoint and the result table")
     cactus.set_defaults(handler=_cactus)
 
     rule = commands.add_parser(
