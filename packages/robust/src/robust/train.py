@@ -118,7 +118,8 @@ def run_training(
     generator = torch.Generator().manual_seed(config.seed)
     path = Path(checkpoint) if checkpoint is not None else None
     history, start, state = resume_from(path, run_config, model, optimizer, generator, device=device)
-    objective.load_state_dict(state.get("objective", {}))
+    if state:  # resumed: the objective's own state (attack generator, ...) too
+        objective.load_state_dict(state.get("objective", {}))
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     seconds = history[-1]["train_seconds"] if history else 0.0
