@@ -430,14 +430,6 @@ def adv_train_bench(args: argparse.Namespace) -> None:
         steps=AT_STEPS,
     )
 
-    class RobustPGD(_PGDObjective):
-        """robust's PGD-AT objective as `fit_defense` builds it; a fresh run's empty resume state is
-        skipped (`_PGDObjective.load_state_dict({})` raises KeyError 'attack_generator' at this commit)."""
-
-        def load_state_dict(self, state: dict) -> None:
-            if state:
-                super().load_state_dict(state)
-
     class TorchattacksPGD(_PGDObjective):
         """robust's PGD-AT loss (same `batch_loss`) with torchattacks' PGD as the inner attack."""
 
@@ -451,7 +443,7 @@ def adv_train_bench(args: argparse.Namespace) -> None:
             pass
 
     def ours():  # type: ignore[no-untyped-def]
-        return run_training(data, config, config.train, RobustPGD(config, pairing=False))
+        return run_training(data, config, config.train, _PGDObjective(config, pairing=False))
 
     def theirs():  # type: ignore[no-untyped-def]
         return run_training(data, config, config.train, TorchattacksPGD(config, pairing=False))
