@@ -36,6 +36,7 @@ checkpointed every epoch, progress bar; only ``epochs`` may change on resume).
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import time
 from collections.abc import Iterator
@@ -118,13 +119,14 @@ def noise_loss(d: Tensor, margin: float) -> Tensor:
     return torch.relu(margin - d).sum(1).mean()
 
 
-class _Rejecting(nn.Module):
+class _Rejecting(nn.Module, abc.ABC):
     """Shared rejection interface: ``rejection_score(x)`` above ``threshold`` is rejected."""
 
     threshold: float
 
-    def rejection_score(self, x: Tensor) -> Tensor:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abc.abstractmethod
+    def rejection_score(self, x: Tensor) -> Tensor:
+        """``(n,)`` score per image of ``x``; larger means further from every class."""
 
     @torch.no_grad()
     def calibrate(self, x: Tensor, fpr: float) -> float:
