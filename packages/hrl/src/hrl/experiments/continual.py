@@ -39,6 +39,7 @@ __all__ = [
     "plot_task_accuracies",
     "run_continual_study",
     "run_rl_continual_study",
+    "transfer_row",
 ]
 
 
@@ -145,6 +146,26 @@ def plot_task_accuracies(
     return save_figure(figure, path)
 
 
+def transfer_row(method: str, scores: list[dict[str, float]]) -> dict[str, Any]:
+    """One summary row over seeds: mean +- sd of ACC, LA, BTI and forward transfer, and of the active
+    column's LA and transfer where the method has one ("-" otherwise)."""
+    from core.results import mean_sd
+
+    def summary(key: str) -> Any:
+        return mean_sd([s[key] for s in scores])
+
+    active = "active_la" in scores[0]
+    return {
+        "method": method,
+        "ACC": summary("acc"),
+        "LA": summary("la"),
+        "BTI": summary("bti"),
+        "forward transfer": summary("transfer"),
+        "active column LA": summary("active_la") if active else "-",
+        "active column transfer": summary("active_transfer") if active else "-",
+    }
+
+
 def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
     """Every RL-stream method on every seed; publish the summary, the first seed's return matrices and
     a figure of them (``continual_rl_catcher.png``)."""
@@ -154,7 +175,7 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
 
     from core.plots import new_figure, save_figure
     from core.progress import progress
-    from core.results import ResultTable, mean_sd
+    from core.results import ResultTable
     from hrl.continual import continual_metrics
     from hrl.continual.rl_stream import RL_METHODS, train_rl_stream
 
@@ -175,22 +196,7 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
                 metrics["active_transfer"] = float(np.mean(run.active - fresh))
             scores[method].append(metrics)
     names = {"online": "fine-tuning (online SGD)", "pc": "P&C (KB)", "independent": "network per task"}
-    rows = []
-    for method in RL_METHODS:
-        got = scores[method]
-        rows.append(
-            {
-                "method": names.get(method, method),
-                "ACC": mean_sd([s["acc"] for s in got]),
-                "LA": mean_sd([s["la"] for s in got]),
-                "BTI": mean_sd([s["bti"] for s in got]),
-                "forward transfer": mean_sd([s["transfer"] for s in got]),
-                "active column LA": mean_sd([s["active_la"] for s in got]) if "active_la" in got[0] else "-",
-                "active column transfer": (
-                    mean_sd([s["active_transfer"] for s in got]) if "active_la" in got[0] else "-"
-                ),
-            }
-        )
+    rows = [transfer_row(names.get(method, method), scores[method]) for method in RL_METHODS]
     notes = (
         f"Catcher tasks with drifts {stream.drifts} on {stream.width} x {stream.height}, {stream.steps_per_task} "
         f"Q-learning steps each (epsilon {stream.epsilon}, discount {stream.discount}, target every "

@@ -68,10 +68,10 @@ def run_progress_compress_study(options: Any, study: ProgressCompressStudy) -> l
 
     import numpy as np
 
-    from core.results import ResultTable, mean_sd
+    from core.results import ResultTable
     from hrl.continual import continual_metrics, mnist_stream
     from hrl.continual.progress_compress import SEQUENCE_METHODS, train_sequence
-    from hrl.experiments.continual import plot_task_accuracies
+    from hrl.experiments.continual import plot_task_accuracies, transfer_row
 
     base = study.learner
     tables = []
@@ -92,21 +92,7 @@ def run_progress_compress_study(options: Any, study: ProgressCompressStudy) -> l
                 scores[method].append(metrics)
                 if i == 0:
                     matrices[method] = run.result
-        rows = []
-        for method in SEQUENCE_METHODS:
-            got = scores[method]
-            row = {
-                "method": method,
-                "ACC": mean_sd([s["acc"] for s in got]),
-                "LA": mean_sd([s["la"] for s in got]),
-                "BTI": mean_sd([s["bti"] for s in got]),
-                "forward transfer": mean_sd([s["transfer"] for s in got]),
-                "active column LA": mean_sd([s["active_la"] for s in got]) if "active_la" in got[0] else "-",
-                "active column transfer": (
-                    mean_sd([s["active_transfer"] for s in got]) if "active_la" in got[0] else "-"
-                ),
-            }
-            rows.append(row)
+        rows = [transfer_row(method, scores[method]) for method in SEQUENCE_METHODS]
         table = ResultTable(
             name=f"progress_compress_{kind}",
             rows=rows,
