@@ -15,6 +15,7 @@ from robust.attacks import PGD
 from robust.config import ModelConfig, TrainConfig
 from robust.defenses.fortified import FortifiedConfig, FortifiedNet, fit_fortified
 from robust.defenses.s2snet import S2SConfig, S2SNet, fit_s2snet
+from robust.models import accuracy
 
 
 def test_fortified_forward_runs_each_autoencoder_between_its_layers():
@@ -73,16 +74,12 @@ def test_adversarial_fortification_beats_plain_training_under_white_box_pgd(digi
     net, history = fit_fortified(small, config)
     x, y = small.x_test, small.y_test
 
-    def accuracy(model, images):
-        with torch.no_grad():
-            return float((model(images).argmax(1) == y).float().mean())
-
     robust = {}
     for eps in (0.1, 0.2):
         budget = {"eps": eps, "alpha": eps / 4, "steps": 10, "seed": 0}
         robust[eps] = (
-            accuracy(net, PGD(net, **budget)(x, y)),
-            accuracy(digits_mlp, PGD(digits_mlp, **budget)(x, y)),
+            accuracy(net, PGD(net, **budget)(x, y), y),
+            accuracy(digits_mlp, PGD(digits_mlp, **budget)(x, y), y),
         )
     assert history[-1]["test_accuracy"] > 0.85
     assert robust[0.1][0] > robust[0.1][1] + 0.1  # white-box PGD through the whole fortified network
@@ -114,15 +111,11 @@ def test_s2s_fine_tuning_trains_the_decoder_only_and_white_box_pgd_breaks_it(dig
     x, y = small.x_test, small.y_test
     defended = nn.Sequential(net, digits_mlp)
 
-    def accuracy(model, images):
-        with torch.no_grad():
-            return float((model(images).argmax(1) == y).float().mean())
-
     budget = {"eps": 0.1, "alpha": 0.025, "steps": 10, "seed": 0}
     oblivious = PGD(digits_mlp, **budget)(x, y)
     white_box = PGD(defended, **budget)(x, y)
-    bare = accuracy(digits_mlp, oblivious)
-    assert accuracy(defended, oblivious) < bare + 0.05  # no robustness even against the oblivious attack
+    bare = accuracy(digits_mlp, oblivious, y)
+    assert accuracy(defended, oblivious, y) < bare + 0.05  # no robustness even against the oblivious attack
     assert (
-        accuracy(defended, white_box) < bare - 0.2
+        accuracy(defended, white_box, y) < bare - 0.2
     )  # and white-box PGD through f(D(E(x))) does better still

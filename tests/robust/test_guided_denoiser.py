@@ -12,6 +12,7 @@ from torch import nn
 from core.errors import InputError
 from robust.attacks import BPDA, PGD
 from robust.defenses.guided_denoiser import DenoiserConfig, DenoisingUNet, fit_guided_denoiser, guided_loss
+from robust.models import accuracy
 
 
 def test_untrained_denoiser_is_the_identity():
@@ -64,24 +65,22 @@ def test_white_box_pgd_through_the_logits_guided_denoiser_breaks_it(digits_mlp, 
     x, y = small.x_test, small.y_test
     defended = nn.Sequential(denoiser, digits_mlp)
 
-    def accuracy(model, images):
-        with torch.no_grad():
-            return float((model(images).argmax(1) == y).float().mean())
-
     budget = {"eps": 0.1, "alpha": 0.025, "steps": 10, "seed": 0}
     oblivious = PGD(digits_mlp, **budget)(x, y)
     white_box = PGD(defended, **budget)(x, y)
     bpda = PGD(nn.Sequential(BPDA(denoiser), digits_mlp), **budget)(x, y)
     print(
-        accuracy(digits_mlp, oblivious),
-        accuracy(defended, oblivious),
-        accuracy(defended, white_box),
-        accuracy(defended, bpda),
-        accuracy(digits_mlp, x),
-        accuracy(defended, x),
+        accuracy(digits_mlp, oblivious, y),
+        accuracy(defended, oblivious, y),
+        accuracy(defended, white_box, y),
+        accuracy(defended, bpda, y),
+        accuracy(digits_mlp, x, y),
+        accuracy(defended, x, y),
     )
-    assert accuracy(defended, x) > accuracy(digits_mlp, x) - 0.05
+    assert accuracy(defended, x, y) > accuracy(digits_mlp, x, y) - 0.05
     assert (
-        accuracy(defended, oblivious) > accuracy(digits_mlp, oblivious) + 0.15
+        accuracy(defended, oblivious, y) > accuracy(digits_mlp, oblivious, y) + 0.15
     )  # it defends the oblivious attack
-    assert accuracy(defended, white_box) < accuracy(defended, oblivious) - 0.3  # and falls to the adapted one
+    assert (
+        accuracy(defended, white_box, y) < accuracy(defended, oblivious, y) - 0.3
+    )  # and falls to the adapted one

@@ -10,6 +10,7 @@ from core.errors import InputError
 from robust.attacks import BPDA, EOT, PGD
 from robust.defenses import Defended, PixelDeflection, WeightPerturbationEnsemble
 from robust.defenses.purify import haar_soft_threshold
+from robust.models import accuracy
 
 
 def test_weight_ensemble_at_zero_noise_is_the_network(digits_mlp, digits):
@@ -60,16 +61,12 @@ def test_bpda_with_eot_attacks_pixel_deflection_as_well_as_the_bare_network(digi
     x, y = digits.x_test[:150], digits.y_test[:150]
     defended = Defended(digits_mlp, PixelDeflection(window=1, deflections=6, threshold=0.2, seed=0))
 
-    def accuracy(model, images):
-        with torch.no_grad():
-            return float((model(images).argmax(1) == y).float().mean())
-
     budget = {"eps": 0.1, "alpha": 0.025, "steps": 8, "seed": 0}
     x_plain = PGD(digits_mlp, **budget)(x, y)  # crafted on the bare network (oblivious to the defense)
-    undefended, oblivious = accuracy(digits_mlp, x_plain), accuracy(defended, x_plain)
+    undefended, oblivious = accuracy(digits_mlp, x_plain, y), accuracy(defended, x_plain, y)
     adapted_model = nn.Sequential(BPDA(defended.transform), digits_mlp)
-    adapted = accuracy(defended, EOT(PGD(adapted_model, **budget), samples=4)(x, y))
-    assert accuracy(defended, x) > 0.85
+    adapted = accuracy(defended, EOT(PGD(adapted_model, **budget), samples=4)(x, y), y)
+    assert accuracy(defended, x, y) > 0.85
     assert adapted <= undefended + 0.05  # the adapted attack gets back the undefended success
     assert adapted <= oblivious + 0.02
-    assert undefended < accuracy(digits_mlp, x) - 0.3
+    assert undefended < accuracy(digits_mlp, x, y) - 0.3
