@@ -433,6 +433,11 @@ class PPO:
         return math.sqrt(variance) if variance > 0 else 1.0
 
     # ------------------------------------------------------------------- update
+    def _extra_loss(self) -> Any:
+        """A term added to every minibatch's loss: 0 here (a continual learner adds EWC's penalty,
+        `hrl.continual.minigrid_sequence`)."""
+        return 0.0
+
     def _update(self, rollout: dict[str, torch.Tensor]) -> dict[str, float]:
         config = self.config
         with torch.no_grad():
@@ -471,6 +476,7 @@ class PPO:
                     config.clip_range_vf,
                 )
                 loss = policy_loss + config.vf_coef * value_loss - config.ent_coef * entropy.mean()
+                loss = loss + self._extra_loss()
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(self.policy.parameters(), config.max_grad_norm)
