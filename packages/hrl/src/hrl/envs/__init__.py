@@ -26,3 +26,5 @@ if "hrl/PointRoom-v0" not in gym.registry:  # DIAYN's 2-D room, (x, y) observed,
     gym.register("hrl/PointRoom-v0", entry_point="hrl.envs.point_maze:make_point_room")
 if "hrl/RandomChain-v0" not in gym.registry:  # MAX's chain; its episodes end by themselves (length + 9)
     gym.register("hrl/RandomChain-v0", entry_point="hrl.envs.chain:RandomChain")
+if "hrl/Priors-v0" not in gym.registry:  # the human-priors platformer (rendering=... picks its look)
+    gym.register("hrl/Priors-v0", entry_point="hrl.envs.priors:PriorsPlatformer")
