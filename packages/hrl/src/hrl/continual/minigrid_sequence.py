@@ -370,7 +370,8 @@ class _Learner:
         config = self.config
         factory = _TaskFactory(env_id, config.actions)
         if self.agent is None or config.method == "independent":
-            agent = _agent_class()(factory, replace(self.ppo, seed=config.seed + 100 * task))
+            seed = config.seed + 100 * task if config.method == "independent" else config.seed
+            agent = _agent_class()(factory, replace(self.ppo, seed=seed))
             if config.method == "pc":
                 _, lateral = _lateral_module()
                 with torch.random.fork_rng(devices=[]):
