@@ -31,9 +31,11 @@ __all__ = [
     "encode",
     "fit_causal_infogan",
     "generator_loss",
+    "graph_path",
     "interpolate",
     "match_codes",
     "shortest_path",
+    "transition_graph",
 ]
 
 
@@ -297,6 +299,59 @@ def interpolate(start: np.ndarray, goal: np.ndarray, transitions: int) -> np.nda
     return (1 - t) * np.asarray(start)[None] + t * np.asarray(goal)[None]
 
 
+@torch.no_grad()
+def transition_graph(model: CausalInfoGAN, nodes: np.ndarray, level: float = 0.95):
+    """The directed planning graph of T's likelihood over codes ``nodes (n, code_dim)``: a scipy CSR matrix.
+
+    An edge i -> j exists where s_j lies inside the `level` region of T(s' | s_i) (diagonal
+    Gaussian: squared Mahalanobis distance ``d2`` at most the chi-square quantile of `level` with
+    code_dim degrees of freedom); its weight is T's negative log-likelihood
+    ``0.5 * d2 + sum(log sd_i)`` shifted by the smallest ``sum(log sd)`` over the nodes (and
+    1e-9), so weights are positive and a shortest path is the most likely path under T with a
+    constant cost per move. No radius is chosen: T says which moves are likely. For plain InfoGAN
+    (no T) the fixed prior N(s, transition_sigma^2) applies.
+
+    Raises:
+        InputError: `level` outside (0, 1).
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.stats import chi2
+
+    if not 0 < level < 1:
+        raise InputError("the likelihood level must be in (0, 1)", item=level)
+    codes = torch.as_tensor(nodes, dtype=torch.float32)
+    mean, sd = (v.double().numpy() for v in model.transition_moments(codes))
+    nodes = np.asarray(nodes, dtype=np.float64)
+    bound = chi2.ppf(level, nodes.shape[1])
+    log_norm = np.log(sd).sum(1)
+    rows, cols, weights = [], [], []
+    for start in range(0, len(nodes), 512):  # (512, n) blocks keep memory at n * 4 KiB
+        block = slice(start, start + 512)
+        d2 = (((nodes[None, :, :] - mean[block, None, :]) / sd[block, None, :]) ** 2).sum(-1)
+        i, j = np.nonzero(d2 <= bound)
+        keep = i + start != j
+        i, j = i[keep], j[keep]
+        rows.append(i + start)
+        cols.append(j)
+        weights.append(0.5 * d2[i, j] + log_norm[i + start] - log_norm.min() + 1e-9)
+    return csr_matrix(
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(len(nodes),) * 2
+    )
+
+
+def graph_path(graph, source: int, target: int, *, directed: bool = True) -> list[int] | None:
+    """The shortest path from `source` to `target` (Dijkstra, scipy) over a sparse weighted graph, or None."""
+    from scipy.sparse.csgraph import dijkstra
+
+    _, predecessors = dijkstra(graph, directed=directed, indices=source, return_predecessors=True)
+    if source != target and predecessors[target] < 0:
+        return None
+    path = [target]
+    while path[-1] != source:
+        path.append(int(predecessors[path[-1]]))
+    return path[::-1]
+
+
 def shortest_path(nodes: np.ndarray, radius: float, source: int, target: int) -> list[int] | None:
     """The shortest path (Euclidean edge lengths) from `source` to `target` over edges no longer than `radius`.
 
@@ -308,17 +363,9 @@ def shortest_path(nodes: np.ndarray, radius: float, source: int, target: int) ->
     Returns:
         Node indices from source to target, or None when they are not connected.
     """
-    from scipy.sparse.csgraph import dijkstra
     from sklearn.neighbors import radius_neighbors_graph
 
-    graph = radius_neighbors_graph(nodes, radius, mode="distance")
-    _, predecessors = dijkstra(graph, directed=False, indices=source, return_predecessors=True)
-    if source != target and predecessors[target] < 0:
-        return None
-    path = [target]
-    while path[-1] != source:
-        path.append(int(predecessors[path[-1]]))
-    return path[::-1]
+    return graph_path(radius_neighbors_graph(nodes, radius, mode="distance"), source, target, directed=False)
 
 
 @torch.no_grad()

@@ -323,6 +323,11 @@ class TDVAEConfig:
             in that range, and longer horizons chain jumps).
         likelihood: "gaussian" (fixed `sigma`) or "bernoulli" observations.
         sigma: the Gaussian observation standard deviation.
+        frame: ``(height, width)`` of a one-channel frame, or None for vector observations. With a
+            frame the observation embedding is a convolutional encoder and p_D a transposed-
+            convolution decoder (`genmodels.tdvae.FrameEncoder` / `FrameDecoder`, width-circular
+            padding); ``obs_dim`` must be ``height * width``, both divisible by 2.
+        channels: channels of the first convolution of the frame encoder/decoder (doubled once).
     """
 
     obs_dim: int = 1
@@ -333,10 +338,26 @@ class TDVAEConfig:
     max_jump: int = 4
     likelihood: Literal["bernoulli", "gaussian"] = "gaussian"
     sigma: float = 0.1
+    frame: tuple[int, int] | None = None
+    channels: int = 16
 
     def __post_init__(self) -> None:
-        if min(self.obs_dim, self.belief_dim, self.latent_dim, self.hidden, self.min_jump) < 1:
+        if min(self.obs_dim, self.belief_dim, self.latent_dim, self.hidden, self.min_jump, self.channels) < 1:
             raise InputError("TD-VAE sizes and min_jump must be positive", item=self)
+        if self.frame is not None:
+            frame = tuple(self.frame)
+            if (
+                len(frame) != 2
+                or min(frame) < 2
+                or frame[0] % 2
+                or frame[1] % 2
+                or frame[0] * frame[1] != self.obs_dim
+            ):
+                raise InputError(
+                    "TD-VAE frame must be (height, width), both even, with height * width = obs_dim",
+                    item=f"frame {self.frame}, obs_dim {self.obs_dim}",
+                )
+            object.__setattr__(self, "frame", (int(frame[0]), int(frame[1])))
         if self.max_jump < self.min_jump:
             raise InputError("max_jump must be >= min_jump", item=(self.min_jump, self.max_jump))
         if self.likelihood not in LIKELIHOODS:
@@ -532,7 +553,7 @@ class CausalInfoGANConfig:
     Attributes:
         obs_dim: pixels of one image.
         code_dim: size of the abstract state s.
-        noise_dim: size of the unstructured noise z.
+        noise_dim: size of the unstructured noise z (0: none, every image is a function of its code).
         hidden: width of the MLPs (generator, discriminator, posterior).
         transition_sigma: standard deviation of the transition prior T(s' | s).
         info_weight: lambda, the weight of the mutual-information term.
@@ -566,8 +587,8 @@ class CausalInfoGANConfig:
     transition: Literal["fixed", "learned", "local"] = "learned"
 
     def __post_init__(self) -> None:
-        if min(self.obs_dim, self.code_dim, self.noise_dim, self.hidden) < 1 or self.instance_noise < 0:
-            raise InputError("Causal InfoGAN sizes must be >= 1", item=self)
+        if min(self.obs_dim, self.code_dim, self.hidden) < 1 or self.noise_dim < 0 or self.instance_noise < 0:
+            raise InputError("Causal InfoGAN sizes must be >= 1 (noise_dim >= 0)", item=self)
         if self.transition not in ("fixed", "learned", "local"):
             raise InputError("unknown transition", item=self.transition, expected="fixed, learned or local")
         if not self.transition_sigma > 0 or self.info_weight < 0:

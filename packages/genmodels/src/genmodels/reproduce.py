@@ -29,6 +29,12 @@ def _latent_dynamics(options: RunOptions) -> list[ResultTable]:
     return run(options)
 
 
+def _tdvae_mnist(options: RunOptions) -> list[ResultTable]:
+    from genmodels.experiments.tdvae_mnist import run
+
+    return run(options)
+
+
 def _planet_dmc(options: RunOptions) -> list[ResultTable]:
     from genmodels.experiments.latent_dynamics import run_dmc
 
@@ -81,6 +87,7 @@ EXPERIMENTS = {
     "vae": _vae,
     "world-models": _world_models,
     "latent-dynamics": _latent_dynamics,
+    "tdvae-mnist": _tdvae_mnist,
     "planet-dmc": _planet_dmc,
     "causal-infogan": _causal_infogan,
     "likelihood": _likelihood,

@@ -13,6 +13,8 @@ p_T is a jumpy transition told the jump length (scaled by ``max_jump``), with a 
 (``z1 + f(z1, dt)``), so one model predicts any distance in the training range at once; longer
 horizons chain jumps. Rollouts: z_t ~ p_B(z | b_t) at the last observed step, then jumps through
 p_T, each state decoded by p_D. All randomness comes from an explicit CPU `torch.Generator`.
+Frames (``TDVAEConfig.frame``): a convolutional encoder feeds the belief LSTM and p_D is a
+transposed-convolution decoder; both pad circularly along the width (moving digits wrap there).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from genmodels.distributions import (
 
 __all__ = [
     "TDVAE",
+    "FrameDecoder",
+    "FrameEncoder",
     "TDVAEConfig",
     "TDVAERunConfig",
     "TDVAETerms",
@@ -43,6 +47,62 @@ __all__ = [
     "predict",
     "tdvae_loss",
 ]
+
+
+def _frame_conv(inputs: int, outputs: int) -> nn.Module:
+    """A 3 x 3 convolution that pads circularly along the width and with zeros along the height."""
+
+    class _Conv(nn.Conv2d):
+        def forward(self, x: Tensor) -> Tensor:
+            x = nn.functional.pad(x, (1, 1, 0, 0), mode="circular")
+            return super().forward(nn.functional.pad(x, (0, 0, 1, 1)))
+
+    return _Conv(inputs, outputs, 3)
+
+
+class FrameEncoder(nn.Module):
+    """``(n, height * width) -> (n, out)``: conv 3x3 (c), conv 4x4 stride 2 (2c), a dense ReLU layer.
+
+    The stride-2 convolution pads like `_frame_conv` (circular width, zero height).
+    """
+
+    def __init__(self, frame: tuple[int, int], channels: int, out: int) -> None:
+        super().__init__()
+        self.frame, self.channels = frame, channels
+        self.first = _frame_conv(1, channels)
+        self.down = nn.Conv2d(channels, 2 * channels, 4, stride=2)
+        self.dense = nn.Linear(2 * channels * (frame[0] // 2) * (frame[1] // 2), out)
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.shape[:-1]
+        h = nn.functional.relu(self.first(x.reshape(-1, 1, *self.frame)))
+        h = nn.functional.pad(nn.functional.pad(h, (1, 2, 0, 0), mode="circular"), (0, 0, 1, 2))
+        h = nn.functional.relu(self.down(h))
+        return nn.functional.relu(self.dense(h.flatten(1))).reshape(*shape, -1)
+
+
+class FrameDecoder(nn.Module):
+    """``(n, latent) -> (n, height * width)`` logits/means: dense layers to a half-size map, a 2x upsampling
+    transposed convolution (c), a 3x3 convolution to one channel (circular width)."""
+
+    def __init__(self, latent: int, frame: tuple[int, int], channels: int, hidden: int) -> None:
+        super().__init__()
+        self.frame, self.channels = frame, channels
+        self.half = (2 * channels, frame[0] // 2, frame[1] // 2)
+        self.dense = nn.Sequential(
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, self.half[0] * self.half[1] * self.half[2]),
+            nn.ReLU(),
+        )
+        self.up = nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1)
+        self.last = _frame_conv(channels, 1)
+
+    def forward(self, z: Tensor) -> Tensor:
+        shape = z.shape[:-1]
+        h = self.dense(z).reshape(-1, *self.half)
+        h = nn.functional.relu(self.up(h))
+        return self.last(h).reshape(*shape, self.frame[0] * self.frame[1])
 
 
 class TDVAE(nn.Module):
@@ -55,14 +115,18 @@ class TDVAE(nn.Module):
     def __init__(self, config: TDVAEConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.embed = nn.Sequential(nn.Linear(c.obs_dim, c.hidden), nn.ReLU())
+        if c.frame is None:
+            self.embed: nn.Module = nn.Sequential(nn.Linear(c.obs_dim, c.hidden), nn.ReLU())
+            self.decoder: nn.Module = nn.Sequential(
+                nn.Linear(c.latent_dim, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.obs_dim)
+            )
+        else:
+            self.embed = FrameEncoder(c.frame, c.channels, c.hidden)
+            self.decoder = FrameDecoder(c.latent_dim, c.frame, c.channels, c.hidden)
         self.belief = nn.LSTM(c.hidden, c.belief_dim, batch_first=True)
         self.p_b = GaussianHead(c.belief_dim, c.latent_dim, c.hidden)
         self.q_s = GaussianHead(2 * c.belief_dim + c.latent_dim, c.latent_dim, c.hidden)
         self.p_t = GaussianHead(c.latent_dim + 1, c.latent_dim, c.hidden)
-        self.decoder = nn.Sequential(
-            nn.Linear(c.latent_dim, c.hidden), nn.ReLU(), nn.Linear(c.hidden, c.obs_dim)
-        )
 
     def beliefs(self, x: Tensor) -> Tensor:
         """``b_t`` after each observation: ``(batch, time, belief_dim)``.

@@ -30,18 +30,58 @@ from core.results import ResultTable, mean_sd
 from genmodels.config import CausalInfoGANConfig, CausalInfoGANRunConfig
 from genmodels.maze import Maze
 
-__all__ = ["SETTINGS", "blank_error", "evaluate_plans", "image_error", "route_transitions", "run", "tasks"]
+__all__ = [
+    "LIKELIHOOD_LEVEL",
+    "LIKELIHOOD_PLANNER",
+    "SETTINGS",
+    "SMOKE_VARIANTS",
+    "VARIANTS",
+    "blank_error",
+    "evaluate_plans",
+    "image_error",
+    "route_transitions",
+    "run",
+    "tasks",
+]
+
+SMOKE_VARIANTS = ("causal-learned", "causal-local-z0", "infogan")
+"""The variants `--scale smoke` trains (about 8 min each on the shared 2-core machine, InfoGAN twice
+that): the paper's learned T, the local T without noise z, and InfoGAN. The others (the local T with
+noise, the learned T without, fixed T, joint G, info weight 4: see the README) run at `--scale full`."""
 
 SETTINGS = {
-    "smoke": {"pairs": 20000, "epochs": 15, "tasks": 30, "nodes": 2000},
-    "full": {"pairs": 100000, "epochs": 50, "tasks": 200, "nodes": 5000},
+    "smoke": {"pairs": 20000, "epochs": 15, "tasks": 30, "nodes": 2000, "variants": SMOKE_VARIANTS},
+    "full": {"pairs": 100000, "epochs": 50, "tasks": 200, "nodes": 5000, "variants": None},
 }
-"""Training pairs, epochs, planning tasks and graph nodes per scale (times: see the README)."""
+"""Training pairs, epochs, planning tasks, graph nodes and variants (tags of `VARIANTS`; None: all) per scale
+(times: see the README)."""
 
 FIXED_RADIUS = 0.1
 """A second graph radius used for every model alike: the learned transition of the smoke run
 became a near-deterministic jump (mean shift 0.72, sd 0.01 in code units), so the radius derived
 from it (shift + 2 sd, 0.74) joins codes far apart; 0.1 was chosen after seeing that run (post hoc)."""
+
+
+VARIANTS = (
+    ("Causal InfoGAN, learned T", "causal-learned", True, True, "learned"),
+    ("Causal InfoGAN, learned T, no noise z", "causal-learned-z0", True, True, "learned"),
+    ("Causal InfoGAN, local learned T", "causal-local", True, True, "local"),
+    ("Causal InfoGAN, local learned T, no noise z", "causal-local-z0", True, True, "local"),
+    ("Causal InfoGAN, local learned T, info weight 4", "causal-local-info4", True, True, "local"),
+    ("Causal InfoGAN, fixed T", "causal", True, True, "fixed"),
+    ("Causal InfoGAN, fixed T, joint G(z, s, s')", "causal-joint", True, False, "fixed"),
+    ("InfoGAN", "infogan", False, True, "fixed"),
+    ("InfoGAN, no noise z", "infogan-z0", False, True, "fixed"),
+)
+"""(row name, checkpoint tag, causal, shared generator, transition); "no noise z": noise_dim 0, "info
+weight 4": info_weight 4, else the config's defaults (noise of 4 for a code of 2)."""
+
+LIKELIHOOD_PLANNER = "T's likelihood graph"
+"""The planner that needs no radius: `causal_infogan.transition_graph` (directed, edges inside T's
+95 % region, weights T's negative log-likelihood), Dijkstra over it."""
+
+LIKELIHOOD_LEVEL = 0.95
+"""Probability mass of T(s' | s) whose region joins s to s' in the likelihood graph."""
 
 
 def tasks(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -115,9 +155,11 @@ def run(options: RunOptions) -> list[ResultTable]:
     from genmodels.causal_infogan import (
         decode_plan,
         fit_causal_infogan,
+        graph_path,
         interpolate,
         match_codes,
         shortest_path,
+        transition_graph,
     )
 
     settings = SETTINGS[options.scale]
@@ -133,21 +175,17 @@ def run(options: RunOptions) -> list[ResultTable]:
         data=f"two-room maze written here ({settings['pairs']} random one-move transitions, 16 x 16 images)",
     )
     strips: dict[str, np.ndarray] = {}
-    variants = (
-        ("Causal InfoGAN, learned T", "causal-learned", True, True, "learned"),
-        ("Causal InfoGAN, local learned T", "causal-local", True, True, "local"),
-        ("Causal InfoGAN, local learned T, info weight 4", "causal-local-info4", True, True, "local"),
-        ("Causal InfoGAN, fixed T", "causal", True, True, "fixed"),
-        ("Causal InfoGAN, fixed T, joint G(z, s, s')", "causal-joint", True, False, "fixed"),
-        ("InfoGAN", "infogan", False, True, "fixed"),
-    )
-    for name, tag, causal, shared, transition in variants:
+    chosen = settings["variants"]
+    for name, tag, causal, shared, transition in VARIANTS:
+        if chosen is not None and tag not in chosen:
+            continue
         model_config = CausalInfoGANConfig(
             obs_dim=maze.size**2,
             causal=causal,
             shared_generator=shared,
             transition=transition,
             info_weight=4.0 if "info weight 4" in name else 1.0,
+            noise_dim=0 if "no noise z" in name else CausalInfoGANConfig().noise_dim,
         )
         config = CausalInfoGANRunConfig(model_config, train)
         model, _ = fit_causal_infogan(pairs, config, checkpoint=folder / f"{tag}.safetensors")
@@ -159,10 +197,17 @@ def run(options: RunOptions) -> list[ResultTable]:
         targets = match_codes(model, goal_images, nodes, z)
         radius = model.move_radius(torch.as_tensor(nodes, dtype=torch.float32))
         radii = {"shortest path": radius, f"shortest path, radius {FIXED_RADIUS}": FIXED_RADIUS}
-        for planner in (*radii, "linear interpolation"):
+        likely = transition_graph(model, nodes, LIKELIHOOD_LEVEL)
+        for planner in (LIKELIHOOD_PLANNER, *radii, "linear interpolation"):
             plans, errors, unreachable = [], [], 0
             for i in range(len(start)):
-                if planner in radii:
+                if planner == LIKELIHOOD_PLANNER:
+                    path = graph_path(likely, int(sources[i]), int(targets[i]))
+                    if path is None or len(path) < 2:
+                        unreachable += 1
+                        path = [int(sources[i]), int(targets[i])]
+                    codes = nodes[path]
+                elif planner in radii:
                     path = shortest_path(nodes, radii[planner], int(sources[i]), int(targets[i]))
                     if path is None or len(path) < 2:
                         unreachable += 1
@@ -191,7 +236,10 @@ def run(options: RunOptions) -> list[ResultTable]:
         "N(s, 0.1^2) (fixed T) or learned from it (learned T, the paper's; local learned T: its shift bounded by "
         "0.1 per coordinate and its sd by 0.1, not in the paper); graph of "
         f"{settings['nodes']} prior codes joined within the transition's mean shift + 2 sd "
-        f"(0.2 for the fixed T), or within {FIXED_RADIUS} for every model (chosen post hoc, see FIXED_RADIUS); "
+        f"(0.2 for the fixed T), or within {FIXED_RADIUS} for every model (chosen post hoc, see FIXED_RADIUS), or "
+        f"'{LIKELIHOOD_PLANNER}': directed edges where s' lies in T(s' | s)'s {LIKELIHOOD_LEVEL:.0%} region, weighted "
+        "by T's negative log-likelihood (no radius chosen; InfoGAN: the fixed prior N(s, 0.1^2)); 'no noise z': "
+        "noise_dim 0, so every image is a function of its code; "
         "linear plans take as many steps as the true route needs. "
         "'image error': mean squared pixel error of the plan's images against renderings at their read-back "
         f"positions (0 for the maze's own images, {blank_error(maze):.4f} for an all-black image): "
