@@ -49,9 +49,15 @@ class Maze:
             raise InputError("door must be a (low, high) range inside [0, 1]", item=self.door)
 
     def crosses_wall(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Whether each segment start -> end crosses the wall outside the door; ``(n, 2), (n, 2) -> (n,)`` bool."""
+        """Whether each segment start -> end crosses the wall outside the door; ``(n, 2), (n, 2) -> (n,)`` bool.
+
+        A point on the wall line (x = 0.5) belongs to the left room, so a path that steps onto the
+        line and then off it to the right is caught on its second segment (with a strict test of
+        sides, left -> line -> right passed through the wall unseen); moving along the line is not
+        a crossing.
+        """
         start, end = np.atleast_2d(start), np.atleast_2d(end)
-        sides = (start[:, 0] - 0.5) * (end[:, 0] - 0.5) < 0
+        sides = (start[:, 0] <= 0.5) != (end[:, 0] <= 0.5)
         dx = end[:, 0] - start[:, 0]
         t = np.divide(0.5 - start[:, 0], dx, out=np.zeros_like(dx), where=dx != 0)
         y = start[:, 1] + t * (end[:, 1] - start[:, 1])
