@@ -52,6 +52,7 @@ __all__ = [
     "gp_reject",
     "gradient_maps",
     "guided_denoiser",
+    "ibp_nets",
     "inevitable",
     "perceptual",
     "physical",
@@ -139,6 +140,13 @@ def transfer(options: RunOptions) -> list[ResultTable]:
 def defenses(options: RunOptions) -> list[ResultTable]:
     """Clean / PGD / IBP-verified accuracy of clean, PGD-AT, ALP and IBP training."""
     from robust.experiments.defenses import defenses as run
+
+    return run(options)
+
+
+def ibp_nets(options: RunOptions) -> list[ResultTable]:
+    """IBP training of Gowal et al.'s small, medium and large MNIST nets: clean / PGD / verified over eps."""
+    from robust.experiments.ibp_nets import ibp_nets as run
 
     return run(options)
 
@@ -312,6 +320,7 @@ EXPERIMENTS = {
     "transfer": transfer,
     "transfer-sources": transfer_sources,
     "defenses": defenses,
+    "ibp-nets": ibp_nets,
     "pixeldp": pixeldp,
     "cost-sensitive": cost_sensitive,
     "dustbin": dustbin,
