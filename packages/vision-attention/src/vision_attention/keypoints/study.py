@@ -122,3 +122,46 @@ def error_summary(errors: np.ndarray) -> dict[str, float]:
         "under_15deg": round(float(np.mean(errors < 15)), 3),
         "under_30deg": round(float(np.mean(errors < 30)), 3),
     }
+
+
+def run_category(
+    category: str,
+    *,
+    train_pairs: int,
+    test_pairs: int,
+    view: ViewConfig,
+    config: KeypointConfig,
+    train: TrainConfig,
+    supervised_train: TrainConfig,
+    seed: int,
+    folder: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    quiet: bool = True,
+) -> dict:
+    """One category of the study: train both models on `train_pairs` pairs (objects from `seed`), score them and
+    the trivial baselines on `test_pairs` pairs of held-out objects (``seed + 1000``).
+
+    Returns:
+        ``{"errors": {method: (n,) degrees}, "models": {method: KeypointNet}, "history": {method: rows},
+        "test": ViewPairs, "seconds": {method: training seconds}}``; methods ``keypointnet``, ``supervised``,
+        ``identity``, ``mean pose``.
+    """
+    from vision_attention.keypoints.render import make_pairs
+
+    training = make_pairs(category, train_pairs, view, seed=seed)
+    test = make_pairs(category, test_pairs, view, seed=seed + 1000)
+    errors, models, history, seconds = {}, {}, {}, {}
+    for method, optimisation in (("keypointnet", train), ("supervised", supervised_train)):
+        checkpoint = None
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            checkpoint = Path(folder) / f"{category}-{method}-seed{seed}.safetensors"
+        optimisation = replace(optimisation, model=f"keypoints-{category}-{method}", seed=seed)
+        model, rows = train_keypoints(
+            method, training, view, config, optimisation, checkpoint=checkpoint, device=device, quiet=quiet
+        )
+        errors[method], models[method], history[method] = pose_errors(model, test), model, rows
+        seconds[method] = rows[-1]["seconds"] if rows else 0.0
+    errors["identity"] = baseline_errors(test, torch.eye(3))
+    errors["mean pose"] = baseline_errors(test, mean_rotation(training))
+    return {"errors": errors, "models": models, "history": history, "test": test, "seconds": seconds}
