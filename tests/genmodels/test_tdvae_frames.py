@@ -72,3 +72,17 @@ def test_the_baselines_are_the_mean_frame_and_the_last_frame():
     result = baselines(train, context, future)
     assert np.allclose(result["mean training frame"], np.mean(np.mean(train.reshape(-1, 4), 0) ** 2))
     assert np.allclose(result["copy the last frame"], [1.0, 1.0])
+
+
+def test_cli_trains_a_frame_tdvae_and_refuses_a_frame_that_does_not_fit(tmp_path, capsys):
+    from genmodels.cli import main
+
+    np.save(tmp_path / "frames.npy", np.random.default_rng(0).random((4, 5, 24)).astype(np.float32))
+    argv = ["fit-tdvae", "--data", str(tmp_path / "frames.npy"), "--belief-dim", "4", "--latent-dim", "2"]
+    argv += ["--hidden", "4", "--channels", "2", "--epochs", "1", "--batch-size", "4"]
+    assert main([*argv, "--frame", "4", "6", "--out", str(tmp_path / "run")]) == 0
+    assert (tmp_path / "run" / "tdvae.safetensors").is_file()
+    capsys.readouterr()
+    assert main([*argv, "--frame", "4", "7", "--out", str(tmp_path / "bad")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "frame (4, 7)" in error

@@ -152,9 +152,20 @@ def _sequences(name: str):
     if name == "oscillator":
         data = harmonic_oscillator_default()
         return torch.from_numpy(data.observations), data.source
+    if name == "moving-digits":
+        from genmodels.data import load_mnist_5000
+        from genmodels.experiments.tdvae_mnist import SETTINGS, TRAIN_IMAGES
+        from genmodels.sequences import moving_digits
+
+        smoke = SETTINGS["smoke"]
+        images = load_mnist_5000().images[:TRAIN_IMAGES]
+        digits = moving_digits(images, smoke["train"], smoke["length"], seed=0, source="mnist-5000 0-3999")
+        return torch.from_numpy(digits.flat()), digits.source
     path = Path(name)
     if path.suffix != ".npy" or not path.is_file():
-        raise InputError("sequence data must be 'oscillator' or an existing .npy file", item=name)
+        raise InputError(
+            "sequence data must be 'oscillator', 'moving-digits' or an existing .npy file", item=name
+        )
     try:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as error:
@@ -182,8 +193,9 @@ def _fit_tdvae(args: argparse.Namespace) -> int:
     from genmodels.tdvae import fit_tdvae
 
     sequences, source = _sequences(args.data)
+    frame = {"frame": (14, 28)} if args.data == "moving-digits" and args.frame is None else {}
     config = TDVAERunConfig(
-        model=config_from_args(TDVAEConfig, args, obs_dim=int(sequences.shape[-1])),
+        model=config_from_args(TDVAEConfig, args, obs_dim=int(sequences.shape[-1]), **frame),
         train=config_from_args(TrainConfig, args, seed=args.seed),
         pairs=args.pairs,
     )
@@ -355,12 +367,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="train a TD-VAE on sequences (the noisy oscillator or a .npy array), resumable",
         description=(
             f"Train and checkpoint to OUT/{TDVAE_CHECKPOINT}; run again to resume, or with a larger "
-            "--epochs to extend. Sequences: 'oscillator' (1,000 generated sequences of 40 steps) or a "
-            ".npy array (n, time, obs_dim)."
+            "--epochs to extend. Sequences: 'oscillator' (1,000 generated sequences of 40 steps), "
+            "'moving-digits' (the tdvae-mnist smoke training set: 2,000 sequences of 12 frames of 14 x 28 "
+            "from mnist-5000; --frame defaults to 14 28) or a .npy array (n, time, obs_dim)."
         ),
     )
     tdvae.add_argument(
-        "--data", default="oscillator", help="oscillator or a .npy file (default: %(default)s)"
+        "--data", default="oscillator", help="oscillator, moving-digits or a .npy file (default: %(default)s)"
     )
     add_config_arguments(tdvae, TDVAEConfig, exclude=["obs_dim"])
     add_config_arguments(tdvae, TrainConfig, exclude=["seed"])
