@@ -11,19 +11,10 @@ from gymnasium.utils.env_checker import check_env
 
 from core.errors import InputError
 from hrl.envs.priors import ACTIONS, RENDERINGS, PriorsPlatformer, shortest_solution
+from hrl.envs.priors import SMALL_LAYOUT as SMALL
 from hrl.human.config import CountQConfig
 from hrl.human.count_q import CountQ
 from hrl.human.play import load_trajectory, play, replay, save_trajectory, summarize
-
-SMALL = (
-    "##########",
-    "#........#",
-    "#D..E..K.#",
-    "###H######",
-    "#..H.....#",
-    "#S.H..^..#",
-    "##########",
-)
 
 
 def _random_actions(n: int, seed: int = 0) -> list[int]:
@@ -43,7 +34,7 @@ def test_check_env_every_rendering(rendering):
 def test_renderings_change_pixels_never_dynamics():
     """Same actions -> same states and rewards in every rendering; the pictures differ but are one-to-one
     relabellings of each other (two steps look alike in one rendering iff they do in every other)."""
-    actions = _random_actions(1500, seed=1) + [-1] + shortest_solution(PriorsPlatformer())  # -1: reset
+    actions = [*_random_actions(1500, seed=1), -1, *shortest_solution(PriorsPlatformer())]  # -1: reset
     runs = {}
     for rendering in RENDERINGS:
         env = PriorsPlatformer(rendering)
@@ -88,15 +79,15 @@ def test_shortest_solution_solves_and_hazards_kill():
 
 
 def test_bad_names_and_layouts_raise_clear_errors():
-    with pytest.raises(InputError, match="unknown priors rendering.*'mask'"):
+    with pytest.raises(InputError, match=r"unknown priors rendering.*'mask'"):
         PriorsPlatformer("mask")
-    with pytest.raises(InputError, match="unknown character.*row 1, column 2"):
+    with pytest.raises(InputError, match=r"unknown character.*row 1, column 2"):
         PriorsPlatformer(layout=("#####", "#SxKD", "#####"))
     with pytest.raises(InputError, match="exactly one key"):
         PriorsPlatformer(layout=("#####", "#S.D#", "#####"))
     with pytest.raises(InputError, match="tile"):
         PriorsPlatformer(tile=2)
-    with pytest.raises(InputError, match="CountQConfig.bonus"):
+    with pytest.raises(InputError, match=r"CountQConfig\.bonus"):
         CountQConfig(bonus=0.0)
 
 
@@ -119,7 +110,7 @@ def test_recorded_play_replays_exactly(tmp_path):
     data = json.loads(path.read_text())
     data["states"][4]["agent"] = [1, 1]
     path.write_text(json.dumps(data))
-    with pytest.raises(InputError, match="diverges.*event 4"):
+    with pytest.raises(InputError, match=r"diverges.*event 4"):
         replay(load_trajectory(path))
     (tmp_path / "other.json").write_text("{}")
     with pytest.raises(InputError, match="not a priors trajectory"):
@@ -166,3 +157,18 @@ def test_count_q_resume_and_save_load(tmp_path):
         CountQ(make(), CountQConfig(seed=1, bonus=0.5, total_timesteps=1500, stop_when_solved=False)).learn(
             checkpoint=path
         )
+
+
+def test_pixel_counts_bonus():
+    """PPO's bonus is 1/sqrt(n+1) by exact pixels (hand counts); compute leaves the counts alone."""
+    import torch
+
+    from hrl.human.pixel_counts import PixelCounts
+
+    frames = torch.tensor([[1, 2, 3], [1, 2, 3], [4, 5, 6]], dtype=torch.float32)
+    bonus = PixelCounts()
+    assert torch.allclose(bonus.compute({"next_obs": frames}), torch.ones(3))
+    bonus.update({"next_obs": frames})
+    expected = torch.tensor([1 / 3**0.5, 1 / 3**0.5, 1 / 2**0.5])
+    assert torch.allclose(bonus.compute({"next_obs": frames}), expected)
+    assert len(bonus.counts) == 2

@@ -49,6 +49,7 @@ __all__ = [
     "ACTIONS",
     "LAYOUT",
     "RENDERINGS",
+    "SMALL_LAYOUT",
     "Layout",
     "Look",
     "PriorsPlatformer",
@@ -73,6 +74,18 @@ LAYOUT = (
 the left, another enemy, the key far right and the door far left of the top floor (a shortest solution
 is about 60 steps). Legend: ``#`` platform, ``H`` ladder, ``S`` start, ``K`` key, ``D`` door, ``E``
 an enemy's start, ``^`` spikes, ``.`` background."""
+
+SMALL_LAYOUT = (
+    "##########",
+    "#........#",
+    "#D..E..K.#",
+    "###H######",
+    "#..H.....#",
+    "#S.H..^..#",
+    "##########",
+)
+"""A two-floor level (spikes, one ladder, one enemy, the key and the door; a shortest solution is 12
+steps) for quick learning checks; at ``tile=8`` its frames are big enough for PPO's Nature CNN."""
 
 LEGEND = "#HSKDE^."
 

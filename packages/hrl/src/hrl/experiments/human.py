@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hrl.config import PPOConfig
 from hrl.human.config import RENDERINGS, CountQConfig
 
 __all__ = ["FULL", "PAPER", "SMOKE", "HumanStudy", "human", "run_human_study"]
@@ -49,6 +50,9 @@ class HumanStudy:
         max_steps: steps per attempt (episode) of the game.
         agent: `CountQConfig` (``seed`` set per run; ``total_timesteps`` is the step cap).
         trajectories: a folder of ``hrl play priors`` recordings to summarise (skipped when absent).
+        ppo: PPO's CNN policy with the pixel-count bonus (`hrl.human.pixel_counts`) on
+            `hrl.envs.priors.SMALL_LAYOUT` at 8 pixels per tile, ``ppo_seeds`` runs per rendering,
+            each to its first solve or ``ppo.total_timesteps``; None: not run.
     """
 
     renderings: tuple[str, ...] = RENDERINGS
@@ -56,14 +60,32 @@ class HumanStudy:
     max_steps: int = 500
     agent: CountQConfig = field(default_factory=lambda: CountQConfig(total_timesteps=1_000_000))
     trajectories: str = "runs/priors"
+    ppo: PPOConfig | None = None
+    ppo_seeds: int = 3
 
+
+PPO_FULL = PPOConfig(
+    n_envs=4,
+    n_steps=128,
+    batch_size=256,
+    n_epochs=4,
+    learning_rate=2.5e-4,
+    clip_range=0.1,
+    ent_coef=0.01,
+    intrinsic_coef=0.1,
+    total_timesteps=500_000,
+)
+"""SB3's Atari PPO settings, the count bonus at 0.1 x the (single, terminal) reward of 1."""
 
 SMOKE = HumanStudy()
 """5 renderings x 2 seeds, each run to its first solve (about 65 000-73 000 steps, about 20 s per run
 at about 3 500 steps/s on one loaded core): about 4 minutes."""
 
-FULL = HumanStudy(seeds=20)
-"""5 renderings x 20 seeds: 100 runs of about 20 s, about 35 minutes on one core."""
+FULL = HumanStudy(seeds=20, ppo=PPO_FULL)
+"""CountQ: 5 renderings x 20 seeds, 100 runs of about 20 s (about 35 minutes on one core). PPO:
+5 renderings x 3 seeds on the small level, up to 5 x 10^5 steps each: at the 62 steps/s measured on
+the shared 2-core machine (one thread, under load) up to 2.2 hours per run, up to 34 hours in all
+(not run; a GPU or an idle core is faster)."""
 
 
 def _run(study: HumanStudy, rendering: str, seed: int) -> dict[str, Any]:
@@ -173,8 +195,57 @@ def run_human_study(options: Any, study: HumanStudy) -> list[Any]:
         )
         options.publish(people)
         tables.append(people)
+    if study.ppo is not None:
+        tables.append(_ppo_table(options, study, cache, cache_path))
     _figures(out, study, rows)
     return tables
+
+
+def _ppo_table(options: Any, study: HumanStudy, cache: dict[str, Any], cache_path: Path) -> Any:
+    """PPO (CNN, pixel-count bonus) on the small level: steps to solve per rendering."""
+    from core.files import atomic_write
+    from core.progress import progress
+    from core.results import ResultTable, mean_sd
+    from hrl.envs.priors import SMALL_LAYOUT
+    from hrl.human.pixel_counts import ppo_steps_to_solve
+
+    todo = [(r, options.seed + i) for r in study.renderings for i in range(study.ppo_seeds)]
+    for rendering, seed in progress(todo, "priors PPO runs"):
+        key = f"ppo/{rendering}/{seed}/{study.ppo.total_timesteps}"
+        if key not in cache["runs"]:
+            game = {"rendering": rendering, "layout": SMALL_LAYOUT, "tile": 8, "max_steps": 100}
+            start = time.perf_counter()
+            result = ppo_steps_to_solve(game, replace(study.ppo, seed=seed))
+            cache["runs"][key] = {**result, "seconds": round(time.perf_counter() - start, 1)}
+            text = json.dumps(cache, indent=1)
+            atomic_write(cache_path, lambda tmp, text=text: Path(tmp).write_text(text))
+    rows = []
+    for rendering in study.renderings:
+        group = [
+            cache["runs"][f"ppo/{rendering}/{options.seed + i}/{study.ppo.total_timesteps}"]
+            for i in range(study.ppo_seeds)
+        ]
+        steps = [float(r["steps to solve"]) for r in group if r["steps to solve"]]
+        rows.append(
+            {
+                "rendering": rendering,
+                "solved": f"{len(steps)}/{len(group)}",
+                "steps to solve": mean_sd(steps, digits=0),
+                "steps run": mean_sd([r["steps run"] for r in group], digits=0),
+                "distinct frames": mean_sd([r["distinct frames"] for r in group], digits=0),
+                "seconds": mean_sd([r["seconds"] for r in group], digits=0),
+            }
+        )
+    table = ResultTable(
+        name="human_priors_ppo",
+        rows=rows,
+        title="Human priors: PPO (Nature CNN on pixels, pixel-count bonus) on the small level per rendering",
+        notes=f"{study.ppo_seeds} seeds, cap {study.ppo.total_timesteps} steps, 8 pixels per tile, 100-step "
+        f"attempts; PPO {study.ppo}. {PAPER['RL agent']} (the paper).",
+        data="hrl.envs.priors.SMALL_LAYOUT",
+    )
+    options.publish(table)
+    return table
 
 
 def _figures(out: Path, study: HumanStudy, rows: list[dict[str, Any]]) -> None:
