@@ -11,8 +11,11 @@ both GANs train on the same random one-move transitions (the InfoGAN on their si
 tasks: a start in the lower left room and a goal in the lower right room (the straight line
 crosses the wall). For each model and planner the start and goal codes are the sampled codes
 whose generated images match the start and goal images best; the code path is either the
-shortest path (Dijkstra) over a graph of codes drawn from the prior joined within the moves the
-transition makes likely (mean shift + 2 sd; 2 sigma for the fixed prior), or the straight line with as many steps as the true shortest route needs;
+shortest path (Dijkstra) over T's likelihood graph (`causal_infogan.transition_graph`: directed
+edges inside T's 95 % region, weighted by its negative log-likelihood, no radius chosen), or over
+a graph of codes drawn from the prior joined within the moves the transition makes likely (mean
+shift + 2 sd; 2 sigma for the fixed prior) or within one radius for all, or the straight line with
+as many steps as the true shortest route needs;
 the path is decoded to images, each image is read back to a position, and each consecutive pair
 is checked in the true maze (`Maze.feasible`: at most one move, not through the wall).
 """
