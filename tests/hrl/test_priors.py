@@ -172,3 +172,27 @@ def test_pixel_counts_bonus():
     expected = torch.tensor([1 / 3**0.5, 1 / 3**0.5, 1 / 2**0.5])
     assert torch.allclose(bonus.compute({"next_obs": frames}), expected)
     assert len(bonus.counts) == 2
+
+
+def test_play_and_replay_commands(tmp_path, monkeypatch, capsys):
+    """``play priors`` records a typed session from stdin; ``replay`` checks it (the commands that
+    `hrl.cli` adds with `add_play_commands`)."""
+    import argparse
+
+    from hrl.human.play import add_play_commands
+
+    parser = argparse.ArgumentParser(prog="hrl")
+    add_play_commands(parser.add_subparsers(dest="command", required=True))
+    monkeypatch.setattr("sys.stdin", io.StringIO("ddd\nzdd\n\nx\n"))
+    args = parser.parse_args(
+        ["play", "priors", "--rendering", "masked", "--no-color", "--out", str(tmp_path)]
+    )
+    assert args.handler(args) == 0
+    assert "not solved: 6 steps, 1 deaths" in capsys.readouterr().out
+    (path,) = tmp_path.glob("priors-masked-*.json")
+    args = parser.parse_args(["replay", str(path)])
+    assert args.handler(args) == 0
+    assert "every state equals the recorded one" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        parser.parse_args(["play", "priors", "--rendering", "mask"])
+    assert "invalid choice: 'mask'" in capsys.readouterr().err
