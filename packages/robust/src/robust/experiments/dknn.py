@@ -4,7 +4,10 @@ Madry et al.'s MNIST net (`reference_models`' ``"cnn"``) wrapped in `DkNN` with 
 the outputs of both pooling layers, the fully connected ReLU and the logits; the first
 ``calibration`` test images calibrate (the paper holds out 750 of MNIST's 10,000), the next
 ``n_test`` are evaluated. FGSM and BIM are crafted on the network and transferred to DkNN, as in
-the paper (its MNIST budgets: eps 0.25; BIM 100 steps of 0.01, fewer larger steps at smoke).
+the paper (its MNIST budgets: eps 0.25; BIM 100 steps of 0.01, fewer larger steps at smoke), and
+plain PGD likewise; the adaptive attack (`robust.defenses.dknn_attack.DkNNFeatureAttack`, Sitawarin &
+Wagner 2019) attacks DkNN itself, pulling every indexed layer towards a target class's training
+neighbours so that the classifier is fooled while credibility stays high.
 
 Table ``dknn``: for clean inputs and each attack, the network's and DkNN's accuracy beside the
 paper's, mean credibility, and `evaluate`'s rejection columns at credibility < `REJECT_BELOW` (the
@@ -32,10 +35,11 @@ LAYERS = (2, 5, 8, 9)
 """Indices of the cnn's children indexed: both max-pools, the fc ReLU, the logits."""
 
 BUDGET = {
-    "smoke": {"calibration": 250, "n_test": 500, "bim_steps": 20, "bim_alpha": 0.025},
-    "full": {"calibration": 750, "n_test": 250, "bim_steps": 100, "bim_alpha": 0.01},
+    "smoke": {"calibration": 250, "n_test": 500, "bim_steps": 20, "bim_alpha": 0.025, "adaptive_steps": 40},
+    "full": {"calibration": 750, "n_test": 250, "bim_steps": 100, "bim_alpha": 0.01, "adaptive_steps": 200},
 }
-"""Calibration and evaluation images (of the 1,000 test images of MNIST-5000), BIM steps and step size."""
+"""Calibration and evaluation images (of the 1,000 test images of MNIST-5000), BIM steps and step size,
+steps of the plain PGD and of the adaptive feature-space attack (both of 2.5 eps / steps)."""
 
 PAPER_FINDING = "confidences are more reliable on out-of-distribution samples, including adversarial examples"
 """Papernot & McDaniel's finding as the workspace's summary states it (the summary gives no accuracy numbers,
@@ -46,8 +50,9 @@ def dknn(options: RunOptions) -> list[ResultTable]:
     """Fit DkNN on the reference cnn, evaluate it under transferred FGSM/BIM; returns the tables."""
     import torch
 
-    from robust.attacks import BIM, FGSM
+    from robust.attacks import BIM, FGSM, PGD
     from robust.defenses.dknn import DkNN
+    from robust.defenses.dknn_attack import DkNNFeatureAttack
     from robust.evaluate import attack_in_batches, rejection_columns
     from robust.models import accuracy
 
@@ -61,9 +66,14 @@ def dknn(options: RunOptions) -> list[ResultTable]:
     defense = DkNN(
         network, data.x_train, data.y_train, x_cal, y_cal, k=K, layers=LAYERS, reject_below=REJECT_BELOW
     )
+    steps = budget["adaptive_steps"]
     attacks = {
         "fgsm": FGSM(network, eps=0.25),
         "bim": BIM(network, eps=0.25, alpha=budget["bim_alpha"], steps=budget["bim_steps"]),
+        "pgd": PGD(network, eps=0.25, alpha=2.5 * 0.25 / steps, steps=steps, seed=options.seed),
+        "adaptive (feature-space, Sitawarin & Wagner)": DkNNFeatureAttack(
+            defense, data.x_train, eps=0.25, alpha=2.5 * 0.25 / steps, steps=steps, seed=options.seed
+        ),
     }
     inputs = {"clean": x, **{name: attack_in_batches(attack, x, y)[0] for name, attack in attacks.items()}}
     table = ResultTable(
@@ -71,8 +81,11 @@ def dknn(options: RunOptions) -> list[ResultTable]:
         title=f"Deep k-NN on {data.name} ({ARCHITECTURE}, k = {K}, {m} calibration, {len(x)} test images)",
         data=data.describe(),
         notes=(
-            "Attacks crafted on the network, transferred to DkNN (the paper's setting), L-inf eps 0.25; "
-            f"BIM {budget['bim_steps']} steps of {budget['bim_alpha']}. Rejection: credibility < {REJECT_BELOW} "
+            "FGSM, BIM and PGD crafted on the network, transferred to DkNN (the paper's setting), L-inf eps 0.25; "
+            f"BIM {budget['bim_steps']} steps of {budget['bim_alpha']}, PGD (random start) and the adaptive attack "
+            f"{steps} steps of {2.5 * 0.25 / steps:.4g}; adaptive: DkNNFeatureAttack, every indexed layer pulled "
+            f"towards the {K} nearest training images (fc layer) of the class with the largest other p-value. "
+            f"fooled_and_accepted: wrong DkNN class and not rejected. Rejection: credibility < {REJECT_BELOW} "
             "(robust.evaluate.rejection_columns). Paper's finding (as the summary states it, no numbers): "
             f"{PAPER_FINDING}."
         ),
@@ -90,6 +103,7 @@ def dknn(options: RunOptions) -> list[ResultTable]:
             rejection_rate=columns["adversarial_rejection_rate"],
             accepted_accuracy=columns["accepted_robust_accuracy"],
             robust_or_rejected=columns["robust_or_rejected"],
+            fooled_and_accepted=1 - columns["robust_or_rejected"],
         )
     options.publish(table)
     histogram = ResultTable(
