@@ -60,6 +60,7 @@ __all__ = [
     "MarginPGD",
     "elbo_bound",
     "fit_abs",
+    "fit_abs_genmodels",
     "load_abs",
     "margin_loss",
 ]
@@ -394,3 +395,70 @@ def load_abs(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.M
     vaes = _build_vaes(saved.config)
     load_state_into(vaes, saved.state["model"], source=Path(path))
     return vaes.to(device).eval(), saved.config
+
+
+def fit_abs_genmodels(
+    data: ImageData,
+    config: ABSConfig,
+    folder: str | Path | None = None,
+    *,
+    device: str | torch.device = "cpu",
+) -> tuple[list[nn.Module], list[dict[str, float]]]:
+    """ABS's per-class VAEs as `genmodels` VAEs: one `genmodels.fit_vae` run per class (resumable).
+
+    Each class's training images train an MLP `genmodels.VAE` (``VAEConfig("mlp", hidden=(config.hidden,),
+    latent_dim=config.latent, likelihood="gaussian", sigma=config.sigma_x)``, objective ``"elbo"``, Adam
+    ``config.learning_rate``, batch ``config.batch_size``, ``config.epochs`` epochs, seed ``config.seed + c``),
+    checkpointed as ``folder/class<c>.safetensors``. The Gaussian likelihood's mean is the decoder's output
+    itself (no sigmoid, unlike `ClassVAE`), the same bound up to that.
+
+    Returns:
+        ``(decoders, history)``: one module per class mapping ``(n, latent)`` to flat ``(n, D)``
+        images (`ABS`'s input), and one row per class with its final ``elbo`` (per image, nats) and
+        ``train_seconds``.
+    """
+    import numpy as np
+
+    from genmodels import ImageSet, ObjectiveConfig, VAEConfig, VAERunConfig, fit_vae
+    from genmodels import TrainConfig as VAETrainConfig
+
+    if tuple(data.image_shape) != tuple(config.image_shape) or data.num_classes != config.num_classes:
+        raise InputError(
+            f"the data ({data.name}, {tuple(data.image_shape)}, {data.num_classes} classes) does not fit the "
+            f"config ({config.data}, {tuple(config.image_shape)}, {config.num_classes} classes)"
+        )
+    decoders: list[nn.Module] = []
+    history: list[dict[str, float]] = []
+    images, labels = data.x_train.cpu().numpy().astype(np.float32), data.y_train.cpu().numpy()
+    for c in range(config.num_classes):
+        members = ImageSet(images[labels == c], None, f"{data.name} class {c}")
+        run_config = VAERunConfig(
+            VAEConfig(
+                architecture="mlp",
+                image_shape=tuple(config.image_shape),
+                latent_dim=config.latent,
+                hidden=(config.hidden,),
+                likelihood="gaussian",
+                sigma=config.sigma_x,
+            ),
+            ObjectiveConfig(kind="elbo"),
+            VAETrainConfig(
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                learning_rate=config.learning_rate,
+                seed=config.seed + c,
+            ),
+        )
+        path = Path(folder) / f"class{c}.safetensors" if folder is not None else None
+        run = fit_vae(members, run_config, checkpoint=path, device=torch.device(device))
+        vae = run.model.eval()
+        decoders.append(nn.Sequential(vae.decoder, nn.Flatten()))
+        last = run.history[-1]
+        history.append(
+            {
+                "class": c,
+                "elbo": float(last.get("elbo", float("nan"))),
+                **{k: float(v) for k, v in last.items() if k in ("train_seconds", "seconds")},
+            }
+        )
+    return decoders, history

@@ -1,6 +1,7 @@
 """``reproduce robust --only abs``: analysis by synthesis (Schott et al. 2019) against L0, L2 and L-inf attacks.
 
-Ten MLP VAEs (one per MNIST class, `robust.defenses.abs_model.fit_abs`) make the ABS classifier:
+Ten MLP VAEs (one per MNIST class: `genmodels`' VAE trained by `genmodels.fit_vae`, through
+`robust.defenses.abs_model.fit_abs_genmodels`) make the ABS classifier:
 the best of ``samples`` prior latents per class, then ``steps`` Adam steps on the ELBO bound; the
 class scores are the optimised bounds. The baseline is the clean reference CNN
 (`reference_models`' ``"cnn"``). Both are attacked on the first ``n_test`` test images with L-inf PGD,
@@ -21,7 +22,7 @@ from core.cli import RunOptions
 from core.results import ResultTable
 from robust.experiments.models import experiment_data, reference_models
 
-__all__ = ["BUDGET", "PAPER_FINDING", "abs_model"]
+__all__ = ["BUDGET", "PAPER_FINDING", "VAE_BATCH", "abs_model"]
 
 BUDGET = {
     "smoke": {
@@ -49,6 +50,9 @@ BUDGET = {
 }
 """Test images, VAE epochs, ABS random-search samples and latent Adam steps, attack steps and budgets."""
 
+VAE_BATCH = 32
+"""Minibatch of each class's VAE (`fit_abs_genmodels` trains the classes one after the other)."""
+
 PAPER_FINDING = (
     "ABS outperforms state-of-the-art adversarial training (Madry et al.) and its adversarial examples look "
     "meaningful to humans"
@@ -63,7 +67,7 @@ def abs_model(options: RunOptions) -> list[ResultTable]:
 
     from core.device import pick_device
     from robust.attacks.norms import l2_norm, linf_norm
-    from robust.defenses.abs_model import ABS, ABSConfig, L0Greedy, MarginPGD, fit_abs
+    from robust.defenses.abs_model import ABS, ABSConfig, L0Greedy, MarginPGD, fit_abs_genmodels
     from robust.evaluate import attack_in_batches
 
     budget = BUDGET[options.scale]
@@ -75,11 +79,13 @@ def abs_model(options: RunOptions) -> list[ResultTable]:
         num_classes=data.num_classes,
         data=data.name,
         epochs=budget["epochs"],
+        batch_size=VAE_BATCH,
         seed=options.seed,
     )
-    path = Path(options.out) / "models" / f"{data.name}-abs-vaes-seed{options.seed}.safetensors"
-    vaes, history = fit_abs(data, config, checkpoint=path, device=pick_device(options.device))
-    decoders = [vae.decoder.cpu() for vae in vaes]
+    folder = Path(options.out) / "models" / f"{data.name}-abs-genmodels-vaes-b{VAE_BATCH}-seed{options.seed}"
+    decoders, history = fit_abs_genmodels(data, config, folder, device=pick_device(options.device))
+    decoders = [decoder.cpu() for decoder in decoders]
+    mean_elbo = sum(row["elbo"] for row in history) / len(history)
     settings = {"sigma_x": config.sigma_x, "samples": budget["samples"], "steps": budget["latent_steps"]}
     danskin = ABS(decoders, config.latent, tuple(data.image_shape), seed=options.seed, **settings)
     unrolled = ABS(
@@ -92,8 +98,9 @@ def abs_model(options: RunOptions) -> list[ResultTable]:
         title=f"ABS vs the clean CNN on {data.name} ({n} test images; white-box attacks, {steps} steps)",
         data=data.describe(),
         notes=(
-            f"ABS: 10 MLP VAEs (latent {config.latent}, hidden {config.hidden}, sigma_x {config.sigma_x}, "
-            f"{budget['epochs']} epochs, final negative ELBO {history[-1]['train_loss']:.1f} per image); best of "
+            f"ABS: 10 genmodels MLP VAEs (genmodels.fit_vae, one per class; latent {config.latent}, hidden "
+            f"{config.hidden}, Gaussian likelihood sigma {config.sigma_x}, {budget['epochs']} epochs of batch {VAE_BATCH}, "
+            f"mean final training ELBO {mean_elbo:.1f} nats per image); best of "
             f"{budget['samples']} prior latents, then {budget['latent_steps']} Adam steps. PGD alpha 2.5 eps / steps. "
             f"All attacks ascend the logit margin (cross-entropy saturates on ABS's bounds). L0: greedy, 2 pixels per step; "
             f"the worst case counts an image as robust only if every attack at that budget failed on it. Paper (summary, no numbers): {PAPER_FINDING}."
