@@ -12,7 +12,7 @@ paper's finding (Atari, 3-D navigation; its numbers are not in the issue or note
 quoted): P&C forgets about as little as online EWC while its active column learns new tasks at
 least as well as a fresh network.
 
-Budgets: `SMOKE` (3 tasks, 15 000 PPO steps each, 2 seeds) and `FULL` (5 tasks, 100 000 steps each,
+Budgets: `SMOKE` (3 tasks, 25 000 PPO steps each, 2 seeds) and `FULL` (5 tasks, 100 000 steps each,
 5 seeds; hours in its docstring). Every run is checkpointed after each task under
 ``OUT/checkpoints/pc-minigrid/`` and resumed from there.
 """
@@ -33,13 +33,13 @@ class MiniGridStudy:
     the number of seeds (``options.seed + i``)."""
 
     learner: MiniGridSequenceConfig = field(
-        default_factory=lambda: MiniGridSequenceConfig(steps_per_task=15_000)
+        default_factory=lambda: MiniGridSequenceConfig(steps_per_task=25_000)
     )
     seeds: int = 2
 
 
 SMOKE = MiniGridStudy()
-"""Empty-5x5, LavaGap-S5, DoorKey-5x5; 15 000 PPO steps per task (8 envs x 128 steps, 4 epochs),
+"""Empty-5x5, LavaGap-S5, DoorKey-5x5; 25 000 PPO steps per task (8 envs x 128 steps, 4 epochs),
 64-64 tanh actor-critic, 6 actions; lambda 100 (EWC, online EWC, P&C's compress); 2 seeds: measured
 wall time in the README."""
 
