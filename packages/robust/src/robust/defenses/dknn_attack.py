@@ -135,11 +135,15 @@ class DkNNFeatureAttack(Attack):
         target, chosen = self.choose_guides(x, y)
         centres = [bank[chosen].to(x.device) for bank in self.train_features]  # (n, m, d_l)
 
+        squared_centres = [g.pow(2).sum(-1) for g in centres]  # (n, m)
+
         def distances(point: Tensor) -> list[Tensor]:
-            return [
-                (f[:, None] - g).pow(2).sum(-1).add(1e-12).sqrt().mean(1)
-                for f, g in zip(self.features(point), centres, strict=True)
-            ]
+            """Mean L2 distance to the guides per layer, ``(n,)`` each, by ``|f|^2 - 2 f.g + |g|^2``."""
+            out = []
+            for f, g, g2 in zip(self.features(point), centres, squared_centres, strict=True):
+                squared = f.pow(2).sum(-1, keepdim=True) - 2 * torch.bmm(g, f[:, :, None])[..., 0] + g2
+                out.append(squared.clamp_min(1e-12).sqrt().mean(1))
+            return out
 
         with torch.no_grad():
             scale = [d.clamp_min(1e-12) for d in distances(x)]
