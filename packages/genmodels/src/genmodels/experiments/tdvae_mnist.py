@@ -61,9 +61,10 @@ SETTINGS = {
 """Data, epochs, conv channels, horizons and the models trained per scale (README: the times measured).
 
 Smoke trains only the jumpy model (rolled out both ways) on sequences of 12 frames (jumps reach
-4, so longer ones add little but time): 0.25 s per batch of 32 measured on the loaded 2-core
-machine, about 16 s per epoch.
-"""
+4, so longer ones add little but time): 669 s for its 20 epochs on the shared 2-core machine under
+a load average of about 13 (0.25 s per batch of 32 when less loaded). Full: about 0.75 s per batch of
+32 sequences of 20 frames at 16 channels, measured loaded: 2 models x 200 epochs x 313 batches, about
+26 hours on one core (a GPU advised)."""
 
 MAX_JUMP = 4
 """The paper's jump range for moving MNIST is [1, 4]."""
