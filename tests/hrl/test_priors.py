@@ -196,3 +196,18 @@ def test_play_and_replay_commands(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["play", "priors", "--rendering", "mask"])
     assert "invalid choice: 'mask'" in capsys.readouterr().err
+
+
+def test_simhash_keys():
+    """hash_bits > 0 keys rows by sign(A x), A drawn from the seed (a hand computation);
+    bad widths are refused."""
+    from hrl.agents.common import substream
+
+    env = PriorsPlatformer(layout=SMALL)
+    agent = CountQ(env, CountQConfig(hash_bits=16, seed=3))
+    obs, _ = env.reset()
+    a = substream(3, 0x51).standard_normal((16, obs.size)).astype(np.float32)
+    expected = np.packbits(a @ obs.reshape(-1).astype(np.float32) > 0).tobytes().ljust(16, b"\0")
+    assert agent._key(obs) == expected
+    with pytest.raises(InputError, match="hash_bits"):
+        CountQConfig(hash_bits=-1)

@@ -50,6 +50,9 @@ class HumanStudy:
         max_steps: steps per attempt (episode) of the game.
         agent: `CountQConfig` (``seed`` set per run; ``total_timesteps`` is the step cap).
         trajectories: a folder of ``hrl play priors`` recordings to summarise (skipped when absent).
+        simhash_bits, simhash_seeds, simhash_cap: the same agent keyed by a k-bit SimHash of the
+            pixels (``CountQConfig.hash_bits``; similar frames share a row, so the look matters), its
+            seeds per rendering and step cap (0 seeds: not run).
         ppo: PPO's CNN policy with the pixel-count bonus (`hrl.human.pixel_counts`) on
             `hrl.envs.priors.SMALL_LAYOUT` at 8 pixels per tile, ``ppo_seeds`` runs per rendering,
             each to its first solve or ``ppo.total_timesteps``; None: not run.
@@ -62,6 +65,9 @@ class HumanStudy:
     trajectories: str = "runs/priors"
     ppo: PPOConfig | None = None
     ppo_seeds: int = 3
+    simhash_bits: int = 64
+    simhash_seeds: int = 1
+    simhash_cap: int = 300_000
 
 
 PPO_FULL = PPOConfig(
@@ -78,23 +84,28 @@ PPO_FULL = PPOConfig(
 """SB3's Atari PPO settings, the count bonus at 0.1 x the (single, terminal) reward of 1."""
 
 SMOKE = HumanStudy()
-"""5 renderings x 2 seeds, each run to its first solve (about 65 000-73 000 steps, about 20 s per run
-at about 3 500 steps/s on one loaded core): about 4 minutes."""
+"""Exact pixels: 5 renderings x 2 seeds, each run to its first solve (about 65 000-73 000 steps, about
+20 s per run on one loaded core), about 4 minutes; SimHash: 5 renderings x 1 seed, up to 3 x 10^5 steps
+(about 150 s per run), about 12 minutes."""
 
-FULL = HumanStudy(seeds=20, ppo=PPO_FULL)
-"""CountQ: 5 renderings x 20 seeds, 100 runs of about 20 s (about 35 minutes on one core). PPO:
+FULL = HumanStudy(seeds=20, simhash_seeds=10, simhash_cap=2_000_000, ppo=PPO_FULL)
+"""CountQ: 5 renderings x 20 seeds, 100 runs of about 20 s (about 35 minutes on one core). SimHash: 5
+renderings x 10 seeds up to 2 x 10^6 steps (about 2 000 steps/s): up to 14 hours. PPO:
 5 renderings x 3 seeds on the small level, up to 5 x 10^5 steps each: at the 62 steps/s measured on
 the shared 2-core machine (one thread, under load) up to 2.2 hours per run, up to 34 hours in all
 (not run; a GPU or an idle core is faster)."""
 
 
-def _run(study: HumanStudy, rendering: str, seed: int) -> dict[str, Any]:
+def _run(study: HumanStudy, rendering: str, seed: int, simhash: bool = False) -> dict[str, Any]:
     from hrl.envs.priors import PriorsPlatformer
     from hrl.human.count_q import CountQ
 
     start = time.perf_counter()
     env = PriorsPlatformer(rendering, max_steps=study.max_steps)
-    agent = CountQ(env, replace(study.agent, seed=seed)).learn()
+    config = replace(study.agent, seed=seed)
+    if simhash:
+        config = replace(config, hash_bits=study.simhash_bits, total_timesteps=study.simhash_cap)
+    agent = CountQ(env, config).learn()
     outcomes = [e["outcome"] for e in agent.history]
     return {
         "rendering": rendering,
@@ -127,44 +138,57 @@ def run_human_study(options: Any, study: HumanStudy) -> list[Any]:
     cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
     if cache.get("settings") != settings:
         cache = {"settings": settings, "runs": {}}
-    todo = [(r, options.seed + i) for r in study.renderings for i in range(study.seeds)]
-    for rendering, seed in progress(todo, "priors runs"):
-        key = f"{rendering}/{seed}"
+    todo = [(r, options.seed + i, False) for r in study.renderings for i in range(study.seeds)]
+    todo += [(r, options.seed + i, True) for r in study.renderings for i in range(study.simhash_seeds)]
+    tag = f"simhash{study.simhash_bits}-{study.simhash_cap}"
+    for rendering, seed, simhash in progress(todo, "priors runs"):
+        key = f"{tag}/{rendering}/{seed}" if simhash else f"{rendering}/{seed}"
         if key not in cache["runs"]:
-            cache["runs"][key] = _run(study, rendering, seed)
+            cache["runs"][key] = _run(study, rendering, seed, simhash)
             text = json.dumps(cache, indent=1)
             atomic_write(cache_path, lambda tmp, text=text: Path(tmp).write_text(text))
-    runs = [cache["runs"][f"{r}/{s}"] for r, s in todo]
     optimum = len(shortest_solution(PriorsPlatformer(max_steps=study.max_steps)) or [])
-
-    def solved_steps(rendering: str) -> list[float]:
-        return [
-            float(r["steps to solve"]) for r in runs if r["rendering"] == rendering and r["steps to solve"]
+    rows = []
+    for simhash in (False, True):
+        runs = [
+            cache["runs"][f"{tag}/{r}/{s}" if simhash else f"{r}/{s}"] for r, s, h in todo if h == simhash
         ]
 
-    base = solved_steps("original") if "original" in study.renderings else []
-    rows = []
-    for rendering in study.renderings:
-        group = [r for r in runs if r["rendering"] == rendering]
-        steps = solved_steps(rendering)
-        rows.append(
-            {
-                "rendering": rendering,
-                "solved": f"{len(steps)}/{len(group)}",
-                "steps to solve": mean_sd(steps, digits=0),
-                "x original": round(float(np.mean(steps) / np.mean(base)), 3) if steps and base else None,
-                "attempts": mean_sd([r["attempts"] for r in group], digits=1),
-                "deaths": mean_sd([r["deaths"] for r in group], digits=1),
-                "distinct frames": mean_sd([r["distinct frames"] for r in group], digits=0),
-                "paper": PAPER["RL agent"] if rendering == "original" else "",
-            }
-        )
+        def solved_steps(rendering: str, runs: list = runs) -> list[float]:
+            return [
+                float(r["steps to solve"])
+                for r in runs
+                if r["rendering"] == rendering and r["steps to solve"]
+            ]
+
+        base = solved_steps("original") if "original" in study.renderings else []
+        for rendering in study.renderings if runs else ():
+            group = [r for r in runs if r["rendering"] == rendering]
+            steps = solved_steps(rendering)
+            rows.append(
+                {
+                    "agent": f"CountQ, {study.simhash_bits}-bit SimHash"
+                    if simhash
+                    else "CountQ, exact pixels",
+                    "rendering": rendering,
+                    "solved": f"{len(steps)}/{len(group)}",
+                    "steps to solve": mean_sd(steps, digits=0),
+                    "x original": round(float(np.mean(steps) / np.mean(base)), 3) if steps and base else None,
+                    "attempts": mean_sd([r["attempts"] for r in group], digits=1),
+                    "deaths": mean_sd([r["deaths"] for r in group], digits=1),
+                    "distinct frames": mean_sd([r["distinct frames"] for r in group], digits=0),
+                    "paper": PAPER["RL agent"] if rendering == "original" and not simhash else "",
+                }
+            )
     cap = study.agent.total_timesteps
     notes = (
         f"CountQ (tabular Q on BLAKE2b digests of the pixels; lr {study.agent.learning_rate}, gamma "
         f"{study.agent.gamma}, bonus {study.agent.bonus}/sqrt(n), optimistic start), {study.seeds} seeds "
         f"from {options.seed}, each run stopped at its first solve (cap {cap} steps), {study.max_steps}-step "
-        f"attempts. A shortest solution takes {optimum} steps. Same seed, same run in every rendering is "
+        f"attempts; SimHash rows: the same agent keyed by sign(A x), A a fixed {study.simhash_bits} x pixels "
+        f"Gaussian matrix, {study.simhash_seeds} seeds, cap {study.simhash_cap} steps ('distinct frames' "
+        f"counts codes). A shortest solution takes {optimum} steps. Exact pixels: same seed, same run in "
+        "every rendering is "
         "expected by construction (a one-to-one re-rendering gives an isomorphic table): the table measures it. "
         f"Paper, people: {PAPER['people, original']} on the original game; {PAPER['people, priors masked']}."
     )
@@ -264,14 +288,16 @@ def _figures(out: Path, study: HumanStudy, rows: list[dict[str, Any]]) -> None:
         axes.set_title(rendering)
         axes.axis("off")
     save_figure(figure, out / "human_priors_renderings.png")
-    figure = new_figure(5.0, 3.2)
+    figure = new_figure(7.0, 3.2)
     axes = figure.add_subplot(1, 1, 1)
     means = [r["steps to solve"].mean if r["steps to solve"].mean is not None else np.nan for r in rows]
     sds = [r["steps to solve"].sd or 0.0 for r in rows]
-    axes.bar(range(len(rows)), means, yerr=sds, color="tab:blue")
-    axes.set_xticks(range(len(rows)), [r["rendering"] for r in rows])
+    colours = ["tab:orange" if "SimHash" in r["agent"] else "tab:blue" for r in rows]
+    axes.bar(range(len(rows)), means, yerr=sds, color=colours)
+    labels = [r["rendering"] + ("\nSimHash" if "SimHash" in r["agent"] else "") for r in rows]
+    axes.set_xticks(range(len(rows)), labels, fontsize=7)
     axes.set_ylabel("steps to first solve")
-    axes.set_title("prior-free agent (CountQ)")
+    axes.set_title("prior-free agent (CountQ): exact pixels (blue), SimHash (orange; unsolved: no bar)")
     save_figure(figure, out / "human_priors_steps.png")
 
 

@@ -40,6 +40,9 @@ class CountQConfig:
         learning_rate: the step size lr, in (0, 1] (1 is exact in a deterministic game).
         gamma: discount, in [0, 1).
         bonus: the exploration bonus weight (> 0).
+        hash_bits: 0 keys the table by the exact pixels; k > 0 by a k-bit SimHash of them, sign(A x)
+            with A a fixed (k, pixels) Gaussian matrix drawn from ``seed`` (Tang et al. 2017's count-based
+            exploration on Atari frames): similar frames share a row, so what the pixels look like matters.
         stop_when_solved: end `learn` at the end of the first solved episode (steps-to-solve is then
             ``num_timesteps``).
         total_timesteps: the step budget (extendable on resume).
@@ -49,6 +52,7 @@ class CountQConfig:
     learning_rate: float = 1.0
     gamma: float = 0.99
     bonus: float = 0.1
+    hash_bits: int = 0
     stop_when_solved: bool = True
     total_timesteps: int = extendable(1_000_000)
     seed: int = 0
@@ -63,6 +67,12 @@ class CountQConfig:
             )
         _number_in(owner, "bonus", self.bonus, 0.0, float("inf"), open_low=True)
         _positive_int(owner, "total_timesteps", self.total_timesteps)
+        if (
+            not isinstance(self.hash_bits, int)
+            or isinstance(self.hash_bits, bool)
+            or not 0 <= self.hash_bits <= 512
+        ):
+            raise InputError(f"{owner}.hash_bits must be an integer in [0, 512]", item=self.hash_bits)
         if not isinstance(self.stop_when_solved, bool):
             raise InputError(f"{owner}.stop_when_solved must be true or false", item=self.stop_when_solved)
         _seed(owner, self.seed)

@@ -60,6 +60,9 @@ class CountQ:
         self.q = np.zeros((0, self.n_actions))
         self.counts = np.zeros((0, self.n_actions), np.int64)
         self.rng = substream(config.seed, 0xC0)
+        self._projection: np.ndarray | None = (
+            None  # SimHash's A, drawn on first use (its width is the frame's)
+        )
         self.num_timesteps = 0
         self.history: list[dict[str, Any]] = []
         self.solved_at: int | None = None
@@ -72,6 +75,21 @@ class CountQ:
 
         if not isinstance(env.action_space, gym.spaces.Discrete):
             raise InputError("CountQ needs a Discrete action space", item=env.action_space)
+
+    def _key(self, observation: Any) -> bytes:
+        """The table key of an observation: its digest, or its SimHash code (``hash_bits`` > 0)."""
+        bits = self.config.hash_bits
+        if bits == 0:
+            return digest(observation)
+        x = np.asarray(observation, np.float32).reshape(-1)
+        if self._projection is None or self._projection.shape[1] != x.size:
+            rng = substream(self.config.seed, 0x51)
+            self._projection = rng.standard_normal((bits, x.size)).astype(np.float32)
+        return (
+            np.packbits(self._projection @ x > 0).tobytes().ljust(16, b"\0")[:16]
+            if bits <= 128
+            else digest(np.packbits(self._projection @ x > 0))
+        )
 
     @property
     def num_episodes(self) -> int:
@@ -121,11 +139,11 @@ class CountQ:
         while self.num_timesteps < total and not (config.stop_when_solved and self.solved_at is not None):
             if self._episode is None:
                 obs, _ = self.env.reset(seed=episode_seed(config.seed, self.num_episodes))
-                self._episode, self._current = {"actions": [], "return": 0.0}, self._row(digest(obs))
+                self._episode, self._current = {"actions": [], "return": 0.0}, self._row(self._key(obs))
             row, episode = self._current, self._episode
             action = self._greedy(row)
             obs, reward, terminated, truncated, info = self.env.step(action)
-            nxt = self._row(digest(obs))
+            nxt = self._row(self._key(obs))
             self.counts[row, action] += 1
             target = reward + config.bonus / np.sqrt(self.counts[row, action])
             if not terminated:
@@ -160,7 +178,7 @@ class CountQ:
         self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True
     ):
         """The greedy action for one observation (an unseen one: the first action), and ``state``."""
-        row = self.rows.get(digest(observation))
+        row = self.rows.get(self._key(observation))
         if row is None:
             return 0, state
         values = self.q[row]
@@ -211,7 +229,7 @@ class CountQ:
             obs, _ = self.env.reset(seed=episode_seed(self.config.seed, self.num_episodes))
             for action in self._episode["actions"]:
                 obs = self.env.step(action)[0]
-            self._current = self.rows[digest(obs)]
+            self._current = self.rows[self._key(obs)]
 
     def _resume(self, path: Path) -> None:
         from core.checkpoint import load_checkpoint
