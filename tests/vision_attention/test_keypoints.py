@@ -176,3 +176,20 @@ def test_supervised_keypoints_learn_pose_better_than_the_identity():
     identity = baseline_errors(test, torch.eye(3)).mean()
     print(f"supervised {learned:.1f} deg, identity {identity:.1f} deg")
     assert learned < identity - 30, (learned, identity)
+
+
+def test_keypoint_views_command_writes_its_figure_and_refuses_an_unknown_category(tmp_path, capsys):
+    import subprocess
+    import sys
+    from functools import partial
+
+    from core.testing import exit_code
+    from vision_attention.cli import main
+
+    assert main(["keypoint-views", "chair", "--count", "2", "--size", "16", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "keypoint_views_chair.png").stat().st_size > 0
+    assert "relative rotations" in capsys.readouterr().out
+    assert partial(exit_code, main)(["keypoint-views", "table", "--out", str(tmp_path)]) == 2
+    code = "import sys\nfrom vision_attention.cli import main\ntry:\n    main(['keypoint-views', '--help'])\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules, file=sys.stderr)\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "False", done.stderr
