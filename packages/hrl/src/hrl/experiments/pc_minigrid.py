@@ -58,7 +58,8 @@ FULL = MiniGridStudy(
     seeds=5,
 )
 """5 tasks (adding LavaGap-S6 and DoorKey-6x6), 100 000 steps each, 50 evaluation episodes, 5 seeds:
-2.5 million PPO steps per seed and method; an estimate from the smoke rates is in the README."""
+500 000 PPO steps per run, 25 runs: 16.7x the smoke's 750 000 steps, which took 19 min on the
+shared 2-core machine, so about 5.5 hours on one core (an estimate; not run)."""
 
 
 def run_minigrid_study(options: Any, study: MiniGridStudy) -> list[Any]:
