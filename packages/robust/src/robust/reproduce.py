@@ -47,6 +47,7 @@ __all__ = [
     "blackbox",
     "cost_sensitive",
     "defenses",
+    "defenses_digits",
     "dknn",
     "dustbin",
     "gp_reject",
@@ -140,6 +141,13 @@ def transfer(options: RunOptions) -> list[ResultTable]:
 def defenses(options: RunOptions) -> list[ResultTable]:
     """Clean / PGD / IBP-verified accuracy of clean, PGD-AT, ALP and IBP training."""
     from robust.experiments.defenses import defenses as run
+
+    return run(options)
+
+
+def defenses_digits(options: RunOptions) -> list[ResultTable]:
+    """Clean / PGD / verified accuracy of clean, PGD-AT, ALP, IBP and PixelDP training on the 8x8 digits."""
+    from robust.experiments.defenses import defenses_digits as run
 
     return run(options)
 
@@ -320,6 +328,7 @@ EXPERIMENTS = {
     "transfer": transfer,
     "transfer-sources": transfer_sources,
     "defenses": defenses,
+    "defenses-digits": defenses_digits,
     "ibp-nets": ibp_nets,
     "pixeldp": pixeldp,
     "cost-sensitive": cost_sensitive,

@@ -18,12 +18,19 @@ __all__ = ["defended_model"]
 
 
 def defended_model(
-    options: RunOptions, data: ImageData, architecture: str, name: str, **defense: object
+    options: RunOptions,
+    data: ImageData,
+    architecture: str,
+    name: str,
+    *,
+    epochs: int | None = None,
+    **defense: object,
 ) -> tuple[nn.Module, list[dict[str, float]], DefenseConfig]:
     """Train (or resume) `architecture` on `data` with the defense fields `defense`.
 
     The training part (epochs, batch 50, Adam 1e-3, seed) is the clean reference model's at this
-    scale (`robust.experiments.models.EPOCHS`); the checkpoint is ``out/models/<data>-<arch>-<name>-seed<s>``.
+    scale (`robust.experiments.models.EPOCHS`; `epochs` overrides it); the checkpoint is
+    ``out/models/<data>-<arch>-<name>-seed<s>``.
     """
     from core.device import pick_device
 
@@ -31,7 +38,7 @@ def defended_model(
     train = TrainConfig(
         model=ModelConfig(architecture, in_channels=c, image_size=size, num_classes=data.num_classes),
         data=data.name,
-        epochs=EPOCHS[options.scale][architecture],
+        epochs=EPOCHS[options.scale][architecture] if epochs is None else epochs,
         seed=options.seed,
     )
     config = DefenseConfig(train=train, **defense)  # type: ignore[arg-type]
