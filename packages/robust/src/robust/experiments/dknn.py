@@ -84,7 +84,7 @@ def dknn(options: RunOptions) -> list[ResultTable]:
             "FGSM, BIM and PGD crafted on the network, transferred to DkNN (the paper's setting), L-inf eps 0.25; "
             f"BIM {budget['bim_steps']} steps of {budget['bim_alpha']}, PGD (random start) and the adaptive attack "
             f"{steps} steps of {2.5 * 0.25 / steps:.4g}; adaptive: DkNNFeatureAttack, every indexed layer pulled "
-            f"towards the {K} nearest training images (fc layer) of the class with the largest other p-value. "
+            f"towards the {K} nearest training images (fc layer) of the nearest other class there. "
             f"fooled_and_accepted: wrong DkNN class and not rejected. Rejection: credibility < {REJECT_BELOW} "
             "(robust.evaluate.rejection_columns). Paper's finding (as the summary states it, no numbers): "
             f"{PAPER_FINDING}."
