@@ -80,4 +80,3 @@ def test_a_path_that_steps_onto_the_wall_line_and_off_it_crosses_the_wall():
     path = np.array([[0.45, 0.3], [0.5, 0.3], [0.55, 0.3], [0.5, 0.85], [0.55, 0.85]])
     # left -> onto the line -> right (outside the door: through the wall); back onto the line in the door; out
     assert Maze().crosses_wall(path[:-1], path[1:]).tolist() == [False, True, False, False]
-
