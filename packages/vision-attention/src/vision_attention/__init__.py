@@ -40,6 +40,10 @@ if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads name
     from vision_attention.groupnorm.layer import GroupNorm, make_norm
     from vision_attention.groupnorm.models import NormCNN
     from vision_attention.groupnorm.study import batch_size_study
+    from vision_attention.keypoints.config import KeypointConfig, ViewConfig
+    from vision_attention.keypoints.geometry import procrustes
+    from vision_attention.keypoints.models import KeypointNet
+    from vision_attention.keypoints.render import make_pairs
     from vision_attention.saliency.methods import METHODS, attribute
     from vision_attention.saliency.randomize import cascading_randomization, independent_randomization
     from vision_attention.saliency.similarity import hog_similarity, rank_correlation, ssim
@@ -66,6 +70,11 @@ _WHERE = {
     "CoordConv2d": "vision_attention.coordconv.layer",
     "CoordTaskConfig": "vision_attention.coordconv.config",
     "GroupNorm": "vision_attention.groupnorm.layer",
+    "KeypointConfig": "vision_attention.keypoints.config",
+    "KeypointNet": "vision_attention.keypoints.models",
+    "ViewConfig": "vision_attention.keypoints.config",
+    "make_pairs": "vision_attention.keypoints.render",
+    "procrustes": "vision_attention.keypoints.geometry",
     "METHODS": "vision_attention.saliency.methods",
     "NormCNN": "vision_attention.groupnorm.models",
     "NormNetConfig": "vision_attention.groupnorm.config",
@@ -105,6 +114,8 @@ __all__ = [
     "CoordConv2d",
     "CoordTaskConfig",
     "GroupNorm",
+    "KeypointConfig",
+    "KeypointNet",
     "NormCNN",
     "NormNetConfig",
     "OodConfig",
@@ -113,6 +124,7 @@ __all__ = [
     "TopDownVQA",
     "TrainConfig",
     "VQAConfig",
+    "ViewConfig",
     "attribute",
     "auroc",
     "batch_size_study",
@@ -130,8 +142,10 @@ __all__ = [
     "load_ood_data",
     "load_vqa",
     "make_norm",
+    "make_pairs",
     "make_scenes",
     "not_so_clevr",
+    "procrustes",
     "rank_correlation",
     "read_bottom_up_tsv",
     "split_indices",

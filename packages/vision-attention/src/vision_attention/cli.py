@@ -10,14 +10,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from core.cli import dispatch, existing_file, package_cli
+from core.cli import add_out_option, add_seed_option, dispatch, existing_file, package_cli, positive_int
 from core.reproduce import add_reproduce_command
+from vision_attention.keypoints.config import CATEGORIES
 
 DESCRIPTION = (
     "Bottom-up/top-down attention for captioning and VQA (Anderson et al. 2018), CoordConv (Liu et al. 2018), "
     "sanity checks for saliency maps (Adebayo et al. 2018), Group Normalization (Wu & He 2018) and learned "
-    "confidence for out-of-distribution detection (DeVries & Taylor 2018), SQOOP (Bahdanau et al. 2019) and BSN "
-    "temporal action proposals (Lin et al. 2018)."
+    "confidence for out-of-distribution detection (DeVries & Taylor 2018), SQOOP (Bahdanau et al. 2019), BSN "
+    "temporal action proposals (Lin et al. 2018), FIDO (Chang et al. 2019), augmentation for skin lesions "
+    "(Perez et al. 2018) and KeypointNet (Suwajanakorn et al. 2018)."
 )
 
 
@@ -60,6 +62,34 @@ def _proposal_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keypoint_views(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from vision_attention.keypoints.config import ViewConfig
+    from vision_attention.keypoints.figures import plot_keypoints
+    from vision_attention.keypoints.geometry import angular_distance, project
+    from vision_attention.keypoints.render import make_pairs
+
+    view = ViewConfig(size=args.size)
+    pairs = make_pairs(args.category, args.count, view, seed=args.seed)
+    shown = {
+        f"{args.category}, view {side}": (images, project(keypoints, view.focal))
+        for side, images, keypoints in (
+            ("A", pairs.images_a, pairs.keypoints_a),
+            ("B", pairs.images_b, pairs.keypoints_b),
+        )
+    }
+    path = plot_keypoints(
+        shown,
+        args.out / f"keypoint_views_{args.category}.png",
+        title=f"{args.category}: {args.count} view pairs, annotated keypoints",
+        columns=args.count,
+    )
+    angles = np.degrees(angular_distance(pairs.rotation_ab, pairs.rotation_ab.new_tensor(np.eye(3))).numpy())
+    print(f"{path}: relative rotations {', '.join(f'{a:.1f}' for a in angles)} deg")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``vision-attention`` parser with its sub-commands (each has a ``handler``)."""
     parser, commands = package_cli("vision-attention", DESCRIPTION)
@@ -83,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     metrics.add_argument("--subset", default=None, help='only videos of this subset (e.g. "validation")')
     metrics.set_defaults(handler=_proposal_metrics)
+    views = commands.add_parser(
+        "keypoint-views",
+        help="render view pairs of a KeypointNet object category with its annotated keypoints",
+    )
+    views.add_argument("category", choices=CATEGORIES, help="the object category")
+    views.add_argument("--count", type=positive_int, default=4, help="view pairs (default: 4)")
+    views.add_argument("--size", type=positive_int, default=64, help="image side in pixels (default: 64)")
+    add_seed_option(views)
+    add_out_option(views, what="the figure")
+    views.set_defaults(handler=_keypoint_views)
     add_reproduce_command(commands, "vision-attention")
     return parser
 

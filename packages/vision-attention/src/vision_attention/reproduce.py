@@ -1,4 +1,4 @@
-"""The package's experiments, one per paper (``reproduce vision-attention --only bsn|confidence|coordconv|groupnorm|saliency|sqoop|updown``).
+"""The package's experiments, one per paper (``reproduce vision-attention --only augment|bsn|confidence|coordconv|groupnorm|infill|keypoints|saliency|sqoop|updown``).
 
 Each publishes its tables as soon as they are computed (`RunOptions.publish`) and draws its figures into
 ``--out``. ``--scale smoke`` runs in minutes on 1-2 CPU threads; ``--scale full`` uses the paper's budgets
@@ -16,11 +16,14 @@ from core.results import ResultTable
 
 __all__ = [
     "EXPERIMENTS",
+    "augment",
     "bsn",
     "confidence",
     "coordconv",
     "groupnorm",
     "groupnorm_deep",
+    "infill",
+    "keypoints",
     "saliency",
     "sqoop",
     "updown",
@@ -707,6 +710,132 @@ def bsn(options: RunOptions) -> list[ResultTable]:
     return [table]
 
 
+# ------------------------------------------------------------------------------------------ KeypointNet
+
+KEYPOINT_BUDGET = {
+    # categories, view pairs (train / held-out test objects), image side, network, epochs of both models, lr
+    "smoke": {
+        "categories": ("box", "chair", "lshape"),
+        "train": 1000,
+        "test": 300,
+        "size": 32,
+        "width": 16,
+        "dilations": (1, 2, 4, 8, 1, 1),
+        "epochs": 10,
+        "supervised_epochs": 10,
+        "learning_rate": 3e-3,
+    },
+    "full": {
+        "categories": ("box", "chair", "lshape"),
+        "train": 10000,
+        "test": 1000,
+        "size": 64,
+        "width": 32,
+        "dilations": (1, 1, 2, 4, 8, 16, 1, 2, 4, 8, 16, 1, 1),  # the paper's 13-layer dilated stack
+        "epochs": 30,
+        "supervised_epochs": 30,
+        "learning_rate": 1e-3,
+    },
+}
+PAPER_KEYPOINTS = (
+    "relative pose from KeypointNet's unsupervised keypoints is better than from a supervised keypoint set "
+    "(ShapeNet cars, planes, chairs; the paper summary gives no numbers)"
+)
+
+
+def keypoints(options: RunOptions) -> list[ResultTable]:
+    """KeypointNet (Suwajanakorn et al. 2018) vs supervised keypoints: relative-pose error on held-out objects."""
+    from core.device import pick_device, torch_threads
+    from vision_attention.config import TrainConfig
+    from vision_attention.keypoints.config import KeypointConfig, ViewConfig
+    from vision_attention.keypoints.figures import plot_keypoints
+    from vision_attention.keypoints.study import error_summary, predict, run_category
+    from vision_attention.plots import plot_bars
+
+    _no_data_option(options, "keypoints")
+    budget = KEYPOINT_BUDGET[options.scale]
+    device = pick_device(options.device)
+    view = ViewConfig(size=budget["size"], focal=4.0 if budget["size"] >= 32 else 3.5)
+    config = KeypointConfig(width=budget["width"], dilations=budget["dilations"])
+    train = TrainConfig(
+        epochs=budget["epochs"], batch_size=32, learning_rate=budget["learning_rate"], grad_clip=1.0
+    )
+    supervised = replace(train, epochs=budget["supervised_epochs"])
+    out = _out(options)
+    table = ResultTable(
+        "keypoints",
+        title="Relative pose from keypoints: KeypointNet vs supervised keypoints (Suwajanakorn et al. 2018)",
+        notes=(
+            "Angular error (degrees) of the relative rotation between two views of a held-out object: orthogonal "
+            "Procrustes on each model's 3-D keypoints (2-D expectation + depth, unprojected with the known camera). "
+            f"KeypointNet: {config.keypoints} heads, losses consistency {config.consistency}, pose {config.pose}, "
+            f"separation {config.separation} (delta {config.separation_delta}), silhouette {config.silhouette}, "
+            f"Procrustes noise {config.pose_noise} in training; no keypoint labels. supervised: the same network "
+            "with 8 heads regressing the 8 annotated keypoints' (u, v, depth). identity: R = I; mean pose: the "
+            f"chordal mean of the training pairs' rotations. Both nets: width {config.width}, "
+            f"{len(config.dilations)} dilated 3x3 convs (first stride {config.stride}), Adam lr "
+            f"{budget['learning_rate']}, batch 32 pairs, {budget['epochs']} / {budget['supervised_epochs']} epochs. "
+            f"verdict: reproduced when KeypointNet's mean error is at most the supervised one's. paper: {PAPER_KEYPOINTS}."
+        ),
+        data=(
+            f"rendered here (vision_attention.keypoints.render): {budget['train']} training / {budget['test']} test "
+            f"view pairs per category, each of a fresh random instance (test objects from another seed), "
+            f"{budget['size']}x{budget['size']} px, azimuth uniform over 360 deg, elevation "
+            f"{view.elevation[0]:g}-{view.elevation[1]:g} deg"
+        ),
+    )
+    bars: dict[str, dict[str, float]] = {}
+    views = {}
+    with torch_threads(options.threads or 1):
+        for category in budget["categories"]:
+            result = run_category(
+                category,
+                train_pairs=budget["train"],
+                test_pairs=budget["test"],
+                view=view,
+                config=config,
+                train=train,
+                supervised_train=supervised,
+                seed=options.seed,
+                folder=out / "keypoints_checkpoints",
+                device=device,
+                quiet=False,
+            )
+            errors = result["errors"]
+            ours, theirs = errors["keypointnet"].mean(), errors["supervised"].mean()
+            for method, values in errors.items():
+                row = {"category": category, "method": method, **error_summary(values)}
+                row["train_seconds"] = round(result["seconds"].get(method, 0.0), 1)
+                if method == "keypointnet":
+                    row["verdict"] = (
+                        "reproduced" if ours <= theirs else f"not reproduced (+{ours - theirs:.1f} deg)"
+                    )
+                    row["paper"] = "better than supervised"
+                table.add(**row)
+                bars.setdefault(category, {})[method] = row["under_30deg"]
+            test = result["test"]
+            for method, label in (("keypointnet", "KeypointNet"), ("supervised", "supervised")):
+                uv = predict(result["models"][method], test.images_a[:4]).uv
+                views[f"{category} ({label})"] = (test.images_a[:4], uv)
+            options.publish(table)
+    plot_bars(
+        bars,
+        out / "keypoints_pose.png",
+        ylabel="fraction under 30 deg",
+        title="Relative pose, held-out objects",
+    )
+    plot_keypoints(views, out / "keypoints_views.png", title="Keypoints on held-out views (colour = head)")
+    return [table]
+
+
+def infill(options: RunOptions) -> list[ResultTable]:
+    """FIDO (Chang et al. 2019): SSR / SDR saliency with mean, blur, noise and generative in-fills, scored against the digit's box."""
+    from vision_attention.infill.experiment import run_infill
+
+    _no_data_option(options, "infill")
+    return run_infill(options)
+
+
 def updown(options: RunOptions) -> list[ResultTable]:
     """Bottom-up (region) vs top-down-only (grid) features for captioning and VQA on synthetic scenes."""
     from vision_attention.updown.experiment import run_updown
@@ -715,14 +844,154 @@ def updown(options: RunOptions) -> list[ResultTable]:
     return run_updown(options)
 
 
+# ------------------------------------------------------------------------------------- augmentation
+
+AUG_BUDGET = {
+    # proxy train / test images, image side, epochs, batch, TTA copies, seeds, bootstrap resamples
+    "smoke": {
+        "train": 300,
+        "test": 300,
+        "size": 48,
+        "epochs": 25,
+        "batch": 16,
+        "copies": 8,
+        "seeds": 1,
+        "resamples": 2000,
+    },
+    "full": {
+        "train": 2000,
+        "test": 600,
+        "size": 48,
+        "epochs": 60,
+        "batch": 16,
+        "copies": 64,
+        "seeds": 3,
+        "resamples": 2000,
+    },
+}
+AUG_LEARNING_RATE = 3e-3
+PAPER_AUG = {
+    "a-none": "baseline",
+    "h-elastic": "above no augmentation",
+    "j-basic": "best scenario (best AUC 0.882, abstract)",
+    "k-basic-erasing": "below the basic set",
+    "l-basic-elastic": "below the basic set (elastic lowers it)",
+    "m-basic-mix": "below the basic set",
+}
+
+
+def augment(options: RunOptions) -> list[ResultTable]:
+    """Perez et al. 2018's 13 augmentation scenarios: AUC with bootstrap 95% CIs, train-only vs train + test
+    augmentation, on the procedural proxy lesions (or ``--data DIR``: an ISIC 2017 folder with its
+    Training and Test splits)."""
+    from core.device import torch_threads
+    from vision_attention.augment.config import SCENARIO_NAMES, AugmentConfig, ProxyConfig
+    from vision_attention.augment.data import synthetic_lesions
+    from vision_attention.augment.isic import load_isic_split
+    from vision_attention.augment.study import run_study
+    from vision_attention.config import TrainConfig
+    from vision_attention.plots import plot_bars
+
+    budget = AUG_BUDGET[options.scale]
+    out = _out(options)
+    size = budget["size"]
+    config = AugmentConfig(size=size, tta_copies=budget["copies"])
+    table = ResultTable(
+        "augment",
+        title="Augmentation scenarios for skin-lesion classification: test AUC (Perez et al. 2018)",
+        notes=(
+            f"One LesionCNN (3 conv-BN blocks, width 16) per scenario from the same initialisation, Adam lr "
+            f"{AUG_LEARNING_RATE}, batch {budget['batch']}, {budget['epochs']} epochs, every minibatch augmented "
+            "by the scenario. train only: the plain test images; train + test: the mean probability over "
+            f"{budget['copies']} copies augmented by the same scenario (the paper: 64). [low, high]: stratified "
+            f"bootstrap 95% interval ({budget['resamples']} resamples of the test set); tta_gain: paired. "
+            f"{budget['seeds']} seed(s): with several, the cells are mean ± sd over seeds and the intervals "
+            "those of the first seed. paper: Perez et al.'s reading on ISIC 2017 (Inception-v4, ResNet-152, "
+            "DenseNet-161): the basic set (j) is best, test-time augmentation helps, elastic helps alone but "
+            "lowers the basic set; best AUC 0.882 (abstract)."
+        ),
+    )
+    per: dict[str, list] = {}
+    with torch_threads(options.threads or 1):
+        if options.data is not None:
+            train_data = load_isic_split(options.data, "Training", size=size)
+            test_data = load_isic_split(options.data, "Test", size=size)
+            scenarios = [n for n in SCENARIO_NAMES if train_data.masks is not None or "mix" not in n]
+        else:
+            proxy = ProxyConfig(size=size)
+            train_data = synthetic_lesions(budget["train"], proxy, seed=options.seed)
+            test_data = synthetic_lesions(budget["test"], proxy, seed=options.seed + 1_000)
+            scenarios = list(SCENARIO_NAMES)
+        table.data = f"train: {train_data.description}; test: {test_data.description}"
+
+        def publish_row(result) -> None:
+            per.setdefault(result.scenario, []).append(result)
+            if len(per[result.scenario]) < budget["seeds"]:
+                return
+            runs = per[result.scenario]
+            first = runs[0]
+            many = len(runs) > 1
+            cell = (lambda v: mean_sd(v)) if many else (lambda v: v[0])
+            table.add(
+                scenario=result.scenario,
+                auc_train_only=cell([r.auc_train_only[0] for r in runs]),
+                low=first.auc_train_only[1],
+                high=first.auc_train_only[2],
+                auc_train_test=cell([r.auc_train_test[0] for r in runs]),
+                low_tta=first.auc_train_test[1],
+                high_tta=first.auc_train_test[2],
+                tta_gain=cell([r.tta_gain[0] for r in runs]),
+                gain_low=first.tta_gain[1],
+                gain_high=first.tta_gain[2],
+                train_s=round(sum(r.train_seconds for r in runs), 1),
+                paper=PAPER_AUG.get(result.scenario, ""),
+            )
+            options.publish(table, quiet=True)
+
+        from core.results import mean_sd
+
+        for k in range(budget["seeds"]):
+            train = TrainConfig(
+                epochs=budget["epochs"],
+                batch_size=budget["batch"],
+                learning_rate=AUG_LEARNING_RATE,
+                seed=options.seed + k,
+            )
+            run_study(
+                train_data,
+                test_data,
+                scenarios,
+                config,
+                train,
+                folder=out / "augment_checkpoints",
+                resamples=budget["resamples"],
+                on_result=publish_row,
+            )
+    options.publish(table)
+    bars = {
+        row["scenario"]: {
+            "train only": float(getattr(row["auc_train_only"], "mean", row["auc_train_only"])),
+            "train + test": float(getattr(row["auc_train_test"], "mean", row["auc_train_test"])),
+        }
+        for row in table.rows
+    }
+    plot_bars(
+        bars, out / "augment_auc.png", ylabel="test AUC", title="Augmentation scenarios (proxy lesions)"
+    )
+    return [table]
+
+
 EXPERIMENTS = {
+    "augment": augment,
     "confidence": confidence,
     "coordconv": coordconv,
     "groupnorm": groupnorm,
     "groupnorm-deep": groupnorm_deep,
+    "infill": infill,
     "saliency": saliency,
     "sqoop": sqoop,
     "bsn": bsn,
+    "keypoints": keypoints,
     "updown": updown,
 }
 """The sub-experiments `reproduce vision-attention --only NAME` runs (the ``core.reproduce`` entry point)."""
