@@ -29,6 +29,7 @@ from hrl.config import DIAYNConfig, HIROConfig, MAXConfig, PPOConfig, SACConfig,
 from hrl.continual import ContinualConfig
 from hrl.continual.progress_compress import ProgressCompressConfig
 from hrl.counterfactual.cfgps import CFGPSConfig
+from hrl.human.play import add_play_commands
 from hrl.multiagent.config import SocialConfig
 
 DESCRIPTION = (
@@ -348,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_threads_option(social)
     add_out_option(social, what="the checkpoint")
     social.set_defaults(handler=_social)
+    add_play_commands(commands)
     add_reproduce_command(commands, "hrl")
     return parser
 

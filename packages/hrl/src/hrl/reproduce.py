@@ -54,19 +54,47 @@ def _model_based(options: Any) -> list[Any]:
     return model_based(options) + mb_mpo(options)
 
 
+def _pc_minigrid(options: Any) -> list[Any]:
+    from hrl.experiments.pc_minigrid import pc_minigrid
+
+    return pc_minigrid(options)
+
+
+def _human(options: Any) -> list[Any]:
+    from hrl.experiments.human import human
+
+    return human(options)
+
+
 def _mb_mpo(options: Any) -> list[Any]:
     from hrl.experiments.mbmpo import mb_mpo
 
     return mb_mpo(options)
 
 
+def _max_continuous(options: Any) -> list[Any]:
+    from hrl.experiments.max_continuous import max_continuous
+
+    return max_continuous(options)
+
+
+def _diayn_mujoco(options: Any) -> list[Any]:
+    from hrl.experiments.diayn_mujoco import diayn_mujoco
+
+    return diayn_mujoco(options)
+
+
 EXPERIMENTS = {
     "hiro": _hiro,
     "exploration": _exploration,
+    "max-continuous": _max_continuous,
+    "diayn-mujoco": _diayn_mujoco,
     "curiosity": _curiosity,
     "continual": _continual,
     "model-based": _model_based,
     "mb-mpo": _mb_mpo,
     "social": _social,
     "rfm": _rfm,
+    "human": _human,
+    "pc-minigrid": _pc_minigrid,
 }
