@@ -17,6 +17,8 @@ bounds, the Proposition-1 test per input; beside the noise-free model's clean ac
 
 from __future__ import annotations
 
+import math
+
 from core.cli import RunOptions
 from core.results import ResultTable
 from robust.certify import verified_accuracy
@@ -29,6 +31,8 @@ __all__ = ["BUDGET", "DIGITS", "TRAIN_EPS", "defenses", "defenses_digits", "pixe
 TRAIN_EPS = 0.1
 
 PIXELDP_L, PIXELDP_DELTA = 0.1, 0.05
+PIXELDP_SIGMA = math.sqrt(2 * math.log(1.25 / PIXELDP_DELTA)) * PIXELDP_L
+"""The Gaussian mechanism's noise sd for construction bound L (L2 sensitivity 1, eps 1)."""
 
 BUDGET = {
     "smoke": {
@@ -38,6 +42,7 @@ BUDGET = {
         "ibp_warmup": 100,
         "ibp_ramp": 400,
         "draws": 300,
+        "eot": 10,
     },
     "full": {
         "n_test": 1000,
@@ -46,9 +51,11 @@ BUDGET = {
         "ibp_warmup": 2000,
         "ibp_ramp": 10000,
         "draws": 1000,
+        "eot": 30,
     },
 }
-"""Test images, test eps grid, PGD-AT steps and IBP schedule (minibatch steps) of each scale."""
+"""Test images, test eps grid, PGD-AT steps, IBP schedule (minibatch steps), PixelDP draws and EOT samples
+of the attack on PixelDP, of each scale."""
 
 ARCHITECTURE = "ibp-small"
 
@@ -85,7 +92,10 @@ def defenses(options: RunOptions) -> list[ResultTable]:
         data=data.describe(),
         notes=(
             "PGD: 20 steps, alpha eps/8, random start; 'PGD x5' keeps the first of 5 restarts that fools. "
-            "verified = IBP certificate (sound). Anchors: IBP reference models verify 97.08/95.47/91.79/84.99% of "
+            f"verified = IBP certificate (sound); for PixelDP (L = {PIXELDP_L}, sigma {PIXELDP_SIGMA:.3f}, "
+            f"{budget['draws']} draws) its L2 certificate at radius eps sqrt(pixels) (the L2 ball that holds the "
+            f"L-inf ball), and PGD is EOT-PGD through the noise layer ({budget['eot']} draws per gradient) scored "
+            "by PixelDP's Monte-Carlo prediction. Anchors: IBP reference models verify 97.08/95.47/91.79/84.99% of "
             "MNIST at eps 0.1/0.2/0.3/0.4 (Gowal et al.); PGD-AT keeps ~89% at eps 0.3 (Madry et al.)."
         ),
     )
@@ -105,13 +115,47 @@ def defenses(options: RunOptions) -> list[ResultTable]:
                 verified_accuracy=verified_accuracy(model, x, y, eps),
                 train_seconds=seconds,
             )
+    base, history, _ = defended_model(
+        options, data, ARCHITECTURE, f"noise{PIXELDP_SIGMA:.3f}", recipe="noise", noise_sigma=PIXELDP_SIGMA
+    )
+    add_pixeldp_rows(table, base, history[-1]["train_seconds"], x, y, budget, options.seed)
     options.publish(table)
     return [table]
 
 
+def add_pixeldp_rows(table: ResultTable, base, seconds: float, x, y, budget: dict, seed: int) -> None:
+    """Add PixelDP's rows to a defenses `table`, one per eps of ``budget["eps"]``.
+
+    `base` is the noise-trained model; `x` ``(n, C, H, W)`` and `y` ``(n,)`` the test images. Clean and
+    attacked accuracy are PixelDP's Monte-Carlo predictions (``budget["draws"]`` draws); the attack is
+    EOT-PGD through the noise layer (``budget["eot"]`` draws per gradient, 20 steps, alpha eps/8);
+    verified: correct and L2-certified at radius eps sqrt(pixels), the L2 ball that holds the L-inf ball.
+    """
+    from robust.attacks import EOT, PGD
+    from robust.certify import PixelDP
+    from robust.defenses import GaussianNoise
+
+    pixels = x[0].numel()
+    dp = PixelDP(base, PIXELDP_L, 1.0, PIXELDP_DELTA, draws=budget["draws"], seed=seed)
+    clean_result = dp.certify(x)
+    clean_accuracy = float((clean_result.prediction == y).float().mean())
+    noisy = GaussianNoise(base, dp.scale, seed=seed)
+    for eps in budget["eps"]:
+        adversary = EOT(PGD(noisy, eps=eps, alpha=eps / 8, steps=20, seed=seed), samples=budget["eot"])
+        result = dp.certify(adversary(x, y))
+        certified = (clean_result.prediction == y) & (clean_result.radius >= eps * math.sqrt(pixels))
+        table.add(
+            training="PixelDP (Lecuyer et al.)",
+            eps=eps,
+            clean_accuracy=clean_accuracy,
+            pgd_accuracy=float((result.prediction == y).float().mean()),
+            verified_accuracy=float(certified.float().mean()),
+            train_seconds=seconds,
+        )
+
+
 def pixeldp(options: RunOptions) -> list[ResultTable]:
     """PixelDP certified accuracy against L2 radius of a noise-trained net; returns the published table."""
-    import math
 
     import torch
 
@@ -121,7 +165,7 @@ def pixeldp(options: RunOptions) -> list[ResultTable]:
     data = experiment_data(options)
     draws = budget["draws"]
 
-    sigma = math.sqrt(2 * math.log(1.25 / PIXELDP_DELTA)) * PIXELDP_L
+    sigma = PIXELDP_SIGMA
     model, history, _ = defended_model(
         options, data, ARCHITECTURE, f"noise{sigma:.3f}", recipe="noise", noise_sigma=sigma
     )
@@ -181,14 +225,10 @@ digits table uses the two-layer 256-unit ReLU MLP for every training."""
 
 def defenses_digits(options: RunOptions) -> list[ResultTable]:
     """Clean / PGD / verified accuracy of clean, PGD-AT, ALP, IBP and PixelDP training on the 8x8 digits."""
-    import math
     from pathlib import Path
 
     from core.device import pick_device
-    from robust.attacks import EOT, PGD
-    from robust.certify import PixelDP
     from robust.data import load_dataset
-    from robust.defenses import GaussianNoise
     from robust.models import ModelConfig
     from robust.train import TrainConfig, fit
 
@@ -223,7 +263,7 @@ def defenses_digits(options: RunOptions) -> list[ResultTable]:
             options, data, DIGITS_ARCHITECTURE, f"{name}{TRAIN_EPS:g}-e{epochs}", epochs=epochs, **fields
         )
         trained[label] = (model, history[-1]["train_seconds"])
-    sigma = math.sqrt(2 * math.log(1.25 / PIXELDP_DELTA)) * PIXELDP_L
+    sigma = PIXELDP_SIGMA
     base, history, _ = defended_model(
         options,
         data,
@@ -263,23 +303,6 @@ def defenses_digits(options: RunOptions) -> list[ResultTable]:
                 verified_accuracy=verified_accuracy(model, x, y, eps),
                 train_seconds=seconds,
             )
-    dp = PixelDP(base, PIXELDP_L, 1.0, PIXELDP_DELTA, draws=budget["draws"], seed=options.seed)
-    clean_result = dp.certify(x)
-    noisy = GaussianNoise(base, dp.scale, seed=options.seed)
-    for eps in budget["eps"]:
-        adversary = EOT(
-            PGD(noisy, eps=eps, alpha=eps / 8, steps=20, seed=options.seed), samples=budget["eot"]
-        )
-        x_adv = adversary(x, y)
-        result = dp.certify(x_adv)
-        certified = (clean_result.prediction == y) & (clean_result.radius >= eps * math.sqrt(pixels))
-        table.add(
-            training="PixelDP (Lecuyer et al.)",
-            eps=eps,
-            clean_accuracy=float((clean_result.prediction == y).float().mean()),
-            pgd_accuracy=float((result.prediction == y).float().mean()),
-            verified_accuracy=float(certified.float().mean()),
-            train_seconds=history[-1]["train_seconds"],
-        )
+    add_pixeldp_rows(table, base, history[-1]["train_seconds"], x, y, budget, options.seed)
     options.publish(table)
     return [table]
