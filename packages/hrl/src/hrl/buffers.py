@@ -81,6 +81,22 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size
 
+    def grown(self, capacity: int) -> ReplayBuffer:
+        """A buffer of `capacity` (>= this one's) holding this one's items in order, sharing its generator.
+
+        Only for a buffer that has not wrapped (its items sit in slots 0..size-1), as the agents that keep
+        every transition use it.
+        """
+        if self.position != self.size % self.capacity or capacity < self.size:
+            raise InputError(
+                "only a buffer that has not wrapped can grow, to at least its size", item=capacity
+            )
+        bigger = ReplayBuffer(capacity, self.shapes, rng=self.rng)
+        for name, values in self.data.items():
+            bigger.data[name][: self.size] = values[: self.size]
+        bigger.size = bigger.position = self.size
+        return bigger
+
     def add(self, **values: Any) -> None:
         """Store one item; every field must be given, with its per-item shape.
 

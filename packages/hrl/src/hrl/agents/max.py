@@ -194,11 +194,7 @@ class MAXExplorer:
         """
         total = requested_total(self.config.total_timesteps, total_timesteps)
         if total > self.buffer.capacity:  # grow the transition store (it keeps every transition)
-            grown = ReplayBuffer(total, self.buffer.shapes, rng=self.buffer.rng)
-            for name, values in self.buffer.data.items():
-                grown.data[name][: self.buffer.size] = values[: self.buffer.size]
-            grown.size = grown.position = self.buffer.size
-            self.buffer = grown
+            self.buffer = self.buffer.grown(total)
         self.config = replace(self.config, total_timesteps=total)
         path = Path(checkpoint) if checkpoint is not None else None
         if path is not None and path.exists() and self.num_timesteps == 0:

@@ -146,6 +146,33 @@ def plot_task_accuracies(
     return save_figure(figure, path)
 
 
+def run_scores(runs: dict, methods: Any, seeds: int) -> dict[str, list[dict[str, float]]]:
+    """Per-seed metrics of a sequence study's runs, keyed ``runs[(seed index, method)]``.
+
+    Each run has ``result`` (tasks x tasks: score on task j after training task i) and ``active`` (the active
+    column's score on each task just after learning it, or None). Forward transfer is measured against the
+    run of method ``"independent"`` (a network per task) of the same seed; for methods with an active column,
+    also its LA, its transfer and the compress gap (active LA minus the knowledge base's LA).
+    """
+    import numpy as np
+
+    from hrl.continual import continual_metrics
+
+    scores: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
+    for i in range(seeds):
+        fresh = np.diag(runs[(i, "independent")].result)
+        for method in methods:
+            run = runs[(i, method)]
+            metrics = continual_metrics(run.result)
+            metrics["transfer"] = float(np.mean(np.diag(run.result) - fresh))
+            if run.active is not None:
+                metrics["active_la"] = float(np.mean(run.active))
+                metrics["active_transfer"] = float(np.mean(run.active - fresh))
+                metrics["compress_gap"] = float(np.mean(run.active - np.diag(run.result)))
+            scores[method].append(metrics)
+    return scores
+
+
 def transfer_row(method: str, scores: list[dict[str, float]]) -> dict[str, Any]:
     """One summary row over seeds: mean +- sd of ACC, LA, BTI and forward transfer, and of the active
     column's LA and transfer where the method has one ("-" otherwise)."""
@@ -171,12 +198,9 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
     a figure of them (``continual_rl_catcher.png``)."""
     from pathlib import Path
 
-    import numpy as np
-
     from core.plots import new_figure, save_figure
     from core.progress import progress
     from core.results import ResultTable
-    from hrl.continual import continual_metrics
     from hrl.continual.rl_stream import RL_METHODS, train_rl_stream
 
     base, stream = study.learner, study.stream
@@ -184,17 +208,7 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
     jobs = [(i, m) for i in range(study.seeds) for m in RL_METHODS]
     for i, method in progress(jobs, desc="continual RL stream runs"):
         runs[(i, method)] = train_rl_stream(stream, replace(base, seed=options.seed + i), method=method)
-    scores: dict[str, list[dict[str, float]]] = {m: [] for m in RL_METHODS}
-    for i in range(study.seeds):
-        fresh = np.diag(runs[(i, "independent")].result)
-        for method in RL_METHODS:
-            run = runs[(i, method)]
-            metrics = continual_metrics(run.result)
-            metrics["transfer"] = float(np.mean(np.diag(run.result) - fresh))
-            if run.active is not None:
-                metrics["active_la"] = float(np.mean(run.active))
-                metrics["active_transfer"] = float(np.mean(run.active - fresh))
-            scores[method].append(metrics)
+    scores = run_scores(runs, RL_METHODS, study.seeds)
     names = {"online": "fine-tuning (online SGD)", "pc": "P&C (KB)", "independent": "network per task"}
     rows = [transfer_row(names.get(method, method), scores[method]) for method in RL_METHODS]
     notes = (

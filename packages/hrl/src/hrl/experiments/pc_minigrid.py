@@ -67,13 +67,10 @@ def run_minigrid_study(options: Any, study: MiniGridStudy) -> list[Any]:
     return matrices and their figure (``pc_minigrid.png``)."""
     from pathlib import Path
 
-    import numpy as np
-
     from core.progress import progress
     from core.results import ResultTable, mean_sd
-    from hrl.continual import continual_metrics
     from hrl.continual.minigrid_sequence import MINIGRID_METHODS, random_returns, train_minigrid_sequence
-    from hrl.experiments.continual import plot_task_accuracies, transfer_row
+    from hrl.experiments.continual import plot_task_accuracies, run_scores, transfer_row
 
     base = study.learner
     folder = Path(options.out) / "checkpoints" / "pc-minigrid"
@@ -84,18 +81,7 @@ def run_minigrid_study(options: Any, study: MiniGridStudy) -> list[Any]:
         runs[(i, method)] = train_minigrid_sequence(
             config, checkpoint=folder / f"{method}-seed{options.seed + i}.safetensors"
         )
-    scores: dict[str, list[dict[str, float]]] = {m: [] for m in MINIGRID_METHODS}
-    for i in range(study.seeds):
-        fresh = np.diag(runs[(i, "independent")].result)
-        for method in MINIGRID_METHODS:
-            run = runs[(i, method)]
-            metrics = continual_metrics(run.result)
-            metrics["transfer"] = float(np.mean(np.diag(run.result) - fresh))
-            if run.active is not None:
-                metrics["active_la"] = float(np.mean(run.active))
-                metrics["active_transfer"] = float(np.mean(run.active - fresh))
-                metrics["compress_gap"] = float(np.mean(run.active - np.diag(run.result)))
-            scores[method].append(metrics)
+    scores = run_scores(runs, MINIGRID_METHODS, study.seeds)
     names = {"finetune": "fine-tuning", "pc": "P&C (KB)", "independent": "network per task"}
     rows = []
     for method in MINIGRID_METHODS:

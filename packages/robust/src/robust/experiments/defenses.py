@@ -99,11 +99,24 @@ def defenses(options: RunOptions) -> list[ResultTable]:
             "MNIST at eps 0.1/0.2/0.3/0.4 (Gowal et al.); PGD-AT keeps ~89% at eps 0.3 (Madry et al.)."
         ),
     )
+    add_attack_rows(table, trained, x, y, budget["eps"], options.seed)
+    base, history, _ = defended_model(
+        options, data, ARCHITECTURE, f"noise{PIXELDP_SIGMA:.3f}", recipe="noise", noise_sigma=PIXELDP_SIGMA
+    )
+    add_pixeldp_rows(table, base, history[-1]["train_seconds"], x, y, budget, options.seed)
+    options.publish(table)
+    return [table]
+
+
+def add_attack_rows(table: ResultTable, trained: dict, x, y, eps_grid, seed: int) -> None:
+    """Add one row per (model, eps) to a defenses `table`: clean accuracy, PGD (20 steps, alpha eps/8, random
+    start) and 5-restart PGD accuracy, and IBP-verified accuracy, on test images `x` ``(n, C, H, W)`` and
+    labels `y` ``(n,)``; `trained` maps a row label to ``(model, training seconds)``."""
     for label, (model, seconds) in trained.items():
-        for eps in budget["eps"]:
+        for eps in eps_grid:
             attacks = [
-                ("pgd", {"eps": eps, "alpha": eps / 8, "steps": 20, "seed": options.seed}),
-                ("pgd", {"eps": eps, "alpha": eps / 8, "steps": 20, "restarts": 5, "seed": options.seed}),
+                ("pgd", {"eps": eps, "alpha": eps / 8, "steps": 20, "seed": seed}),
+                ("pgd", {"eps": eps, "alpha": eps / 8, "steps": 20, "restarts": 5, "seed": seed}),
             ]
             rows = evaluate(model, (x, y), attacks).rows
             table.add(
@@ -115,12 +128,6 @@ def defenses(options: RunOptions) -> list[ResultTable]:
                 verified_accuracy=verified_accuracy(model, x, y, eps),
                 train_seconds=seconds,
             )
-    base, history, _ = defended_model(
-        options, data, ARCHITECTURE, f"noise{PIXELDP_SIGMA:.3f}", recipe="noise", noise_sigma=PIXELDP_SIGMA
-    )
-    add_pixeldp_rows(table, base, history[-1]["train_seconds"], x, y, budget, options.seed)
-    options.publish(table)
-    return [table]
 
 
 def add_pixeldp_rows(table: ResultTable, base, seconds: float, x, y, budget: dict, seed: int) -> None:
@@ -287,22 +294,7 @@ def defenses_digits(options: RunOptions) -> list[ResultTable]:
             "Gowal et al.'s IBP nets do not fit 8x8 images: every row is the same MLP."
         ),
     )
-    for label, (model, seconds) in trained.items():
-        for eps in budget["eps"]:
-            attacks = [
-                ("pgd", {"eps": eps, "alpha": eps / 8, "steps": 20, "seed": options.seed}),
-                ("pgd", {"eps": eps, "alpha": eps / 8, "steps": 20, "restarts": 5, "seed": options.seed}),
-            ]
-            rows = evaluate(model, (x, y), attacks).rows
-            table.add(
-                training=label,
-                eps=eps,
-                clean_accuracy=rows[0]["clean_accuracy"],
-                pgd_accuracy=rows[0]["robust_accuracy"],
-                pgd_5_restarts_accuracy=rows[1]["robust_accuracy"],
-                verified_accuracy=verified_accuracy(model, x, y, eps),
-                train_seconds=seconds,
-            )
+    add_attack_rows(table, trained, x, y, budget["eps"], options.seed)
     add_pixeldp_rows(table, base, history[-1]["train_seconds"], x, y, budget, options.seed)
     options.publish(table)
     return [table]
