@@ -98,3 +98,15 @@ def test_bad_buffers_and_items_are_refused_naming_the_problem(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(InputError, match="damaged"):
         ReplayBuffer.load(path)
+
+
+def test_a_grown_buffer_keeps_every_item_in_order_and_a_wrapped_one_refuses_to_grow():
+    buffer = _filled(4, capacity=5)
+    bigger = buffer.grown(9)
+    assert bigger.capacity == 9 and len(bigger) == 4 and bigger.rng is buffer.rng
+    for name in FIELDS:
+        np.testing.assert_array_equal(bigger.data[name][:4], buffer.data[name][:4])
+    bigger.add(**_item(4))
+    assert float(bigger.data["reward"][4]) == 2.0
+    with pytest.raises(InputError, match="has not wrapped"):
+        _filled(7, capacity=5).grown(10)
