@@ -160,16 +160,16 @@ class Look:
     rgb: tuple[int, int, int]
 
 
-_PATTERNS = {  # 4 x 4 masks, scaled to the tile size (nearest neighbour)
-    "brick": ("XXX.", "....", "X.XX", "...."),  # mortar lines where '.'
-    "ladder": ("X..X", "XXXX", "X..X", "XXXX"),
-    "key": (".XX.", ".XX.", "..X.", "..XX"),
-    "enemy": (".XX.", "XXXX", "X..X", ".XX."),
-    "spikes": ("....", ".X.X", ".X.X", "XXXX"),
-    "door": ("XXXX", "X..X", "X.XX", "X..X"),
-    "door_open": ("XXXX", "X..X", "X..X", "X..X"),
-    "agent": (".XX.", "XXXX", ".XX.", "X..X"),
-    "block": ("XXXX", "XXXX", "XXXX", "XXXX"),
+_PATTERNS = {  # 4 x 4 masks ("o" on, "." off), scaled to the tile size (nearest neighbour)
+    "brick": ("ooo.", "....", "o.oo", "...."),  # mortar lines where '.'
+    "ladder": ("o..o", "oooo", "o..o", "oooo"),
+    "key": (".oo.", ".oo.", "..o.", "..oo"),
+    "enemy": (".oo.", "oooo", "o..o", ".oo."),
+    "spikes": ("....", ".o.o", ".o.o", "oooo"),
+    "door": ("oooo", "o..o", "o.oo", "o..o"),
+    "door_open": ("oooo", "o..o", "o..o", "o..o"),
+    "agent": (".oo.", "oooo", ".oo.", "o..o"),
+    "block": ("oooo", "oooo", "oooo", "oooo"),
 }
 _COLOURS = {
     "background": (0, 0, 0),
@@ -206,7 +206,7 @@ _SIMILARITY_CHARS = "#%&$*+=~?!"
 
 
 def _mask(name: str, tile: int) -> np.ndarray:
-    pattern = np.array([[ch == "X" for ch in row] for row in _PATTERNS[name]])
+    pattern = np.array([[ch == "o" for ch in row] for row in _PATTERNS[name]])
     index = (np.arange(tile) * 4) // tile
     return pattern[np.ix_(index, index)]
 
