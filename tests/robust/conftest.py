@@ -27,6 +27,25 @@ def digits_mlp(digits):
     return model
 
 
+DKNN_CALIBRATION = 160
+
+
+@pytest.fixture(scope="session")
+def dknn(digits_mlp, digits):
+    """A DkNN (k = 10) on `digits_mlp`, calibrated on the first DKNN_CALIBRATION test images."""
+    from robust.defenses.dknn import DkNN
+
+    return DkNN(
+        digits_mlp,
+        digits.x_train,
+        digits.y_train,
+        digits.x_test[:DKNN_CALIBRATION],
+        digits.y_test[:DKNN_CALIBRATION],
+        k=10,
+        reject_below=0.1,
+    )
+
+
 def linear_model(weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
     """``x (n, 1, h, w) -> x.flatten(1) @ weight.T + bias`` with the given ``weight (k, h*w)``."""
     layer = nn.Linear(weight.shape[1], weight.shape[0])

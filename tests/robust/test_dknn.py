@@ -13,21 +13,8 @@ from robust.attacks import FGSM
 from robust.defenses.dknn import DkNN, default_layers
 from robust.evaluate import evaluate
 
-CALIBRATION = 160
+CALIBRATION = 160  # the first test images calibrate the `dknn` fixture (conftest.DKNN_CALIBRATION)
 """The first test images calibrate; the rest (200) are held out."""
-
-
-@pytest.fixture(scope="module")
-def dknn(digits_mlp, digits):
-    return DkNN(
-        digits_mlp,
-        digits.x_train,
-        digits.y_train,
-        digits.x_test[:CALIBRATION],
-        digits.y_test[:CALIBRATION],
-        k=10,
-        reject_below=0.1,
-    )
 
 
 def test_default_layers_are_every_relu_and_the_logits(digits_mlp):

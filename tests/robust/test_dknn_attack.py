@@ -6,23 +6,9 @@ import pytest
 import torch
 
 from core.errors import InputError
-from robust.defenses.dknn import DkNN
 from robust.defenses.dknn_attack import DkNNFeatureAttack
 
-CALIBRATION = 160
-
-
-@pytest.fixture(scope="module")
-def dknn(digits_mlp, digits):
-    return DkNN(
-        digits_mlp,
-        digits.x_train,
-        digits.y_train,
-        digits.x_test[:CALIBRATION],
-        digits.y_test[:CALIBRATION],
-        k=10,
-        reject_below=0.1,
-    )
+CALIBRATION = 160  # the first test images calibrate the `dknn` fixture (conftest.DKNN_CALIBRATION)
 
 
 def test_guides_are_the_nearest_training_images_of_the_nearest_other_class(dknn, digits):
