@@ -11,6 +11,12 @@ relative to the paddle, its row, its column and its last horizontal move (so the
 off after the first step and one network can play every task). Task t of the stream is a drift (default 0, +1, -1): the same screen asks for a
 different move in each task, so learning one interferes with the others.
 
+The Flappy-Bird-like stream (``game="flappy"``; `hrl.envs.flappy.Flappy`): task t is a pipe gap size
+and a pipe speed (``gaps[t]``, ``speeds[t]``; default gaps 3, 2, 3 and speeds 1, 1, 2), the paper's
+Flappy Bird variants at grid scale. Every game has ``features``, ``actions``, ``reset(*start)``,
+``step(action)``, ``random_start(rng)`` (a training episode's start) and ``starts()`` (the fixed
+evaluation episodes), which is all the loop below uses (`make_games`, `evaluate_game`).
+
 `train_rl_stream` plays the tasks in order (``steps_per_task`` environment steps each, epsilon-greedy
 with a target network synced every ``target_every`` steps) and after each task evaluates the greedy
 policy on every task exactly (every paddle start x pellet column): the return matrix R[i, j], with
@@ -50,24 +56,33 @@ from hrl.continual.learners import ContinualConfig, _forward, _init_params, _ler
 from hrl.continual.memory import ReservoirBuffer
 
 __all__ = [
+    "GAMES",
     "RL_METHODS",
     "Catcher",
     "RLStreamConfig",
     "RLStreamRun",
     "evaluate_catcher",
+    "evaluate_game",
+    "make_games",
+    "task_labels",
     "td_sgd",
     "train_rl_stream",
 ]
 
 RL_METHODS = ("online", "er", "mer", "ewc", "online-ewc", "pc", "independent")
+GAMES = ("catcher", "flappy")
 
 
 @dataclass(frozen=True)
 class RLStreamConfig:
-    """The RL stream: Catcher tasks (one per drift) and the Q-learning loop around the learner.
+    """The RL stream: Catcher tasks (one per drift) or Flappy tasks (one per gap and speed) and the
+    Q-learning loop around the learner.
 
     Attributes:
-        drifts: the pellet drift (columns per step) of each task, in order.
+        game: ``"catcher"`` (tasks ``drifts``) or ``"flappy"`` (tasks ``zip(gaps, speeds)``).
+        drifts: the pellet drift (columns per step) of each Catcher task, in order.
+        gaps, speeds: the pipe gap (rows) and pipe speed (columns per step) of each Flappy task.
+        pipes: pipes per Flappy episode.
         width, height: the grid.
         steps_per_task: environment steps of Q-learning per task.
         discount: gamma of the TD target.
@@ -83,6 +98,10 @@ class RLStreamConfig:
     """
 
     drifts: tuple[int, ...] = (0, 1, -1)
+    game: str = "catcher"
+    gaps: tuple[int, ...] = (3, 2, 3)
+    speeds: tuple[int, ...] = (1, 1, 2)
+    pipes: int = 3
     width: int = 7
     height: int = 7
     steps_per_task: int = 3000
@@ -99,6 +118,20 @@ class RLStreamConfig:
     def __post_init__(self) -> None:
         if not self.drifts or any(not isinstance(d, int) or isinstance(d, bool) for d in self.drifts):
             raise InputError("RLStreamConfig.drifts must be a non-empty tuple of integers", item=self.drifts)
+        if self.game not in GAMES:
+            raise InputError("RLStreamConfig.game is not a known game", item=self.game, expected=str(GAMES))
+        for name in ("gaps", "speeds"):
+            value = getattr(self, name)
+            if not value or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
+                raise InputError(
+                    f"RLStreamConfig.{name} must be a non-empty tuple of integers >= 1", item=value
+                )
+        if len(self.gaps) != len(self.speeds):
+            raise InputError(
+                "RLStreamConfig.speeds must have one speed per gap",
+                item=self.speeds,
+                expected=f"{len(self.gaps)}",
+            )
         for name in (
             "width",
             "height",
@@ -107,6 +140,7 @@ class RLStreamConfig:
             "fisher_states",
             "compress_epochs",
             "compress_batch",
+            "pipes",
         ):
             value = getattr(self, name)
             if (
@@ -147,6 +181,14 @@ class Catcher:
         self.width, self.height, self.drift = width, height, drift
         self.features = 3 * width + height + 2
 
+    def random_start(self, rng: np.random.Generator) -> tuple[int, int]:
+        """A training episode's (paddle, pellet column), drawn from `rng`."""
+        return int(rng.integers(self.width)), int(rng.integers(self.width))
+
+    def starts(self) -> list[tuple[int, int]]:
+        """The evaluation episodes: every (paddle start, pellet column) pair."""
+        return list(itertools.product(range(self.width), range(self.width)))
+
     def reset(self, paddle: int, column: int) -> np.ndarray:
         self.paddle, self.pellet, self.previous = paddle, (0, column), (0, column)
         return self.observe()
@@ -173,22 +215,45 @@ class Catcher:
         return self.observe(), reward, done
 
 
-def evaluate_catcher(params: list[Any], game: Catcher, forward: Any = None) -> float:
-    """Mean return of the greedy policy over every (paddle start, pellet column) pair; ``forward(params,
-    obs)`` gives the Q-values (default: the MLP `_forward`)."""
+def make_games(stream: RLStreamConfig) -> list[Any]:
+    """The stream's tasks: a `Catcher` per drift or a `hrl.envs.flappy.Flappy` per (gap, speed)."""
+    if stream.game == "catcher":
+        return [Catcher(stream.width, stream.height, drift) for drift in stream.drifts]
+    from hrl.envs.flappy import Flappy
+
+    return [
+        Flappy(stream.width, stream.height, gap, speed, stream.pipes)
+        for gap, speed in zip(stream.gaps, stream.speeds, strict=True)
+    ]
+
+
+def task_labels(stream: RLStreamConfig) -> list[str]:
+    """A short name per task: ``drift d`` (Catcher) or ``gap g, speed v`` (Flappy)."""
+    if stream.game == "catcher":
+        return [f"drift {d}" for d in stream.drifts]
+    return [f"gap {g}, speed {v}" for g, v in zip(stream.gaps, stream.speeds, strict=True)]
+
+
+def evaluate_game(params: list[Any], game: Any, forward: Any = None) -> float:
+    """Mean return of the greedy policy over the game's evaluation episodes (``game.starts()``; Catcher:
+    every (paddle start, pellet column) pair); ``forward(params, obs)`` gives the Q-values (default: the
+    MLP `_forward`)."""
     import torch
 
     forward = forward or _forward
-    total = 0.0
-    for paddle in range(game.width):
-        for column in range(game.width):
-            obs, done, reward = game.reset(paddle, column), False, 0.0
-            while not done:
-                with torch.no_grad():
-                    action = int(forward(params, torch.from_numpy(obs)[None]).argmax(1))
-                obs, reward, done = game.step(action)
+    total, starts = 0.0, game.starts()
+    for start in starts:
+        obs, done = game.reset(*start), False
+        while not done:
+            with torch.no_grad():
+                action = int(forward(params, torch.from_numpy(obs)[None]).argmax(1))
+            obs, reward, done = game.step(action)
             total += reward
-    return total / game.width**2
+    return total / len(starts)
+
+
+evaluate_catcher = evaluate_game
+"""The name `evaluate_game` had when the stream had Catcher only."""
 
 
 def td_sgd(
@@ -313,9 +378,10 @@ def train_rl_stream(
     method = learner.method if method is None else method
     if method not in RL_METHODS:
         raise InputError("the RL stream runs these methods only", item=method, expected=str(RL_METHODS))
-    games = [Catcher(stream.width, stream.height, drift) for drift in stream.drifts]
+    games = make_games(stream)
+    actions = games[0].actions
     generator = torch.Generator().manual_seed(learner.seed)
-    sizes = [games[0].features, *learner.hidden, Catcher.actions]
+    sizes = [games[0].features, *learner.hidden, actions]
     params = _init_params(sizes, generator)
     base: list[Any] = []
     split = len(params)
@@ -356,11 +422,11 @@ def train_rl_stream(
             kb = base
             forward = lambda ps, x, kb=kb: active_forward(ps[:split], ps[split:], kb, x)  # noqa: E731
         visited: list[Any] = []
-        obs, done = game.reset(int(rng.integers(game.width)), int(rng.integers(game.width))), False
+        obs, done = game.reset(*game.random_start(rng)), False
         for _ in range(stream.steps_per_task):
             visited.append(obs)
             if rng.random() < stream.epsilon:
-                action = int(rng.integers(Catcher.actions))
+                action = int(rng.integers(actions))
             else:
                 with torch.no_grad():
                     action = int(forward(params, torch.from_numpy(obs)[None]).argmax(1))
@@ -387,15 +453,13 @@ def train_rl_stream(
             steps += 1
             if steps % stream.target_every == 0:
                 target = [p.clone() for p in params]
-            obs = (
-                game.reset(int(rng.integers(game.width)), int(rng.integers(game.width))) if done else next_obs
-            )
+            obs = game.reset(*game.random_start(rng)) if done else next_obs
         states = torch.from_numpy(np.stack(visited))
         recent = states[-stream.fisher_states :]
         if method in ("ewc", "online-ewc"):
             penalty.consolidate(params, _boltzmann_fisher(params, recent, stream.temperature, _forward))
         if method == "pc":
-            active[i] = evaluate_catcher(params, game, forward)
+            active[i] = evaluate_game(params, game, forward)
             with torch.no_grad():
                 teacher = forward(params, states)
             base = _compress(base, teacher, states, penalty, stream, learner.seed + 7 * i)
@@ -404,9 +468,9 @@ def train_rl_stream(
             columns.append(params)
         for j, other in enumerate(games):
             if method == "pc":
-                result[i, j] = evaluate_catcher(base, other)
+                result[i, j] = evaluate_game(base, other)
             elif method == "independent":
-                result[i, j] = evaluate_catcher(columns[min(i, j)], other)
+                result[i, j] = evaluate_game(columns[min(i, j)], other)
             else:
-                result[i, j] = evaluate_catcher(params, other)
+                result[i, j] = evaluate_game(params, other)
     return RLStreamRun(result=result, active=active if method == "pc" else None)

@@ -2,9 +2,9 @@
 
 ``import hrl.envs`` registers ``hrl/PointMaze-v0``, ``hrl/AntMaze-v0``, ``hrl/AntPush-v0`` and
 ``hrl/AntFall-v0`` (HIRO's maze protocol with a point body or MuJoCo's ant, 500-step episodes) and
-``hrl/RandomChain-v0`` (MAX's randomised chain); ``gymnasium.make("hrl/PointMaze-v0")`` then builds
+``hrl/RandomChain-v0`` (MAX's randomised chain) and ``hrl/Flappy-v0`` (MER's Flappy-Bird-like game); ``gymnasium.make("hrl/PointMaze-v0")`` then builds
 it. Modules: `hrl.envs.mazes` (layouts and geometry), `hrl.envs.point_maze`, `hrl.envs.ant_maze`,
-`hrl.envs.chain`.
+`hrl.envs.chain`, `hrl.envs.flappy`.
 """
 
 from __future__ import annotations
@@ -28,3 +28,7 @@ if "hrl/RandomChain-v0" not in gym.registry:  # MAX's chain; its episodes end by
     gym.register("hrl/RandomChain-v0", entry_point="hrl.envs.chain:RandomChain")
 if "hrl/Priors-v0" not in gym.registry:  # the human-priors platformer (rendering=... picks its look)
     gym.register("hrl/Priors-v0", entry_point="hrl.envs.priors:PriorsPlatformer")
+if "hrl/Flappy-v0" not in gym.registry:  # MER's Flappy-Bird-like grid game; gap/speed/pipes as kwargs
+    gym.register("hrl/Flappy-v0", entry_point="hrl.envs.flappy:FlappyBirdEnv")
+if "hrl/City-v0" not in gym.registry:  # procedural-city courier task (Mirowski et al. 2018)
+    gym.register("hrl/City-v0", entry_point="hrl.envs.city:CityNavigation")

@@ -18,6 +18,8 @@ The RL stream (`RL_SMOKE`, `RL_FULL`; `hrl.continual.rl_stream`): Q-learning on 
 games whose pellet drift changes from task to task, with fine-tuning (online SGD), ER, MER, EWC, online EWC,
 Progress & Compress and a network per task; the greedy return on every task after each task, ACC / LA /
 BTI and forward transfer (LA minus the per-task network's), mean ± sd over seeds, and a figure.
+The same study on the Flappy-Bird-like game (`FLAPPY_SMOKE`, `FLAPPY_FULL`; `hrl.envs.flappy`, tasks
+differing in pipe gap and speed): MER against ER and fine-tuning (``reproduce hrl --only continual-flappy``).
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hrl.continual import ContinualConfig
-from hrl.continual.rl_stream import RLStreamConfig
+from hrl.continual.rl_stream import RL_METHODS, RLStreamConfig
 
 __all__ = [
+    "FLAPPY_FULL",
+    "FLAPPY_METHODS",
+    "FLAPPY_SMOKE",
     "FULL",
     "RL_FULL",
     "RL_SMOKE",
@@ -36,6 +41,7 @@ __all__ = [
     "ContinualStudy",
     "RLContinualStudy",
     "continual",
+    "continual_flappy",
     "plot_task_accuracies",
     "run_continual_study",
     "run_rl_continual_study",
@@ -82,11 +88,13 @@ hours in all."""
 
 @dataclass(frozen=True)
 class RLContinualStudy:
-    """Budget of the RL stream study: the stream, the seeds and the learners' shared settings (their
-    ``seed`` set per run; the method named per run from `hrl.continual.rl_stream.RL_METHODS`)."""
+    """Budget of the RL stream study: the stream, the seeds, the methods (of
+    `hrl.continual.rl_stream.RL_METHODS`; ``"independent"`` is always run, forward transfer is measured
+    against it) and the learners' shared settings (their ``seed`` set per run)."""
 
     stream: RLStreamConfig = field(default_factory=RLStreamConfig)
     seeds: int = 2
+    methods: tuple[str, ...] = RL_METHODS
     learner: ContinualConfig = field(
         default_factory=lambda: ContinualConfig(
             method="online", batches=2, batch_size=5, memory=300, ewc_lambda=RL_EWC_LAMBDA
@@ -111,6 +119,27 @@ RL_FULL = RLContinualStudy(
 """5 tasks (drift 0, +-1, +-2) on 9 x 9, 10 000 steps each, memory 1000, s = k = 5, 5 seeds: from the
 smoke rates (one seed of the 6 methods about 9 minutes, MER 5 of them) about 5.5x the steps and 2.5x
 MER's inner steps, so about 1.7 hours per seed, 9 hours in all on one core (an estimate; not run)."""
+
+FLAPPY_METHODS = ("online", "er", "mer", "independent")
+"""MER's RL comparison (DQN-MER against DQN-ER and DQN), plus the network per task forward transfer needs."""
+
+FLAPPY_SMOKE = RLContinualStudy(
+    stream=RLStreamConfig(game="flappy", gaps=(3, 2, 3), speeds=(1, 1, 2), steps_per_task=3000),
+    methods=FLAPPY_METHODS,
+)
+"""3 Flappy tasks on 7 x 7 (gap 3 speed 1, gap 2 speed 1, gap 3 speed 2; 3 pipes), 3000 Q-learning steps
+each, ER/MER memory 300, s = 2, k = 5, 2 seeds: measured wall time in the README."""
+
+FLAPPY_FULL = RLContinualStudy(
+    stream=RLStreamConfig(
+        game="flappy", gaps=(4, 3, 2, 4, 3), speeds=(1, 1, 1, 2, 2), width=9, height=9, steps_per_task=10_000
+    ),
+    seeds=5,
+    methods=FLAPPY_METHODS,
+    learner=ContinualConfig(method="online", batches=5, batch_size=5, memory=1000),
+)
+"""5 tasks on 9 x 9 (gaps 4, 3, 2 at speed 1, then 4, 3 at speed 2), 10 000 steps each, memory 1000,
+s = k = 5, 5 seeds (an estimate from the smoke rates in the README; not run)."""
 
 
 def plot_task_accuracies(
@@ -194,51 +223,61 @@ def transfer_row(method: str, scores: list[dict[str, float]]) -> dict[str, Any]:
 
 
 def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
-    """Every RL-stream method on every seed; publish the summary, the first seed's return matrices and
-    a figure of them (``continual_rl_catcher.png``)."""
+    """Every method of ``study.methods`` on every seed; publish the summary, the first seed's return
+    matrices and a figure of them (``continual_rl_<game>.png``, game ``catcher`` or ``flappy``)."""
     from pathlib import Path
 
     from core.plots import new_figure, save_figure
     from core.progress import progress
     from core.results import ResultTable
-    from hrl.continual.rl_stream import RL_METHODS, train_rl_stream
+    from hrl.continual.rl_stream import task_labels, train_rl_stream
 
     base, stream = study.learner, study.stream
+    methods = tuple(study.methods) + (() if "independent" in study.methods else ("independent",))
     runs: dict[tuple[int, str], Any] = {}
-    jobs = [(i, m) for i in range(study.seeds) for m in RL_METHODS]
-    for i, method in progress(jobs, desc="continual RL stream runs"):
+    jobs = [(i, m) for i in range(study.seeds) for m in methods]
+    for i, method in progress(jobs, desc=f"continual RL stream runs ({stream.game})"):
         runs[(i, method)] = train_rl_stream(stream, replace(base, seed=options.seed + i), method=method)
-    scores = run_scores(runs, RL_METHODS, study.seeds)
+    scores = run_scores(runs, methods, study.seeds)
     names = {"online": "fine-tuning (online SGD)", "pc": "P&C (KB)", "independent": "network per task"}
-    rows = [transfer_row(names.get(method, method), scores[method]) for method in RL_METHODS]
+    rows = [transfer_row(names.get(method, method), scores[method]) for method in methods]
+    labels = task_labels(stream)
+    if stream.game == "catcher":
+        tasks = f"Catcher tasks with drifts {stream.drifts}"
+        scoring = "greedy policy's mean over every paddle start x pellet column (+1 caught, -1 missed)"
+    else:
+        tasks = f"Flappy tasks ({'; '.join(labels)}; {stream.pipes} pipes)"
+        scoring = (
+            "greedy policy's mean over 49 fixed episodes (+1/pipes per pipe passed, -1 at a crash; "
+            "1 = every pipe passed)"
+        )
     notes = (
-        f"Catcher tasks with drifts {stream.drifts} on {stream.width} x {stream.height}, {stream.steps_per_task} "
+        f"{tasks} on {stream.width} x {stream.height}, {stream.steps_per_task} "
         f"Q-learning steps each (epsilon {stream.epsilon}, discount {stream.discount}, target every "
         f"{stream.target_every}); MLP {base.hidden}, SGD lr {base.lr}; ER/MER memory {base.memory}, "
         f"s={base.batches}, k={base.batch_size}, MER beta={base.beta}, gamma={base.gamma}; online EWC lambda "
         f"{base.ewc_lambda} (EWC's the same), P&C's {stream.compress_lambda}, gamma {base.ewc_gamma}, Boltzmann temperature "
         f"{stream.temperature}; P&C "
         f"compress {stream.compress_epochs} epochs of Adam; {study.seeds} seeds from {options.seed}. Return: "
-        "greedy policy's mean over every paddle start x pellet column (+1 caught, -1 missed). Forward "
-        "transfer: just-learned return minus a fresh network's on the same task."
+        f"{scoring}. Forward transfer: just-learned return minus a fresh network's on the same task."
     )
-    table = ResultTable(
-        name="continual_rl_catcher",
-        rows=rows,
-        title="RL stream (Catcher, changing drift): MER, ER, EWC, online EWC, P&C vs fine-tuning and a network per task",
-        notes=notes,
-        data="Catcher written here (hrl.continual.rl_stream)",
-    )
+    if stream.game == "catcher":
+        title = "RL stream (Catcher, changing drift): MER, ER, EWC, online EWC, P&C vs fine-tuning and a network per task"
+        data = "Catcher written here (hrl.continual.rl_stream)"
+    else:
+        title = "RL stream (Flappy-Bird-like, changing gap and speed): MER vs ER vs fine-tuning and a network per task"
+        data = "Flappy-Bird-like game written here (hrl.envs.flappy)"
+    table = ResultTable(name=f"continual_rl_{stream.game}", rows=rows, title=title, notes=notes, data=data)
     options.publish(table)
     matrix = ResultTable(
-        name="continual_rl_catcher_per_task",
+        name=f"continual_rl_{stream.game}_per_task",
         rows=[
             {
                 "method": names.get(method, method),
                 "after task": t,
                 **{f"task {j}": float(v) for j, v in enumerate(row)},
             }
-            for method in RL_METHODS
+            for method in methods
             for t, row in enumerate(runs[(0, method)].result)
         ],
         title=f"RL stream: greedy return on every task after each task (seed {options.seed})",
@@ -246,21 +285,19 @@ def run_rl_continual_study(options: Any, study: RLContinualStudy) -> list[Any]:
         data=table.data,
     )
     options.publish(matrix)
-    figure = new_figure(3.0 * len(RL_METHODS), 3.0)
-    for k, method in enumerate(RL_METHODS):
-        axes = figure.add_subplot(1, len(RL_METHODS), k + 1)
+    figure = new_figure(3.0 * len(methods), 3.0)
+    for k, method in enumerate(methods):
+        axes = figure.add_subplot(1, len(methods), k + 1)
         result = runs[(0, method)].result
         for j in range(result.shape[1]):
-            axes.plot(
-                range(result.shape[0]), result[:, j], marker="o", label=f"task {j} (drift {stream.drifts[j]})"
-            )
+            axes.plot(range(result.shape[0]), result[:, j], marker="o", label=f"task {j} ({labels[j]})")
         axes.set_title(names.get(method, method))
         axes.set_xlabel("after task")
         axes.set_ylim(-1.05, 1.05)
         if k == 0:
             axes.set_ylabel("greedy return")
             axes.legend(fontsize=7)
-    save_figure(figure, Path(options.out) / "continual_rl_catcher.png")
+    save_figure(figure, Path(options.out) / f"continual_rl_{stream.game}.png")
     return [table, matrix]
 
 
@@ -341,3 +378,9 @@ def continual(options: Any) -> list[Any]:
     study = progress_compress.SMOKE if smoke else progress_compress.FULL
     tables = tables + progress_compress.run_progress_compress_study(options, study)
     return tables + run_rl_continual_study(options, RL_SMOKE if smoke else RL_FULL)
+
+
+def continual_flappy(options: Any) -> list[Any]:
+    """``reproduce hrl --only continual-flappy`` at ``options.scale``: MER, ER and fine-tuning on the
+    Flappy-Bird-like stream (`FLAPPY_SMOKE` or `FLAPPY_FULL`)."""
+    return run_rl_continual_study(options, FLAPPY_SMOKE if options.scale == "smoke" else FLAPPY_FULL)
