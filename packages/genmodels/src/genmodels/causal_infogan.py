@@ -84,15 +84,42 @@ class CausalInfoGAN(nn.Module):
         Fixed: ``(s, transition_sigma)``. Learned (the paper's): ``s + shift(s)`` and
         ``transition_sigma * exp(log_scale(s))`` from one MLP, trained with the generator. Local:
         the same MLP with the shift squashed to ``transition_sigma * tanh(shift(s))`` per coordinate
-        and the scale to at most 1, so a move is never longer than the prior's few sigma.
+        and the scale to at most 1, so a move is never longer than the prior's few sigma. With
+        ``transition_min_sd`` the sd never falls below that floor.
         """
         sigma = self.config.transition_sigma
         if not hasattr(self, "transition"):
             return s, torch.full_like(s, sigma)
         shift, log_scale = self.transition(s).chunk(2, dim=1)
+        low = (
+            max(-5.0, float(np.log(self.config.transition_min_sd / sigma)))
+            if self.config.transition_min_sd
+            else -5.0
+        )
         if self.config.transition == "local":
-            return s + sigma * torch.tanh(shift), sigma * torch.exp(log_scale.clamp(-5.0, 0.0))
-        return s + shift, sigma * torch.exp(log_scale.clamp(-5.0, 2.0))
+            return s + sigma * torch.tanh(shift), sigma * torch.exp(log_scale.clamp(low, 0.0))
+        return s + shift, sigma * torch.exp(log_scale.clamp(low, 2.0))
+
+    def transition_penalty(self, s: Tensor) -> Tensor:
+        """The learned T's extra generator-loss terms at codes ``s (n, code_dim)``, a scalar (0 without them).
+
+        ``- info_weight * H(T(s' | s))`` when ``transition_entropy`` (the entropy of the code pair
+        that the mutual-information bound I >= H(s, s') + E log Q(s, s' | o, o') holds, up to the
+        constant H(s)), plus ``transition_kl * KL(T(s' | s) || N(s, transition_sigma^2 I))``,
+        both averaged over the batch.
+        """
+        c = self.config
+        if not hasattr(self, "transition") or not (c.transition_entropy or c.transition_kl):
+            return s.new_zeros(())
+        mean, sd = self.transition_moments(s)
+        penalty = s.new_zeros(())
+        if c.transition_entropy:  # Gaussian entropy: sum log sd + const
+            penalty = penalty - c.info_weight * torch.log(sd).sum(1).mean()
+        if c.transition_kl:
+            var = c.transition_sigma**2
+            kl = torch.log(c.transition_sigma / sd) + (sd**2 + (mean - s) ** 2) / (2 * var) - 0.5
+            penalty = penalty + c.transition_kl * kl.sum(1).mean()
+        return penalty
 
     def sample_codes(self, n: int, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
         """Noise z ``(n, noise_dim)`` and codes ``(n, width, code_dim)``: s ~ U[-1, 1], s' ~ T(s' | s)."""
@@ -181,7 +208,8 @@ def generator_loss(
     Returns:
         ``(loss, info)``: the non-saturating BCE plus ``info_weight * info``, where ``info`` is
         0.5 * ||Q(o) - s||^2 summed over the code (and over o, o'), averaged over the batch: the
-        Gaussian negative log-likelihood of the codes under the posterior, up to a constant.
+        Gaussian negative log-likelihood of the codes under the posterior, up to a constant; plus
+        the learned T's `CausalInfoGAN.transition_penalty` (entropy, KL) when configured.
     """
     guess = model.posterior(fake.reshape(-1, model.config.obs_dim)).reshape(codes.shape)
     info = 0.5 * ((guess - codes) ** 2).sum(dim=(1, 2)).mean()
@@ -191,7 +219,8 @@ def generator_loss(
         logits = judge(seen)
         if logits is not None:
             bce = bce + nn.functional.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-    return bce + model.config.info_weight * info, info
+    penalty = model.transition_penalty(codes[:, 0]) if codes.shape[1] == 2 else 0.0
+    return bce + model.config.info_weight * info + penalty, info
 
 
 def fit_causal_infogan(

@@ -572,6 +572,12 @@ class CausalInfoGANConfig:
             each coordinate of the shift bounded by transition_sigma (``sigma * tanh``) and the
             scale by 1, so every likely move stays within about 3.4 sigma (not in the paper: the
             learned T collapsed to long deterministic jumps at smoke scale, see the README).
+        transition_entropy: learned/local T only: add T's entropy H(s' | s) to the mutual-information
+            bound (the InfoGAN bound is I >= H(s, s') + E log Q; with a fixed prior H is a constant
+            and is dropped, with a learned T it is not, and dropping it lets T shrink its sd freely).
+        transition_min_sd: learned/local T only: a floor on T's sd per coordinate (0: none).
+        transition_kl: learned/local T only: weight of KL(T(s' | s) || N(s, transition_sigma^2 I)),
+            the learned T pulled to the fixed prior (0: none).
     """
 
     obs_dim: int = 256
@@ -585,6 +591,9 @@ class CausalInfoGANConfig:
     shared_generator: bool = True
     image_discriminator: bool = True
     transition: Literal["fixed", "learned", "local"] = "learned"
+    transition_entropy: bool = False
+    transition_min_sd: float = 0.0
+    transition_kl: float = 0.0
 
     def __post_init__(self) -> None:
         if min(self.obs_dim, self.code_dim, self.hidden) < 1 or self.noise_dim < 0 or self.instance_noise < 0:
@@ -595,6 +604,11 @@ class CausalInfoGANConfig:
             raise InputError(
                 "transition_sigma must be > 0 and info_weight >= 0",
                 item=(self.transition_sigma, self.info_weight),
+            )
+        if not 0 <= self.transition_min_sd < self.transition_sigma or self.transition_kl < 0:
+            raise InputError(
+                "transition_min_sd must be in [0, transition_sigma) and transition_kl >= 0",
+                item=(self.transition_min_sd, self.transition_kl),
             )
 
 

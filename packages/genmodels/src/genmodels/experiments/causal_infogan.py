@@ -36,6 +36,7 @@ from genmodels.maze import Maze
 __all__ = [
     "LIKELIHOOD_LEVEL",
     "LIKELIHOOD_PLANNER",
+    "OVERRIDES",
     "SETTINGS",
     "SMOKE_VARIANTS",
     "VARIANTS",
@@ -47,10 +48,20 @@ __all__ = [
     "tasks",
 ]
 
-SMOKE_VARIANTS = ("causal-learned", "causal-local-z0", "infogan")
-"""The variants `--scale smoke` trains (about 8 min each on the shared 2-core machine, InfoGAN twice
-that): the paper's learned T, the local T without noise z, and InfoGAN. The others (the local T with
-noise, the learned T without, fixed T, joint G, info weight 4: see the README) run at `--scale full`."""
+SMOKE_VARIANTS = (
+    "causal-learned",
+    "causal-learned-entropy",
+    "causal-learned-floor",
+    "causal-learned-kl",
+    "causal-learned-z1",
+    "causal-local-z0",
+    "infogan",
+)
+"""The variants `--scale smoke` trains (about 3-8 min each on the shared 2-core machine, InfoGAN twice
+that): the paper's learned T, the learned T kept from collapsing (T's entropy in the bound, an sd
+floor, a KL to the fixed prior), the learned T with a noise z of 1, the local T without noise z, and
+InfoGAN. The others (the local T with noise, the learned T without noise, fixed T, joint G, info
+weight 4: see the README) run at `--scale full`."""
 
 SETTINGS = {
     "smoke": {"pairs": 20000, "epochs": 15, "tasks": 30, "nodes": 2000, "variants": SMOKE_VARIANTS},
@@ -67,6 +78,10 @@ from it (shift + 2 sd, 0.74) joins codes far apart; 0.1 was chosen after seeing 
 
 VARIANTS = (
     ("Causal InfoGAN, learned T", "causal-learned", True, True, "learned"),
+    ("Causal InfoGAN, learned T + entropy", "causal-learned-entropy", True, True, "learned"),
+    ("Causal InfoGAN, learned T, sd floor 0.05", "causal-learned-floor", True, True, "learned"),
+    ("Causal InfoGAN, learned T + KL to prior", "causal-learned-kl", True, True, "learned"),
+    ("Causal InfoGAN, learned T, noise z of 1", "causal-learned-z1", True, True, "learned"),
     ("Causal InfoGAN, learned T, no noise z", "causal-learned-z0", True, True, "learned"),
     ("Causal InfoGAN, local learned T", "causal-local", True, True, "local"),
     ("Causal InfoGAN, local learned T, no noise z", "causal-local-z0", True, True, "local"),
@@ -77,7 +92,17 @@ VARIANTS = (
     ("InfoGAN, no noise z", "infogan-z0", False, True, "fixed"),
 )
 """(row name, checkpoint tag, causal, shared generator, transition); "no noise z": noise_dim 0, "info
-weight 4": info_weight 4, else the config's defaults (noise of 4 for a code of 2)."""
+weight 4": info_weight 4, else the config's defaults (noise of 4 for a code of 2) and `OVERRIDES`."""
+
+OVERRIDES = {
+    "causal-learned-entropy": {"transition_entropy": True},
+    "causal-learned-floor": {"transition_min_sd": 0.05},
+    "causal-learned-kl": {"transition_kl": 1.0},
+    "causal-learned-z1": {"noise_dim": 1},
+}
+"""Config fields per checkpoint tag beside the row name's: "+ entropy": T's entropy in the
+mutual-information bound (the principled fix, see `CausalInfoGANConfig.transition_entropy`); "sd
+floor 0.05": T's sd at least half the prior's; "+ KL to prior": KL(T || N(s, 0.1^2)) of weight 1."""
 
 LIKELIHOOD_PLANNER = "T's likelihood graph"
 """The planner that needs no radius: `causal_infogan.transition_graph` (directed, edges inside T's
@@ -189,6 +214,7 @@ def run(options: RunOptions) -> list[ResultTable]:
             transition=transition,
             info_weight=4.0 if "info weight 4" in name else 1.0,
             noise_dim=0 if "no noise z" in name else CausalInfoGANConfig().noise_dim,
+            **OVERRIDES.get(tag, {}),
         )
         config = CausalInfoGANRunConfig(model_config, train)
         model, _ = fit_causal_infogan(pairs, config, checkpoint=folder / f"{tag}.safetensors")
@@ -198,7 +224,11 @@ def run(options: RunOptions) -> list[ResultTable]:
         z = torch.randn(1, config.model.noise_dim, generator=torch.Generator().manual_seed(options.seed))
         sources = match_codes(model, start_images, nodes, z)
         targets = match_codes(model, goal_images, nodes, z)
-        radius = model.move_radius(torch.as_tensor(nodes, dtype=torch.float32))
+        node_codes = torch.as_tensor(nodes, dtype=torch.float32)
+        radius = model.move_radius(node_codes)
+        with torch.no_grad():
+            t_mean, t_sd = model.transition_moments(node_codes)
+        t_shift, t_sd = float((t_mean - node_codes).norm(dim=1).mean()), float(t_sd.mean())
         radii = {"shortest path": radius, f"shortest path, radius {FIXED_RADIUS}": FIXED_RADIUS}
         likely = transition_graph(model, nodes, LIKELIHOOD_LEVEL)
         for planner in (LIKELIHOOD_PLANNER, *radii, "linear interpolation"):
@@ -232,6 +262,7 @@ def run(options: RunOptions) -> list[ResultTable]:
                 transitions=float(np.mean([len(p) - 1 for p in plans])),
                 **{"image error": float(np.mean(errors))},
                 unconnected=unreachable,
+                **{"T sd": t_sd, "T shift": t_shift},
             )
     table.notes = (
         f"{settings['tasks']} tasks; {settings['epochs']} epochs of batch 64 (Adam 5e-4, betas 0.5/0.999); "
@@ -247,6 +278,9 @@ def run(options: RunOptions) -> list[ResultTable]:
         "'image error': mean squared pixel error of the plan's images against renderings at their read-back "
         f"positions (0 for the maze's own images, {blank_error(maze):.4f} for an all-black image): "
         "feasibility read from images that are not a point means little. "
+        "'T sd', 'T shift': T's mean sd per coordinate and mean shift length over the graph's codes (code units; "
+        "InfoGAN: the fixed prior). '+ entropy': T's entropy in the mutual-information bound; 'sd floor 0.05': "
+        "T's sd at least 0.05; '+ KL to prior': KL(T || N(s, 0.1^2)) of weight 1 in the generator loss. "
         "'unconnected': tasks whose start and goal codes were not connected in the graph (planned as one jump). "
         "Paper (Kurutach et al. 2018): Causal InfoGAN plans are feasible where InfoGAN/DCGAN interpolation "
         "crosses walls or jumps; shown in figures, no rate reported."
