@@ -38,7 +38,17 @@ import numpy as np
 
 from hrl.curiosity.config import FEATURE_SPACES
 
-__all__ = ["FULL", "SMOKE", "CuriosityStudy", "curiosity", "run_curiosity_study", "run_one"]
+__all__ = [
+    "ATARI_FULL",
+    "ATARI_SMOKE",
+    "FULL",
+    "SMOKE",
+    "CuriosityStudy",
+    "curiosity",
+    "curiosity_atari",
+    "run_curiosity_study",
+    "run_one",
+]
 
 METHODS = ("random-policy", *FEATURE_SPACES, "ecr")
 
@@ -61,6 +71,7 @@ class CuriosityStudy:
         feature_dim, hidden, curiosity_lr: the feature width, forward-model width and its Adam step.
         tile_size, max_steps, layout_seed, tv_rows: the MiniGrid maze (`make_minigrid`).
         atari_max_steps: Atari episode cap in agent steps (the paper: 18 000 frames = 4 500 steps).
+        atari_screen: side of the square grayscale Atari frames (the paper: 84).
         stats_steps: random-agent steps for the observation statistics (the paper: 10 000) and,
             split into episodes, the reachability network's training trajectories.
         episodic: also run episodic curiosity (`hrl.curiosity.episodic`, method ``"ecr"``) on the
@@ -93,6 +104,7 @@ class CuriosityStudy:
     layout_seed: int = 6
     tv_rows: int = 8
     atari_max_steps: int = 4_500
+    atari_screen: int = 84
     stats_steps: int = 2_000
     episodic: bool = True
     ecr_pairs: int = 8_192
@@ -116,6 +128,7 @@ class CuriosityStudy:
         if any(not isinstance(on, bool) for on in self.tv):
             raise InputError("CuriosityStudy.tv holds True / False conditions", item=self.tv)
         integers = ("steps", "atari_steps", "seeds", "n_envs", "n_steps", "stats_steps", "report_every")
+        integers += ("atari_max_steps", "atari_screen")
         for name in (*integers, "ecr_pairs", "ecr_epochs", "ecr_minibatches"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -150,6 +163,41 @@ FULL = CuriosityStudy(
 seeds (TV off and on), then four Atari games for 10^7 agent steps (4 x 10^7 frames) x 3 seeds x the
 four feature spaces. Hours in the README (from the smoke run's measured rate); not run."""
 
+ATARI_SMOKE = CuriosityStudy(
+    envs=("ALE/Breakout-v5",),
+    features=("random", "pixels", "idf"),
+    tv=(False,),
+    atari_steps=8_192,
+    n_envs=8,
+    n_steps=64,
+    feature_dim=512,
+    hidden=256,
+    atari_screen=42,
+    stats_steps=1_000,
+    episodic=False,
+    report_every=1_024,
+)
+"""``reproduce hrl --only curiosity-atari --scale smoke``: Breakout from 42 x 42 frames (4 stacked),
+8 envs x 64 steps, 8 192 agent steps (32 768 frames) per run, the random policy and PPO on
+curiosity alone in the random-feature, pixel and IDF spaces, one seed; timed in the README."""
+
+ATARI_FULL = CuriosityStudy(
+    envs=tuple(env for env in FULL.envs if env.startswith("ALE/")),
+    features=FULL.features,
+    tv=(False,),
+    atari_steps=FULL.atari_steps,
+    seeds=FULL.seeds,
+    n_envs=FULL.n_envs,
+    n_steps=FULL.n_steps,
+    lr=FULL.lr,
+    curiosity_lr=FULL.curiosity_lr,
+    stats_steps=FULL.stats_steps,
+    episodic=False,
+    report_every=FULL.report_every,
+)
+"""The Atari part of `FULL` alone: four games, 10^7 agent steps x 3 seeds x four feature spaces, the
+paper's PPO settings and 84 x 84 frames; hours in the README; not run."""
+
 
 def _steps(study: CuriosityStudy, env_id: str) -> int:
     return study.atari_steps if env_id.startswith("ALE/") else study.steps
@@ -169,7 +217,7 @@ def _make_env(study: CuriosityStudy, env_id: str, tv: bool | None):
         )
     from hrl.envs.atari import make_atari
 
-    return make_atari(env_id, max_episode_steps=study.atari_max_steps)
+    return make_atari(env_id, max_episode_steps=study.atari_max_steps, screen_size=study.atari_screen)
 
 
 class _Tracker:
@@ -200,9 +248,11 @@ class _Tracker:
 def _summary(rows: list[dict], history: list[dict], total_steps: int, envs: list[Any]) -> dict[str, Any]:
     """Final readings: cells visited, remote fraction and extrinsic return over the last quarter."""
     late = [row["return"] for row in history if row["step"] > 0.75 * total_steps]
+    early = [row["return"] for row in history if row["step"] <= 0.25 * total_steps]
     out: dict[str, Any] = {
         "episodes": len(history),
         "extrinsic_return_last_quarter": float(np.mean(late)) if late else None,
+        "extrinsic_return_first_quarter": float(np.mean(early)) if early else None,
         "goal_rate_last_quarter": float(np.mean([r > 0 for r in late])) if late else None,
         "extrinsic_return_all": float(np.mean([row["return"] for row in history])) if history else None,
     }
@@ -414,14 +464,21 @@ def run_curiosity_study(options: Any, study: CuriosityStudy) -> list[Any]:
                     ),
                     "episodes": mean_sd([r["episodes"] for r in runs], 1),
                     "reachability_accuracy": mean_sd([r.get("reachability_accuracy") for r in runs]),
+                    **(_atari_columns(runs) if env_id.startswith("ALE/") else {}),
                 }
             )
+            if env_id.startswith("ALE/"):  # no maze, TV or R-network readings
+                for key in ("cells_visited", "goal_rate_last_quarter", "remote_fraction_last_quarter"):
+                    del rows[-1][key]
+                del rows[-1]["reachability_accuracy"]
         table = ResultTable(
             f"curiosity_{env_id.replace('/', '_').replace('-', '_').lower()}",
             rows,
             title=f"Curiosity-only PPO in four feature spaces and episodic curiosity (ecr) against a random "
             f"policy on {env_id}",
-            notes=notes
+            notes=_ATARI_NOTES
+            if env_id.startswith("ALE/")
+            else notes
             + "; remote_fraction: share of steps pressing the TV remote (4 actions: 0.25 at random); ecr: "
             "Savinov et al.'s episodic curiosity (R-network fitted first on the random agent's "
             f"{study.stats_steps} steps, {study.ecr_pairs} pairs, k = 5, gamma = 5, memory 200, 90th "
@@ -442,7 +499,48 @@ def run_curiosity_study(options: Any, study: CuriosityStudy) -> list[Any]:
     options.publish(curve, quiet=True)
     tables.append(curve)
     _figure(results, out / "curiosity.png", new_figure, save_figure)
+    _atari_figure(results, out / "curiosity_atari.png", new_figure, save_figure)
     return tables
+
+
+_ATARI_NOTES = (
+    "Atari: extrinsic_return is the game score per episode (5 lives; the agent never sees it), "
+    "first/last quarter by the episode's end step; frames = 4 x agent steps (frame skip 4, sticky actions "
+    "0.25, up to 30 no-op starts); random-policy: uniform actions on the same envs. Burda et al. "
+    "(curves, no single numbers in the summary): intrinsic-only agents gain game score, random features "
+    "do well"
+)
+
+
+def _atari_columns(runs: list[dict]) -> dict[str, Any]:
+    """Atari readings: the first quarter's mean score per episode beside the last quarter's."""
+    from core.results import mean_sd
+
+    return {
+        "extrinsic_return_first_quarter": mean_sd([r.get("extrinsic_return_first_quarter") for r in runs]),
+        "extrinsic_return_all": mean_sd([r["extrinsic_return_all"] for r in runs]),
+    }
+
+
+def _atari_figure(results: dict, path: Path, new_figure: Any, save_figure: Any) -> None:
+    """Extrinsic score per episode against frames, one panel per Atari game, one line per method."""
+    games = sorted({key[0] for key in results if key[0].startswith("ALE/")})
+    if not games:
+        return
+    figure = new_figure(4.5 * len(games), 3.4)
+    for column, game in enumerate(games):
+        axes = figure.add_subplot(1, len(games), column + 1)
+        for key, runs in results.items():
+            if key[0] != game:
+                continue
+            points = [(4 * row["step"], row["extrinsic_return"]) for row in runs[0]["curve"]]
+            points = [(frames, value) for frames, value in points if value is not None]
+            axes.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=key[2])
+        axes.set_title(f"{game}, intrinsic reward only")
+        axes.set_xlabel("frames")
+        axes.set_ylabel("extrinsic score per episode")
+        axes.legend(fontsize=7)
+    save_figure(figure, path)
 
 
 def _figure(results: dict, path: Path, new_figure: Any, save_figure: Any) -> None:
@@ -472,3 +570,8 @@ def _figure(results: dict, path: Path, new_figure: Any, save_figure: Any) -> Non
 def curiosity(options: Any) -> list[Any]:
     """``reproduce hrl --only curiosity``: the study at ``options.scale``."""
     return run_curiosity_study(options, SMOKE if options.scale == "smoke" else FULL)
+
+
+def curiosity_atari(options: Any) -> list[Any]:
+    """``reproduce hrl --only curiosity-atari``: the Atari part of the study at ``options.scale``."""
+    return run_curiosity_study(options, ATARI_SMOKE if options.scale == "smoke" else ATARI_FULL)
