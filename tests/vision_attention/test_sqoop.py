@@ -56,14 +56,14 @@ def test_render_places_each_glyph_in_its_cell_and_sets_hold_only_their_pairs():
     assert {(int(x), int(y)) for x, _, y in train_set.tokens} <= set(train_pairs)
     assert {(int(x), int(y)) for x, _, y in test_set.tokens} <= set(test_pairs)
     assert int(train_set.tokens[:, [0, 2]].max()) < 8
-    for model in ("tree", "chain", "film"):
+    for model in ("tree", "chain", "film", "mac", "attention", "layout"):
         net = make_sqoop_model(SqoopConfig(model=model, vocabulary=8, width=8, embedding=8)).eval()
         logits = net(train_set.images[:5], train_set.tokens[:5])
         assert logits.shape == (5, 2)
         # each question is answered on its own: the batch around it does not change its logits
         assert torch.allclose(net(train_set.images[:1], train_set.tokens[:1]), logits[:1], atol=1e-6)
     with pytest.raises(InputError, match=r"SqoopConfig\.model"):
-        SqoopConfig(model="mac")
+        SqoopConfig(model="transformer")
     with pytest.raises(InputError, match=r"SqoopConfig\.objects"):
         SqoopConfig(grid=2, objects=5)
 

@@ -1,4 +1,4 @@
-"""The package's experiments, one per paper (``reproduce vision-attention --only augment|bsn|confidence|coordconv|groupnorm|infill|keypoints|saliency|sqoop|updown``).
+"""The package's experiments, one per paper (``reproduce vision-attention --only augment|bsn|confidence|coordconv|groupnorm|infill|keypoints|saliency|sqoop|sqoop-layout|updown``).
 
 Each publishes its tables as soon as they are computed (`RunOptions.publish`) and draws its figures into
 ``--out``. ``--scale smoke`` runs in minutes on 1-2 CPU threads; ``--scale full`` uses the paper's budgets
@@ -26,6 +26,7 @@ __all__ = [
     "keypoints",
     "saliency",
     "sqoop",
+    "sqoop_layout",
     "updown",
 ]
 
@@ -538,7 +539,9 @@ PAPER_SQOOP = {
     ("tree", 1): "generalises (the tree NMN with the right layout)",
     ("chain", 1): "fails",
     ("film", 1): "fails",
+    ("mac", 1): "fails",
 }
+SQOOP_TABLE_MODELS = ("tree", "chain", "film", "mac")
 
 
 def sqoop(options: RunOptions) -> list[ResultTable]:
@@ -547,7 +550,7 @@ def sqoop(options: RunOptions) -> list[ResultTable]:
     from core.results import mean_sd
     from vision_attention.config import TrainConfig
     from vision_attention.plots import plot_bars
-    from vision_attention.sqoop.config import SQOOP_MODELS, SqoopConfig
+    from vision_attention.sqoop.config import SqoopConfig
     from vision_attention.sqoop.study import make_sets, train_sqoop
 
     _no_data_option(options, "sqoop")
@@ -566,7 +569,7 @@ def sqoop(options: RunOptions) -> list[ResultTable]:
                     vocabulary=budget["vocabulary"],
                 )
                 train_set, test_set = make_sets(k, budget["train"], budget["test"], base, seed=seed)
-                for model in SQOOP_MODELS:
+                for model in SQOOP_TABLE_MODELS:
                     train = TrainConfig(
                         model=f"sqoop-{model}-rhs{k}",
                         epochs=budget["epochs"],
@@ -595,8 +598,9 @@ def sqoop(options: RunOptions) -> list[ResultTable]:
             f"{budget['test']} questions on the pairs never seen in training, answers balanced (chance 0.5). "
             f"Width {budget['width']}, Adam lr {SQOOP_LEARNING_RATE}, batch 128, {budget['epochs']} epochs, "
             f"{budget['seeds']} seed(s). tree: Relate[R](Find[X], Find[Y]); chain: the same module applied X, R, Y in "
-            "turn; film: FiLM blocks conditioned on the whole question. paper: Bahdanau et al.'s finding (the tree "
-            "NMN generalises at 1 rhs/lhs where the others fail)."
+            "turn; film: FiLM blocks conditioned on the whole question; mac: a MAC-style network (BiLSTM question "
+            "encoder, control / read / write units, 4 steps of attention over the cells). paper: Bahdanau et al.'s "
+            "finding (the tree NMN generalises at 1 rhs/lhs where the others fail)."
         ),
         data=f"SQOOP regenerated here on a grid (vision_attention.sqoop), seed {options.seed}",
     )
@@ -614,6 +618,120 @@ def sqoop(options: RunOptions) -> list[ResultTable]:
         bars.setdefault(f"{k} rhs/lhs", {})[model] = sum(v.test_accuracy for v in values) / len(values)
     options.publish(table)
     plot_bars(bars, out / "sqoop_test.png", ylabel="held-out accuracy", title="SQOOP, held-out pairs")
+    return [table]
+
+
+# ------------------------------------------------------------------------------------- SQOOP layout induction
+
+SQOOP_LAYOUT_BUDGET = {
+    # the SQOOP scenes of SQOOP_BUDGET; initial p(tree) of the layout mixture (0.5: no preference)
+    "smoke": {**SQOOP_BUDGET["smoke"], "rhs": (1,), "p_tree": (0.5,)},
+    "full": {**SQOOP_BUDGET["full"], "p_tree": (0.5, 0.9)},
+}
+PAPER_SQOOP_LAYOUT = {
+    "layout": "at 1 rhs/lhs the layout often does not converge to the tree (it does with more rhs/lhs)",
+    "attention": "at 1 rhs/lhs the word attention often settles on a spurious choice and fails to generalise",
+}
+
+
+def sqoop_layout(options: RunOptions) -> list[ResultTable]:
+    """SQOOP layout induction: a learned tree/chain mixture and tree modules with learned word attention."""
+    import math
+
+    from core.device import pick_device, torch_threads
+    from core.results import mean_sd
+    from vision_attention.config import TrainConfig
+    from vision_attention.plots import plot_similarity_curves
+    from vision_attention.sqoop.config import SqoopConfig
+    from vision_attention.sqoop.study import make_sets, train_sqoop
+
+    _no_data_option(options, "sqoop-layout")
+    budget = SQOOP_LAYOUT_BUDGET[options.scale]
+    device = pick_device(options.device)
+    out = _out(options)
+    variants = [("attention", 0.5)] + [("layout", p) for p in budget["p_tree"]]
+    runs: dict[tuple[str, float, int], list] = {}
+    with torch_threads(options.threads or 1):
+        for k in budget["rhs"]:
+            for s in range(budget["seeds"]):
+                seed = options.seed + s
+                base = SqoopConfig(
+                    width=budget["width"],
+                    grid=budget["grid"],
+                    cell=budget["cell"],
+                    vocabulary=budget["vocabulary"],
+                )
+                train_set, test_set = make_sets(k, budget["train"], budget["test"], base, seed=seed)
+                for model, p0 in variants:
+                    tag = f"{model}-p{p0:g}" if model == "layout" else model
+                    train = TrainConfig(
+                        model=f"sqoop-{tag}-rhs{k}",
+                        epochs=budget["epochs"],
+                        batch_size=128,
+                        learning_rate=SQOOP_LEARNING_RATE,
+                        seed=seed,
+                    )
+                    run = train_sqoop(
+                        replace(base, model=model, tree_logit=math.log(p0 / (1 - p0))),
+                        train,
+                        train_set,
+                        test_set,
+                        rhs_per_lhs=k,
+                        checkpoint=out / "sqoop_checkpoints" / f"{tag}_rhs{k}_seed{seed}.safetensors",
+                        device=device,
+                        quiet=False,
+                    )
+                    runs.setdefault((model, p0, k), []).append(run)
+    table = ResultTable(
+        "sqoop_layout",
+        title="SQOOP layout induction: the induced layout and held-out accuracy (Bahdanau et al. 2019)",
+        notes=(
+            f"The scenes, questions and training of the sqoop table ({budget['vocabulary']} objects, "
+            f"{budget['train']} questions, {budget['epochs']} epochs, {budget['seeds']} seed(s)). layout: the answer "
+            "distribution p(tree) p_tree + (1 - p(tree)) p_chain, p(tree) = sigmoid(theta) learned with the "
+            "rest (start: p_tree_start); tree and chain share stem, Find module and classifier. attention: the tree "
+            "layout, each module (Find, Find, Relate) reads a learned softmax mixture of the words X, R, Y (start: "
+            "uniform); induced = the word each module ends up reading most (right: XYR), with the mean weight on "
+            "the right words. p_tree / correct weight after epoch 1, half way and at the end."
+        ),
+        data=f"SQOOP regenerated here on a grid (vision_attention.sqoop), seed {options.seed}",
+    )
+    curves: dict[str, list] = {}
+    for (model, p0, k), values in runs.items():
+        key = "p_tree" if model == "layout" else "correct_attention"
+        trajectories = [[row[key] for row in v.history] for v in values]
+        epochs = len(trajectories[0])
+        marks = sorted({0, epochs // 2 - 1, epochs - 1})
+        if model == "layout":
+            induced = "; ".join(f"p_tree {v.induced['p_tree']:.3f}" for v in values)
+        else:
+            induced = "; ".join(
+                f"{v.induced['words']} ({v.induced['correct_attention']:.3f})" for v in values
+            )
+        table.add(
+            model=model,
+            rhs_per_lhs=k,
+            p_tree_start=p0 if model == "layout" else "",
+            induced=induced,
+            trajectory=" -> ".join(
+                f"{sum(t[i] for t in trajectories) / len(trajectories):.3f}" for i in marks
+            ),
+            train_accuracy=mean_sd([v.train_accuracy for v in values]),
+            test_accuracy=mean_sd([v.test_accuracy for v in values]),
+            minutes=round(sum(v.seconds for v in values) / 60, 1),
+            paper=PAPER_SQOOP_LAYOUT[model] if k == 1 else "",
+        )
+        label = f"{model} {k} rhs/lhs" + (f" (start {p0:g})" if model == "layout" else "")
+        curves[label] = [sum(t[i] for t in trajectories) / len(trajectories) for i in range(epochs)]
+    options.publish(table)
+    steps = [str(i + 1) for i in range(max(len(c) for c in curves.values()))]
+    plot_similarity_curves(
+        curves,
+        steps,
+        out / "sqoop_layout.png",
+        ylabel="p(tree) / weight on the right words",
+        title="SQOOP layout induction over epochs",
+    )
     return [table]
 
 
@@ -990,6 +1108,7 @@ EXPERIMENTS = {
     "infill": infill,
     "saliency": saliency,
     "sqoop": sqoop,
+    "sqoop-layout": sqoop_layout,
     "bsn": bsn,
     "keypoints": keypoints,
     "updown": updown,

@@ -1,1 +1,1 @@
-"""SQOOP (Bahdanau et al. 2019): the question splits and scene layouts. Models and the study are not built yet."""
+"""SQOOP (Bahdanau et al. 2019): the question splits, scenes, the NMN / FiLM / MAC models, layout induction, the study."""

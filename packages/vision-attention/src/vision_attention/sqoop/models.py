@@ -11,17 +11,38 @@ a global max pool and a linear layer onto {no, yes}.
 - `ChainNMN`: ``m(m(m(stem, stem, X), stem, R), stem, Y)``, the same modules in a chain.
 - `FiLMNet`: three FiLM residual blocks on the stem, each conditioned on the whole question (the three
   token embeddings concatenated), the generic model of the paper's comparison.
+- `MACNet`: a MAC-style network (Hudson & Manning 2018): a BiLSTM over the 3 tokens, then ``steps`` MAC cells,
+  each a control unit (attention over the 3 contextual words), a read unit (attention over the grid cells'
+  features, guided by the memory and the control) and a write unit (new memory from the read vector and the
+  old memory); the answer from the question and the last memory.
+- `AttentionNMN`: the tree layout, but each of its 3 modules takes a soft attention over the 3 question words
+  as its word (learned weights, one softmax per module: every SQOOP question has the same form), the paper's
+  "Attention N2NMN" way of inducing which word each module reads.
+- `LayoutNMN`: layout induction; the answer distribution is ``p(tree) p_tree(y) + (1 - p(tree)) p_chain(y)``
+  with ``p(tree) = sigmoid(theta)`` learned, the tree ``Relate[R](Find[X], Find[Y])`` and the chain
+  ``Find[Y](Find[R](Find[X]))`` sharing their Find module, stem and classifier. Its forward returns
+  log-probabilities (cross-entropy on them is the mixture's likelihood).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from vision_attention.sqoop.config import SqoopConfig
 from vision_attention.sqoop.render import TOKENS
 
-__all__ = ["ChainNMN", "FiLMNet", "Module", "TreeNMN", "make_sqoop_model"]
+__all__ = [
+    "AttentionNMN",
+    "ChainNMN",
+    "FiLMNet",
+    "LayoutNMN",
+    "MACNet",
+    "Module",
+    "TreeNMN",
+    "make_sqoop_model",
+]
 
 
 def _coords(h: torch.Tensor) -> torch.Tensor:
@@ -127,6 +148,117 @@ class FiLMNet(_Base):
         return self.classifier(h)
 
 
+class MACNet(_Base):
+    """MAC-style: control (attention over words), read (attention over cells), write units, ``steps`` times.
+
+    After a forward pass, ``last_attention`` holds ``control`` ``(n, steps, 3)`` and ``read``
+    ``(n, steps, cells)``, each row a softmax (sums to 1).
+    """
+
+    def __init__(self, config: SqoopConfig) -> None:
+        super().__init__(config)
+        d, e = config.width, config.embedding
+        self.encoder = nn.LSTM(e, d // 2 if d % 2 == 0 else d, batch_first=True, bidirectional=True)
+        hidden = 2 * (d // 2 if d % 2 == 0 else d)
+        self.words_out = nn.Linear(hidden, d)
+        self.question = nn.Linear(hidden, d)
+        self.knowledge = nn.Conv2d(d + 2, d, 1)
+        self.step_question = nn.ModuleList(nn.Linear(d, d) for _ in range(config.steps))
+        self.control_in = nn.Linear(2 * d, d)
+        self.control_attend = nn.Linear(d, 1)
+        self.read_memory = nn.Linear(d, d)
+        self.read_knowledge = nn.Linear(d, d)
+        self.read_combine = nn.Linear(2 * d, d)
+        self.read_attend = nn.Linear(d, 1)
+        self.write = nn.Linear(2 * d, d)
+        self.control0 = nn.Parameter(torch.zeros(d))
+        self.memory0 = nn.Parameter(torch.zeros(d))
+        self.answer = nn.Sequential(nn.Linear(2 * d, d), nn.ReLU(), nn.Linear(d, 2))
+        self.last_attention: dict[str, torch.Tensor] = {}
+
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        s = self.stem(images)
+        k = self.knowledge(torch.cat([s, _coords(s)], 1)).flatten(2).transpose(1, 2)  # (n, cells, d)
+        states, (h, _) = self.encoder(self.words(tokens))
+        cw = self.words_out(states)  # (n, 3, d)
+        q = self.question(torch.cat([h[0], h[1]], 1))
+        n = images.shape[0]
+        c, m = self.control0.expand(n, -1), self.memory0.expand(n, -1)
+        controls, reads = [], []
+        for step in range(self.config.steps):
+            cq = self.control_in(torch.cat([c, self.step_question[step](torch.tanh(q))], 1))
+            a = torch.softmax(self.control_attend(cq[:, None] * cw).squeeze(2), 1)  # (n, 3)
+            c = (a[:, :, None] * cw).sum(1)
+            interaction = self.read_memory(m)[:, None] * self.read_knowledge(k)
+            i2 = self.read_combine(torch.cat([interaction, k], 2))
+            r = torch.softmax(self.read_attend(c[:, None] * i2).squeeze(2), 1)  # (n, cells)
+            m = self.write(torch.cat([(r[:, :, None] * k).sum(1), m], 1))
+            controls.append(a)
+            reads.append(r)
+        self.last_attention = {"control": torch.stack(controls, 1), "read": torch.stack(reads, 1)}
+        return self.answer(torch.cat([q, m], 1))
+
+
+class AttentionNMN(TreeNMN):
+    """The tree layout; module k's word is ``softmax(word_logits[k]) @ [e(X), e(R), e(Y)]`` (k: Find, Find, Relate).
+
+    ``word_attention()`` is the ``(3, 3)`` attention (rows: Find 1, Find 2, Relate; columns: X, R, Y). The
+    correct choice is the permutation X, Y, R; uniform at initialisation.
+    """
+
+    def __init__(self, config: SqoopConfig) -> None:
+        super().__init__(config)
+        self.word_logits = nn.Parameter(torch.zeros(3, 3))
+
+    def word_attention(self) -> torch.Tensor:
+        return torch.softmax(self.word_logits, 1)
+
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        s = self.stem(images)
+        words = self.word_attention() @ self.words(tokens)  # (n, 3 modules, embedding)
+        a, b, r = words.unbind(1)
+        return self.classifier(self.relate(self.find(s, s, a), self.find(s, s, b), r))
+
+
+class LayoutNMN(TreeNMN):
+    """``log(p * softmax(tree) + (1 - p) * softmax(chain))``, ``p = p(tree) = sigmoid(tree_logit)`` learned.
+
+    The tree is `TreeNMN`'s (same parameter names: a TreeNMN state dict loads into it); the chain applies the
+    same Find module along X, R, Y (as `ChainNMN`).
+    """
+
+    def __init__(self, config: SqoopConfig) -> None:
+        super().__init__(config)
+        self.tree_logit = nn.Parameter(torch.tensor(float(config.tree_logit)))
+
+    def p_tree(self) -> float:
+        return float(torch.sigmoid(self.tree_logit.detach()))
+
+    def forward(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        s = self.stem(images)
+        x, r, y = (self.words(tokens[:, k]) for k in range(3))
+        tree = self.classifier(self.relate(self.find(s, s, x), self.find(s, s, y), r))
+        h = s
+        for word in (x, r, y):
+            h = self.find(h, s, word)
+        chain = self.classifier(h)
+        mixed = torch.stack(
+            [
+                F.logsigmoid(self.tree_logit) + F.log_softmax(tree, 1),
+                F.logsigmoid(-self.tree_logit) + F.log_softmax(chain, 1),
+            ]
+        )
+        return torch.logsumexp(mixed, 0)
+
+
 def make_sqoop_model(config: SqoopConfig) -> nn.Module:
     """The model `config.model` names."""
-    return {"tree": TreeNMN, "chain": ChainNMN, "film": FiLMNet}[config.model](config)
+    models = {
+        "tree": TreeNMN,
+        "chain": ChainNMN,
+        "film": FiLMNet,
+        "mac": MACNet,
+        "attention": AttentionNMN,
+        "layout": LayoutNMN,
+    }
+    return models[config.model](config)

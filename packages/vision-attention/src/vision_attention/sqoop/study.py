@@ -3,14 +3,16 @@
 For each #rhs/lhs ``k``: `data.rhs_split` gives every left-hand object X its ``k`` training partners Y; the
 training questions use only those pairs, the test questions only the others (never seen together in
 training). Each model (`SQOOP_MODELS`) trains with cross-entropy through `vision_attention.training.fit`
-(checkpointed, resumable) and is scored on both.
+(checkpointed, resumable) and is scored on both. The layout-inducing models also log, after every epoch, the
+layout they induce (`induced_layout`): ``p_tree`` (layout model) or ``correct_attention`` (attention model: the
+mean weight each module puts on its right word, X / Y / R) and the word chosen by each module.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -19,11 +21,14 @@ from torch.nn import functional as F
 from vision_attention.config import TrainConfig
 from vision_attention.sqoop.config import SqoopConfig
 from vision_attention.sqoop.data import make_questions, rhs_split
-from vision_attention.sqoop.models import make_sqoop_model
+from vision_attention.sqoop.models import AttentionNMN, LayoutNMN, make_sqoop_model
 from vision_attention.sqoop.render import encode, render
 from vision_attention.training import build_model, fit
 
-__all__ = ["SqoopRun", "SqoopSet", "accuracy", "make_sets", "train_sqoop"]
+__all__ = ["SqoopRun", "SqoopSet", "accuracy", "induced_layout", "make_sets", "train_sqoop"]
+
+MODULE_WORDS = ((0, "X"), (2, "Y"), (1, "R"))
+"""The right word of each module of `AttentionNMN` (Find 1, Find 2, Relate): token slot and its name."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class SqoopRun:
     parameters: int
     seconds: float
     history: list
+    induced: dict = field(default_factory=dict)
 
 
 def make_sets(
@@ -78,6 +84,22 @@ def accuracy(model: torch.nn.Module, data: SqoopSet) -> float:
     return right / len(data.answers)
 
 
+def induced_layout(model: torch.nn.Module) -> dict:
+    """What a layout-inducing model has chosen so far (empty for the others).
+
+    layout: ``{"p_tree": p}``; attention: ``{"correct_attention": mean weight on the right words,
+    "words": "XYR"-style argmax word of Find 1, Find 2, Relate}``.
+    """
+    if isinstance(model, LayoutNMN):
+        return {"p_tree": model.p_tree()}
+    if isinstance(model, AttentionNMN):
+        weights = model.word_attention().detach().cpu()
+        names = "XRY"
+        right = sum(float(weights[row, slot]) for row, (slot, _) in enumerate(MODULE_WORDS)) / 3
+        return {"correct_attention": right, "words": "".join(names[int(i)] for i in weights.argmax(1))}
+    return {}
+
+
 def train_sqoop(
     config: SqoopConfig,
     train: TrainConfig,
@@ -103,6 +125,7 @@ def train_sqoop(
         train,
         checkpoint=checkpoint,
         quiet=quiet,
+        evaluate=lambda module: {k: v for k, v in induced_layout(module).items() if isinstance(v, float)},
     )
     seconds = history[-1]["seconds"] if history else time.perf_counter() - began
     return SqoopRun(
@@ -113,4 +136,5 @@ def train_sqoop(
         parameters=sum(p.numel() for p in model.parameters()),
         seconds=seconds,
         history=history,
+        induced=induced_layout(model),
     )
