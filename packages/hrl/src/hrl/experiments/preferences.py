@@ -51,8 +51,9 @@ PAPER = {
     "preferences": "a few thousand preferences help in most games, unless rewards are sparse",
     "demonstrations": "help games with sparse rewards, if the demonstrator is good",
     "reward hacking": "with the reward model no longer trained, the agent exploits it",
+    "abstract": "beats the imitation learning baseline in 7 games [of 9] ... strictly superhuman on 2",
 }
-"""The paper's findings as our summary states them (no per-game numbers there)."""
+"""The paper's findings as our summary and the paper's abstract state them (no per-game numbers here)."""
 
 
 @dataclass(frozen=True)
@@ -340,6 +341,7 @@ def run_preferences_study(options: Any, study: PreferenceStudy) -> list[Any]:
         paper = {
             "demos": PAPER["demonstrations"],
             "prefs": PAPER["preferences"],
+            "demos+prefs": PAPER["abstract"],
             "prefs, frozen": PAPER["reward hacking"],
         }.get(setting, "")
         rows.append(
