@@ -58,7 +58,8 @@ class CityStudy:
 
 SMOKE = CityStudy()
 """4 x 4 intersections, 100-step episodes; 40 000 steps on A, 20 000 each for transfer and scratch on
-B, one seed: about 4 minutes on one loaded core (measured 2.7 s per 1000 steps)."""
+B, one seed: 587 s measured on the shared 2-core machine under a load average of about 15 (7.3 s per
+1000 steps; a first 20 000-step probe ran at 2.7 s per 1000)."""
 
 FULL = CityStudy(
     city=CityConfig(size=8, max_steps=500, n_landmarks=16),
