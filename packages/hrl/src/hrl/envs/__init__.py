@@ -32,3 +32,9 @@ if "hrl/Flappy-v0" not in gym.registry:  # MER's Flappy-Bird-like grid game; gap
     gym.register("hrl/Flappy-v0", entry_point="hrl.envs.flappy:FlappyBirdEnv")
 if "hrl/City-v0" not in gym.registry:  # procedural-city courier task (Mirowski et al. 2018)
     gym.register("hrl/City-v0", entry_point="hrl.envs.city:CityNavigation")
+for _id, _entry in (  # Zhang et al.'s natural-signal digit tasks (hrl.envs.natural)
+    ("hrl/ImageCrawl-v0", "hrl.envs.natural:ImageCrawl"),
+    ("hrl/ImageLocalise-v0", "hrl.envs.natural:ImageLocalise"),
+):
+    if _id not in gym.registry:
+        gym.register(_id, entry_point=_entry)
