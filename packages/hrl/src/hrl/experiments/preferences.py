@@ -307,9 +307,14 @@ def run_setting(study: PreferenceStudy, setting: str, seed: int) -> dict[str, An
         "setting": setting,
         "seed": seed,
         "episodes": episodes,
+        "demonstrator": [sum(d["rewards"]) for d in demos] if demos else [],
         "labels": model.labels,
         "seconds": time.time() - start,
     }
+
+
+def use_demos(setting: str) -> bool:
+    return "demos" in setting
 
 
 def run_preferences_study(options: Any, study: PreferenceStudy) -> list[Any]:
@@ -350,6 +355,9 @@ def run_preferences_study(options: Any, study: PreferenceStudy) -> list[Any]:
                 "true score, first 3 episodes": mean_sd(first, digits=2),
                 "true score, last 3 episodes": mean_sd(last, digits=2),
                 "learned return, last 3": mean_sd(pred, digits=2) if "prefs" in setting else None,
+                "demonstrator score": mean_sd([x for r in runs for x in r.get("demonstrator", [])], digits=2)
+                if use_demos(setting)
+                else None,
                 "labels": int(np.mean([r["labels"] for r in runs])),
                 "episodes": int(np.mean([len(r["episodes"]) for r in runs])),
                 "minutes": round(float(np.mean([r["seconds"] for r in runs])) / 60, 1),
