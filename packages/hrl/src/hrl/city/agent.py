@@ -129,7 +129,8 @@ class TrainResult:
 
     Attributes:
         steps: environment steps taken (all environments).
-        curve: rows ``{"steps", "goals per 1000 steps", "reward per 1000 steps", "radius_m"}`` per window.
+        curve: rows ``{"steps", "goals per 1000 steps", "reward per 1000 steps", "radius_m",
+            "heading accuracy"}`` per window (the auxiliary head's 16-bin accuracy; chance 1/16).
         goals: goals reached in total.
     """
 
@@ -195,6 +196,7 @@ def train_citynav(
     prev_r = torch.zeros(c.n_envs)
     result = TrainResult()
     win_goals = win_reward = 0.0
+    win_heading_hits = 0
     next_row = window
     while result.steps < total_steps:
         logps, values, entropies, rewards, dones, heading_losses = [], [], [], [], [], []
@@ -209,6 +211,7 @@ def train_citynav(
             entropies.append(dist.entropy())
             values.append(value)
             heading_losses.append(nn.functional.cross_entropy(head, heading_now))
+            win_heading_hits += int((head.argmax(1) == heading_now).sum())
             r_step, d_step = np.zeros(c.n_envs, np.float32), np.zeros(c.n_envs, np.float32)
             for i, env in enumerate(envs):
                 before = env.goals_reached
@@ -238,11 +241,13 @@ def train_citynav(
                     "goals per 1000 steps": 1000.0 * win_goals / window,
                     "reward per 1000 steps": 1000.0 * win_reward / window,
                     "radius_m": radius(result.steps) or far,
+                    "heading accuracy": win_heading_hits / window,
                 }
                 result.curve.append(row)
                 if on_window is not None:
                     on_window(row)
                 win_goals = win_reward = 0.0
+                win_heading_hits = 0
                 next_row += window
         with torch.no_grad():
             image = torch.as_tensor(np.stack([o["image"] for o in obs]))
