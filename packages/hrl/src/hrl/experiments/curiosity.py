@@ -493,8 +493,12 @@ def run_curiosity_study(options: Any, study: CuriosityStudy) -> list[Any]:
         for (env, condition, method), runs in results.items()
         for row in runs[0]["curve"]
     ]
+    maze_study = any(env.startswith("MiniGrid-") for env in study.envs)
     curve = ResultTable(
-        "curiosity_curves", curve_rows, title="Curiosity study curves (first seed)", notes=notes
+        "curiosity_curves",
+        curve_rows,
+        title="Curiosity study curves (first seed)",
+        notes=notes if maze_study else _ATARI_NOTES,
     )
     options.publish(curve, quiet=True)
     tables.append(curve)
