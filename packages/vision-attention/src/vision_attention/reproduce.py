@@ -625,7 +625,7 @@ def sqoop(options: RunOptions) -> list[ResultTable]:
 
 SQOOP_LAYOUT_BUDGET = {
     # the SQOOP scenes of SQOOP_BUDGET; initial p(tree) of the layout mixture (0.5: no preference)
-    "smoke": {**SQOOP_BUDGET["smoke"], "rhs": (1,), "p_tree": (0.5,)},
+    "smoke": {**SQOOP_BUDGET["smoke"], "p_tree": (0.5,)},
     "full": {**SQOOP_BUDGET["full"], "p_tree": (0.5, 0.9)},
 }
 PAPER_SQOOP_LAYOUT = {
