@@ -69,6 +69,7 @@ class PreferenceStudy:
         labels_per_round: pairs labelled per round; label_accuracy: the labeller's accuracy.
         reward_epochs, reward_lr, reward_hidden: reward-model fitting per round.
         reward_scale: standard deviation the reward model's output is normalised to (ours).
+        fit_pairs: at most this many labelled pairs (a random subset) per refit.
         freeze_at: fraction of the budget after which ``prefs, frozen`` stops training the model.
         agent: `DQfDConfig` (``seed`` set per run).
     """
@@ -90,6 +91,7 @@ class PreferenceStudy:
     reward_lr: float = 1e-3
     reward_hidden: tuple[int, ...] = (64, 64)
     reward_scale: float = 0.1
+    fit_pairs: int = 2000
     freeze_at: float = 0.25
     agent: DQfDConfig = field(
         default_factory=lambda: DQfDConfig(
@@ -125,9 +127,9 @@ FULL = PreferenceStudy(
     labels_per_round=100,
     agent=DQfDConfig(buffer_size=200_000, pretrain_steps=20_000, eps_decay_steps=100_000, target_every=2000),
 )
-"""3 seeds x 4 trained settings x 500k agent steps (2M frames; the paper ran 50M): estimated from
-the smoke throughput at ~40 steps/s on one CPU thread, ~14 h per run, ~170 h in all on one core
-(not run); on a GPU the update cost drops but ALE stepping stays on the CPU."""
+"""3 seeds x 4 trained settings x 500k agent steps (2M frames; the paper ran 50M), not run: the smoke's
+trained runs went at 11-22 agent steps/s on one thread of the shared, loaded 2-core machine (README),
+so about 6-12 h per run, 80-150 h for the 12 trained runs on one core (less on an idle core)."""
 
 
 def _env(study: PreferenceStudy):
@@ -211,16 +213,20 @@ class OnlineRewardModel:
         i = self.rng.integers(len(clips), size=self.study.labels_per_round)
         j = self.rng.integers(len(clips), size=self.study.labels_per_round)
         mu = self.labeller.label(np.array([clips[k][1] for k in i]), np.array([clips[k][1] for k in j]))
-        for a, b, m in zip(i, j, mu, strict=True):
-            self.pairs.append((clips[a][0], clips[b][0], float(m)))
+        for a, b, m in zip(i, j, mu, strict=True):  # the newest frames only: (clip_len, 1, H, W)
+            self.pairs.append((clips[a][0][:, -1:], clips[b][0][:, -1:], float(m)))
         self.labels += len(mu)
-        c1 = torch.stack([self.features(p[0]) for p in self.pairs])
-        c2 = torch.stack([self.features(p[1]) for p in self.pairs])
+        pairs = self.pairs
+        if len(pairs) > self.study.fit_pairs:  # a random subset of the labels per refit (memory)
+            pick = self.rng.choice(len(pairs), self.study.fit_pairs, replace=False)
+            pairs = [pairs[k] for k in pick]
+        c1 = torch.stack([self.features(p[0]) for p in pairs])
+        c2 = torch.stack([self.features(p[1]) for p in pairs])
         fit_reward_model(
             self.model,
             c1,
             c2,
-            torch.tensor([p[2] for p in self.pairs], dtype=torch.float32),
+            torch.tensor([p[2] for p in pairs], dtype=torch.float32),
             epochs=self.study.reward_epochs,
             lr=self.study.reward_lr,
             seed=int(self.rng.integers(1 << 30)),
