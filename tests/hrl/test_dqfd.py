@@ -116,3 +116,33 @@ def test_bad_configs_raise_clear_errors():
         PreferenceStudy(freeze_at=1.0)
     with pytest.raises(InputError, match="demonstration"):
         DQfD((8,), 3, demonstrations=[{"obs": np.zeros((2, 8)), "actions": [1, 1], "rewards": [0, 0]}])
+
+
+def test_preferences_study_publishes_its_table_and_figure(tmp_path):
+    import types
+    from dataclasses import replace
+
+    from hrl.experiments.preferences import SMOKE, run_preferences_study
+    from hrl.reproduce import EXPERIMENTS
+
+    assert "preferences" in EXPERIMENTS
+    study = replace(
+        SMOKE,
+        settings=("random", "demos+prefs", "prefs, frozen"),
+        total_steps=60,
+        max_episode_steps=20,
+        pref_every=10,
+        clip_len=5,
+        demo_episodes=1,
+        labels_per_round=8,
+        agent=replace(SMOKE.agent, pretrain_steps=3, learning_starts=10, n_step=3),
+    )
+    tables = []
+    options = types.SimpleNamespace(out=str(tmp_path), seed=0, publish=tables.append)
+    run_preferences_study(options, study)
+    rows = {r["setting"]: r for r in tables[0].rows}
+    assert (
+        rows["demos+prefs"]["labels"] == 48 and rows["prefs, frozen"]["labels"] == 8
+    )  # frozen after 1 round
+    assert rows["random"]["episodes"] == 3
+    assert (tmp_path / "preferences_atari.png").exists()

@@ -125,6 +125,6 @@ def fit_reward_model(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         losses.append(total / len(labels))
     return losses
