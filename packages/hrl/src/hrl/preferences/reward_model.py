@@ -14,8 +14,9 @@ The synthetic labeller is the paper's automatic setting: it prefers the clip wit
 return, answers ½ on a tie, and with probability 1 − ``accuracy`` gives the wrong answer on a
 non-tied pair (label noise), so its agreement with the true ordering equals ``accuracy``.
 
-Not here yet: the four-combination study (neither / demonstrations / preferences / both) with
-DQfD-style pretraining, and the frozen-reward-model hacking experiment.
+The study that trains a DQfD agent (`hrl.agents.dqfd`) on this model's reward, refitted online from
+labelled clip pairs, with and without demonstrations and with the model frozen partway (reward
+hacking), is `hrl.experiments.preferences` (``reproduce hrl --only preferences``).
 """
 
 from __future__ import annotations
