@@ -100,9 +100,9 @@ FULL = NaturalStudy(
     atari_eval=10,
 )
 """MNIST digits, 5 seeds, 10^6 steps per digit run; Breakout 3 backgrounds x 5 seeds x 10^7 steps (the
-rl-zoo budget). Not run: at the ~50 agent steps/s PPO's CNN reaches on one loaded core with compositing,
-one Atari run is about 55 hours, the 15 runs about 830 hours on one core (a GPU and 8 env processes
-are expected to be 10-20 x faster; not measured)."""
+rl-zoo budget). Not run: at the ~14 agent steps/s PPO's CNN reached on one loaded core with compositing
+(the smoke), one Atari run is about 8 days, the 15 runs about 4 months on one core (a GPU was not
+measured)."""
 
 
 def _make(task: str, study: NaturalStudy, split: str = "train") -> Any:
@@ -259,7 +259,7 @@ def run_natural_study(options: Any, study: NaturalStudy) -> list[Any]:
         name="natural_tasks",
         rows=image_rows,
         title="Natural-signal tasks: PPO on image crawling and image localisation (test images)",
-        notes=f"{study.source} digits; {study.seeds} seeds from {options.seed}; PPO {study.image_ppo}; "
+        notes=f"digits: {study.source}; {study.seeds} seeds from {options.seed}; PPO {study.image_ppo}; "
         f"{study.eval_episodes} deterministic test episodes per run. Crawling: 4 x 4-pixel patches (7 x 7 on "
         "MNIST), -0.01 per move, +1 right answer, 20 steps. Localisation: 3 x 3 digits, target class 0, "
         "stop on it for +1. The random policy answers/moves uniformly.",
