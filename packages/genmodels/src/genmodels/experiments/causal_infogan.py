@@ -199,15 +199,15 @@ def run(options: RunOptions) -> list[ResultTable]:
     for name, tag, causal, shared, transition in VARIANTS:
         if chosen is not None and tag not in chosen:
             continue
-        model_config = CausalInfoGANConfig(
-            obs_dim=maze.size**2,
-            causal=causal,
-            shared_generator=shared,
-            transition=transition,
-            info_weight=4.0 if "info weight 4" in name else 1.0,
-            noise_dim=0 if "no noise z" in name else CausalInfoGANConfig().noise_dim,
-            **OVERRIDES.get(tag, {}),
-        )
+        fields = {
+            "obs_dim": maze.size**2,
+            "causal": causal,
+            "shared_generator": shared,
+            "transition": transition,
+            "info_weight": 4.0 if "info weight 4" in name else 1.0,
+            "noise_dim": 0 if "no noise z" in name else CausalInfoGANConfig().noise_dim,
+        }
+        model_config = CausalInfoGANConfig(**(fields | OVERRIDES.get(tag, {})))
         config = CausalInfoGANRunConfig(model_config, train)
         model, _ = fit_causal_infogan(pairs, config, checkpoint=folder / f"{tag}.safetensors")
         model.eval()
