@@ -22,6 +22,7 @@ from core.lazy import lazy_exports
 
 if TYPE_CHECKING:  # what static tools see; at run time `__getattr__` loads names on first use
     from hrl.agents.diayn import DIAYN
+    from hrl.agents.dqfd import DQfD, DQfDConfig
     from hrl.agents.hiro import HIRO
     from hrl.agents.max import MAXExplorer
     from hrl.agents.ppo import PPO
@@ -46,6 +47,8 @@ _WHERE = {
     ),
     "DIAYN": "hrl.agents.diayn",
     "DIAYNConfig": "hrl.config",
+    "DQfD": "hrl.agents.dqfd",
+    "DQfDConfig": "hrl.agents.dqfd",
     "EnsembleDisagreement": "hrl.intrinsic",
     "ForwardModelCuriosity": "hrl.intrinsic",
     "IntrinsicReward": "hrl.intrinsic",
@@ -78,6 +81,8 @@ __all__ = [
     "BufferConfig",
     "ContinualConfig",
     "DIAYNConfig",
+    "DQfD",
+    "DQfDConfig",
     "EnsembleDisagreement",
     "ForwardModelCuriosity",
     "HIROConfig",

@@ -29,6 +29,12 @@ def _continual(options: Any) -> list[Any]:
     return continual(options)
 
 
+def _continual_flappy(options: Any) -> list[Any]:
+    from hrl.experiments.continual import continual_flappy
+
+    return continual_flappy(options)
+
+
 def _social(options: Any) -> list[Any]:
     from hrl.experiments.social import social
 
@@ -45,6 +51,12 @@ def _curiosity(options: Any) -> list[Any]:
     from hrl.experiments.curiosity import curiosity
 
     return curiosity(options)
+
+
+def _curiosity_atari(options: Any) -> list[Any]:
+    from hrl.experiments.curiosity import curiosity_atari
+
+    return curiosity_atari(options)
 
 
 def _model_based(options: Any) -> list[Any]:
@@ -66,6 +78,12 @@ def _human(options: Any) -> list[Any]:
     return human(options)
 
 
+def _city(options: Any) -> list[Any]:
+    from hrl.experiments.city import city
+
+    return city(options)
+
+
 def _mb_mpo(options: Any) -> list[Any]:
     from hrl.experiments.mbmpo import mb_mpo
 
@@ -84,17 +102,34 @@ def _diayn_mujoco(options: Any) -> list[Any]:
     return diayn_mujoco(options)
 
 
+def _preferences(options: Any) -> list[Any]:
+    from hrl.experiments.preferences import preferences
+
+    return preferences(options)
+
+
+def _natural(options: Any) -> list[Any]:
+    from hrl.experiments.natural import natural
+
+    return natural(options)
+
+
 EXPERIMENTS = {
     "hiro": _hiro,
     "exploration": _exploration,
     "max-continuous": _max_continuous,
     "diayn-mujoco": _diayn_mujoco,
     "curiosity": _curiosity,
+    "curiosity-atari": _curiosity_atari,
     "continual": _continual,
+    "continual-flappy": _continual_flappy,
     "model-based": _model_based,
     "mb-mpo": _mb_mpo,
     "social": _social,
     "rfm": _rfm,
     "human": _human,
+    "city": _city,
     "pc-minigrid": _pc_minigrid,
+    "preferences": _preferences,
+    "natural": _natural,
 }
