@@ -478,3 +478,16 @@ class PPOConfig:
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"PPOConfig.{name} must be true or false", item=getattr(self, name))
         _seed(owner, self.seed)
+
+
+ATARI_PPO = PPOConfig(
+    n_envs=4,
+    n_steps=128,
+    batch_size=256,
+    n_epochs=4,
+    learning_rate=2.5e-4,
+    clip_range=0.1,
+    ent_coef=0.01,
+    vf_coef=0.5,
+)
+"""SB3's Atari PPO settings (rl-zoo); each study sets its own `total_timesteps`."""

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hrl.config import PPOConfig
+from hrl.config import ATARI_PPO, PPOConfig
 from hrl.human.config import RENDERINGS, CountQConfig
 
 __all__ = ["FULL", "PAPER", "SMOKE", "HumanStudy", "human", "run_human_study"]
@@ -70,17 +70,7 @@ class HumanStudy:
     simhash_cap: int = 300_000
 
 
-PPO_FULL = PPOConfig(
-    n_envs=4,
-    n_steps=128,
-    batch_size=256,
-    n_epochs=4,
-    learning_rate=2.5e-4,
-    clip_range=0.1,
-    ent_coef=0.01,
-    intrinsic_coef=0.1,
-    total_timesteps=500_000,
-)
+PPO_FULL = replace(ATARI_PPO, intrinsic_coef=0.1, total_timesteps=500_000)
 """SB3's Atari PPO settings, the count bonus at 0.1 x the (single, terminal) reward of 1."""
 
 SMOKE = HumanStudy()

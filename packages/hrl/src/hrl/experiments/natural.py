@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hrl.config import PPOConfig
+from hrl.config import ATARI_PPO, PPOConfig
 
 __all__ = ["FULL", "PAPER", "SMOKE", "NaturalStudy", "natural", "run_natural_study"]
 
@@ -42,17 +42,7 @@ PPO_IMAGE = PPOConfig(
 )
 """MLP PPO (64, 64) for the digit tasks."""
 
-PPO_ATARI = PPOConfig(
-    n_envs=4,
-    n_steps=128,
-    batch_size=256,
-    n_epochs=4,
-    learning_rate=2.5e-4,
-    clip_range=0.1,
-    ent_coef=0.01,
-    vf_coef=0.5,
-    total_timesteps=6_000,
-)
+PPO_ATARI = replace(ATARI_PPO, total_timesteps=6_000)
 """SB3's Atari PPO settings (rl-zoo), the budget set per scale."""
 
 
