@@ -544,17 +544,19 @@ PAPER_SQOOP = {
 SQOOP_TABLE_MODELS = ("tree", "chain", "film", "mac")
 
 
-def sqoop(options: RunOptions) -> list[ResultTable]:
-    """SQOOP (Bahdanau et al. 2019): tree NMN vs chain NMN vs FiLM, test accuracy on held-out (X, Y) pairs."""
+def _train_sqoop_grid(
+    options: RunOptions, budget: dict, variants: list[tuple[str, dict]]
+) -> dict[tuple[str, int], list]:
+    """Train each (tag, SqoopConfig overrides) variant at every #rhs/lhs and seed of `budget`.
+
+    Every variant of one (#rhs/lhs, seed) sees the same question sets; runs resume from
+    ``OUT/sqoop_checkpoints/<tag>_rhs<k>_seed<seed>.safetensors``. Returns the runs keyed by (tag, k).
+    """
     from core.device import pick_device, torch_threads
-    from core.results import mean_sd
     from vision_attention.config import TrainConfig
-    from vision_attention.plots import plot_bars
     from vision_attention.sqoop.config import SqoopConfig
     from vision_attention.sqoop.study import make_sets, train_sqoop
 
-    _no_data_option(options, "sqoop")
-    budget = SQOOP_BUDGET[options.scale]
     device = pick_device(options.device)
     out = _out(options)
     runs: dict[tuple[str, int], list] = {}
@@ -569,25 +571,37 @@ def sqoop(options: RunOptions) -> list[ResultTable]:
                     vocabulary=budget["vocabulary"],
                 )
                 train_set, test_set = make_sets(k, budget["train"], budget["test"], base, seed=seed)
-                for model in SQOOP_TABLE_MODELS:
+                for tag, overrides in variants:
                     train = TrainConfig(
-                        model=f"sqoop-{model}-rhs{k}",
+                        model=f"sqoop-{tag}-rhs{k}",
                         epochs=budget["epochs"],
                         batch_size=128,
                         learning_rate=SQOOP_LEARNING_RATE,
                         seed=seed,
                     )
                     run = train_sqoop(
-                        replace(base, model=model),
+                        replace(base, **overrides),
                         train,
                         train_set,
                         test_set,
                         rhs_per_lhs=k,
-                        checkpoint=out / "sqoop_checkpoints" / f"{model}_rhs{k}_seed{seed}.safetensors",
+                        checkpoint=out / "sqoop_checkpoints" / f"{tag}_rhs{k}_seed{seed}.safetensors",
                         device=device,
                         quiet=False,
                     )
-                    runs.setdefault((model, k), []).append(run)
+                    runs.setdefault((tag, k), []).append(run)
+    return runs
+
+
+def sqoop(options: RunOptions) -> list[ResultTable]:
+    """SQOOP (Bahdanau et al. 2019): tree NMN vs chain NMN vs FiLM, test accuracy on held-out (X, Y) pairs."""
+    from core.results import mean_sd
+    from vision_attention.plots import plot_bars
+
+    _no_data_option(options, "sqoop")
+    budget = SQOOP_BUDGET[options.scale]
+    out = _out(options)
+    runs = _train_sqoop_grid(options, budget, [(model, {"model": model}) for model in SQOOP_TABLE_MODELS])
     table = ResultTable(
         "sqoop",
         title="SQOOP: accuracy on held-out (X, Y) pairs against #rhs/lhs (Bahdanau et al. 2019)",
@@ -638,50 +652,22 @@ def sqoop_layout(options: RunOptions) -> list[ResultTable]:
     """SQOOP layout induction: a learned tree/chain mixture and tree modules with learned word attention."""
     import math
 
-    from core.device import pick_device, torch_threads
     from core.results import mean_sd
-    from vision_attention.config import TrainConfig
     from vision_attention.plots import plot_similarity_curves
-    from vision_attention.sqoop.config import SqoopConfig
-    from vision_attention.sqoop.study import make_sets, train_sqoop
 
     _no_data_option(options, "sqoop-layout")
     budget = SQOOP_LAYOUT_BUDGET[options.scale]
-    device = pick_device(options.device)
     out = _out(options)
-    variants = [("attention", 0.5)] + [("layout", p) for p in budget["p_tree"]]
-    runs: dict[tuple[str, float, int], list] = {}
-    with torch_threads(options.threads or 1):
-        for k in budget["rhs"]:
-            for s in range(budget["seeds"]):
-                seed = options.seed + s
-                base = SqoopConfig(
-                    width=budget["width"],
-                    grid=budget["grid"],
-                    cell=budget["cell"],
-                    vocabulary=budget["vocabulary"],
-                )
-                train_set, test_set = make_sets(k, budget["train"], budget["test"], base, seed=seed)
-                for model, p0 in variants:
-                    tag = f"{model}-p{p0:g}" if model == "layout" else model
-                    train = TrainConfig(
-                        model=f"sqoop-{tag}-rhs{k}",
-                        epochs=budget["epochs"],
-                        batch_size=128,
-                        learning_rate=SQOOP_LEARNING_RATE,
-                        seed=seed,
-                    )
-                    run = train_sqoop(
-                        replace(base, model=model, tree_logit=math.log(p0 / (1 - p0))),
-                        train,
-                        train_set,
-                        test_set,
-                        rhs_per_lhs=k,
-                        checkpoint=out / "sqoop_checkpoints" / f"{tag}_rhs{k}_seed{seed}.safetensors",
-                        device=device,
-                        quiet=False,
-                    )
-                    runs.setdefault((model, p0, k), []).append(run)
+    variants = {"attention": ("attention", 0.5)} | {f"layout-p{p:g}": ("layout", p) for p in budget["p_tree"]}
+    grid = _train_sqoop_grid(
+        options,
+        budget,
+        [
+            (tag, {"model": model, "tree_logit": math.log(p0 / (1 - p0))})
+            for tag, (model, p0) in variants.items()
+        ],
+    )
+    runs = {(*variants[tag], k): values for (tag, k), values in grid.items()}
     table = ResultTable(
         "sqoop_layout",
         title="SQOOP layout induction: the induced layout and held-out accuracy (Bahdanau et al. 2019)",
